@@ -1,0 +1,71 @@
+/**
+ * `npm run bench [-- suite ...]`: runs the benchmark suites, prints a table of
+ * their figures against the issues' targets and writes `bench/results.json`.
+ * A suite lives in `bench/suites/<name>.ts` and exports `suite: BenchSuite`.
+ */
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { type BenchSuite, type Metric, meetsTarget } from './harness';
+
+const suites: Record<string, () => Promise<{ suite: BenchSuite }>> = {
+  parse: () => import('./suites/parse'),
+  classify: () => import('./suites/classify'),
+  pipeline: () => import('./suites/pipeline'),
+  bundle: () => import('./suites/bundle'),
+};
+
+function formatValue(metric: Metric): string {
+  const digits = Math.abs(metric.value) >= 100 ? 0 : Math.abs(metric.value) >= 1 ? 2 : 4;
+  return `${metric.value.toFixed(digits)} ${metric.unit}`;
+}
+
+function formatTarget(metric: Metric): string {
+  if (!metric.target) return '';
+  const parts = [];
+  if (metric.target.max !== undefined) parts.push(`<= ${metric.target.max}`);
+  if (metric.target.min !== undefined) parts.push(`>= ${metric.target.min}`);
+  const ok = meetsTarget(metric);
+  return `${parts.join(', ')} ${ok ? 'ok' : 'MISSED'}`;
+}
+
+async function main(selected: string[]): Promise<number> {
+  const names = selected.length ? selected : Object.keys(suites);
+  const results: Record<string, Metric> = {};
+  let missed = 0;
+  for (const name of names) {
+    const load = suites[name];
+    if (!load) {
+      process.stderr.write(`bench: unknown suite "${name}" (known: ${Object.keys(suites).join(', ')})\n`);
+      return 2;
+    }
+    const { suite } = await load();
+    process.stderr.write(`bench: running ${suite.name}…\n`);
+    for (const metric of await suite.run()) {
+      results[metric.name] = metric;
+      if (meetsTarget(metric) === false) missed++;
+    }
+  }
+  const rows = Object.values(results).map((m) => [m.name, formatValue(m), formatTarget(m), m.note ?? '']);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] as string).length), 6));
+  for (const row of rows) {
+    process.stdout.write(
+      `${row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] as number) : cell)).join('  ')}\n`,
+    );
+  }
+  const out = {
+    measuredAt: new Date().toISOString(),
+    machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown' },
+    metrics: Object.fromEntries(Object.values(results).map((m) => [m.name, m])),
+  };
+  await writeFile(
+    fileURLToPath(new URL('./results.json', import.meta.url)),
+    `${JSON.stringify(out, null, 2)}\n`,
+  );
+  process.stdout.write(`\nwrote bench/results.json${missed ? ` (${missed} target(s) missed)` : ''}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

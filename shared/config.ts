@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/**
+ * Environment schemas, one per function, checked once at cold start: a
+ * misconfigured function fails at load with a message that names the variable,
+ * not halfway through a batch.
+ */
+
+/** Set only locally: points every SDK client at the stand-ins (see `shared/aws.ts`). */
+const awsEndpoint = { AWS_ENDPOINT_URL: z.url().optional() };
+
+export const FetchListingEnvSchema = z.object({
+  ...awsEndpoint,
+  ARCHIVE_BUCKET: z.string().min(1),
+  PARSE_QUEUE_URL: z.url(),
+  /** Listing URL template; `{date}` is replaced by the listing day. */
+  LISTING_URL_TEMPLATE: z
+    .string()
+    .includes('{date}')
+    .default('https://huggingface.co/api/daily_papers?date={date}&limit=100'),
+  USER_AGENT: z
+    .string()
+    .min(1)
+    .default('daily-papers-pipeline/0.1 (+https://github.com/daily-papers-pipeline; polite daily fetch)'),
+  FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  FETCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+});
+export type FetchListingEnv = z.infer<typeof FetchListingEnvSchema>;
+
+export const ParsePaperEnvSchema = z.object({
+  ...awsEndpoint,
+  TABLE_NAME: z.string().min(1),
+  CLASSIFY_QUEUE_URL: z.url(),
+});
+export type ParsePaperEnv = z.infer<typeof ParsePaperEnvSchema>;
+
+export const ClassifyPaperEnvSchema = z.object({
+  ...awsEndpoint,
+  TABLE_NAME: z.string().min(1),
+});
+export type ClassifyPaperEnv = z.infer<typeof ClassifyPaperEnvSchema>;
+
+export const QueryEnvSchema = z.object({
+  ...awsEndpoint,
+  TABLE_NAME: z.string().min(1),
+});
+export type QueryEnv = z.infer<typeof QueryEnvSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses `env` (default `process.env`) with `schema`; throws a {@link ConfigError} naming every bad variable. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new ConfigError(`invalid environment: ${issues}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * The paper model every stage shares: the listing parsers produce it, the parse
+ * queue's consumer validates it, the classifier reads its title and abstract,
+ * the store maps it to table items and the query API returns it.
+ *
+ * Every optional field is absent when the source did not give it: never a
+ * placeholder, never a guess.
+ */
+
+/** A calendar day, `YYYY-MM-DD`, checked to be a real date. */
+export const IsoDateSchema = z.iso.date();
+export type IsoDate = z.infer<typeof IsoDateSchema>;
+
+/** The formats the listing parsers understand; recorded on every paper as `source`. */
+export const ListingFormatSchema = z.enum(['hf-api', 'hf-html', 'hf-text', 'arxiv-atom', 'arxiv-rss']);
+export type ListingFormat = z.infer<typeof ListingFormatSchema>;
+
+const nonNegativeInt = z.number().int().nonnegative();
+
+export const OrganizationSchema = z.object({
+  name: z.string().min(1),
+  fullname: z.string().min(1).optional(),
+});
+export type Organization = z.infer<typeof OrganizationSchema>;
+
+export const PaperLinksSchema = z.object({
+  arxiv: z.url().optional(),
+  huggingface: z.url().optional(),
+  github: z.url().optional(),
+  projectPage: z.url().optional(),
+});
+export type PaperLinks = z.infer<typeof PaperLinksSchema>;
+
+export const PaperSchema = z.object({
+  /** arXiv id without version (`2410.17243`, `hep-th/9901001`), else {@link titleDerivedId}. */
+  id: z.string().min(1),
+  title: z.string().min(1),
+  /** May be empty: some listings give a title alone. */
+  abstract: z.string(),
+  authors: z.array(z.string().min(1)).optional(),
+  /** Given alone by sources that only say "6 authors"; equals `authors.length` otherwise. */
+  authorCount: nonNegativeInt.optional(),
+  organization: OrganizationSchema.optional(),
+  /** The arXiv (publication) day. */
+  publishedOn: IsoDateSchema.optional(),
+  /** The listing day: the day the paper appeared in the feed. */
+  listedOn: IsoDateSchema.optional(),
+  upvotes: nonNegativeInt.optional(),
+  comments: nonNegativeInt.optional(),
+  links: PaperLinksSchema,
+  keywords: z.array(z.string().min(1)).optional(),
+  /** AI-written one-line summary, when the source gives one. */
+  summary: z.string().min(1).optional(),
+  /** arXiv categories as the source lists them (arXiv feeds), primary first. */
+  sourceCategories: z.array(z.string().min(1)).optional(),
+  source: ListingFormatSchema,
+});
+export type Paper = z.infer<typeof PaperSchema>;
+
+const NEW_STYLE_ARXIV_ID = /(?<!\d)(\d{4}\.\d{4,5})(?:v\d+)?(?!\d)/;
+const OLD_STYLE_ARXIV_ID = /\b([a-z-]+(?:\.[A-Z]{2})?\/\d{7})(?:v\d+)?\b/;
+
+/**
+ * Extracts an arXiv id without its version from an id or URL
+ * (`2410.17243v2`, `https://arxiv.org/abs/hep-th/9901001v1`). Returns undefined
+ * when the text holds none.
+ */
+export function arxivIdFrom(text: string): string | undefined {
+  return NEW_STYLE_ARXIV_ID.exec(text)?.[1] ?? OLD_STYLE_ARXIV_ID.exec(text)?.[1];
+}
+
+/** Collapses every run of whitespace (arXiv's hard line breaks included) into one space. */
+export function normalizeWhitespace(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A stable id for a paper with no arXiv id: the same title, whatever its case,
+ * punctuation or line breaks, always gives the same id.
+ */
+export function titleDerivedId(title: string): string {
+  const canonical = normalizeWhitespace(
+    title
+      .normalize('NFKC')
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, ' '),
+  );
+  return `title-${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
+}
+
+export function arxivAbsUrl(arxivId: string): string {
+  return `https://arxiv.org/abs/${arxivId}`;
+}
+
+export function huggingFacePaperUrl(arxivId: string): string {
+  return `https://huggingface.co/papers/${arxivId}`;
+}
+
+const GITHUB_REPO_URL = /https?:\/\/(?:www\.)?github\.com\/[\w.-]+\/[\w.-]+/i;
+
+/** The first github.com repository URL in a text (an abstract's "Code: …" line), without trailing punctuation. */
+export function githubUrlIn(text: string): string | undefined {
+  return GITHUB_REPO_URL.exec(text)?.[0].replace(/[.,;:)]+$/, '');
+}

@@ -1,0 +1,104 @@
+/**
+ * One definition of the pipeline's stateful resources and the settings that
+ * carry correctness (keys, indexes, redrive, visibility, batch sizes). The CDK
+ * stack builds AWS resources from it and the local runner creates the same
+ * table, queues and bucket on the stand-ins from it, so the two cannot drift.
+ *
+ * Plain data only: no CDK or SDK imports, so Lambda bundles stay small.
+ */
+
+export type KeyType = 'S' | 'N';
+
+export interface KeyAttribute {
+  name: string;
+  type: KeyType;
+}
+
+export interface IndexDefinition {
+  indexName: string;
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute;
+}
+
+/**
+ * The papers table. Single-table design; see `shared/store/keys.ts` for the items.
+ * - base table: `pk`/`sk` — a paper's listings and category entries under `PAPER#<id>`, ingested days under `DAYS`.
+ * - `byDay`: papers listed on a day, ordered by upvotes.
+ * - `byCategory`: papers in a category, ordered by listing day (date-range queries).
+ */
+export const papersTable = {
+  logicalName: 'Papers',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  indexes: {
+    byDay: {
+      indexName: 'byDay',
+      partitionKey: { name: 'dayPk', type: 'S' },
+      sortKey: { name: 'upvotes', type: 'N' },
+    },
+    byCategory: {
+      indexName: 'byCategory',
+      partitionKey: { name: 'categoryPk', type: 'S' },
+      sortKey: { name: 'categorySk', type: 'S' },
+    },
+  },
+} as const satisfies {
+  logicalName: string;
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute;
+  indexes: Record<string, IndexDefinition>;
+};
+
+export interface QueueDefinition {
+  logicalName: string;
+  /** Lambda's timeout for the consumer; the visibility timeout is six times it, as AWS advises. */
+  consumerTimeoutSeconds: number;
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the dead-letter queue. */
+  maxReceiveCount: number;
+  retentionPeriodSeconds: number;
+  /** Longer than the queue's, so a message never expires in the DLQ before its source would have. */
+  deadLetterRetentionPeriodSeconds: number;
+  /** Records per invocation (the event source mapping's BatchSize). */
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+  /** Concurrent invocations the event source mapping may run (at least 2 on AWS). */
+  maxConcurrency: number;
+}
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+function consumerQueue(logicalName: string, consumerTimeoutSeconds: number): QueueDefinition {
+  return {
+    logicalName,
+    consumerTimeoutSeconds,
+    visibilityTimeoutSeconds: consumerTimeoutSeconds * 6,
+    maxReceiveCount: 3,
+    retentionPeriodSeconds: 4 * DAY_SECONDS,
+    deadLetterRetentionPeriodSeconds: 14 * DAY_SECONDS,
+    batchSize: 10,
+    maxBatchingWindowSeconds: 1,
+    maxConcurrency: 5,
+  };
+}
+
+export const queues = {
+  parse: consumerQueue('ParseQueue', 30),
+  classify: consumerQueue('ClassifyQueue', 30),
+} as const satisfies Record<string, QueueDefinition>;
+
+export const archiveBucket = {
+  logicalName: 'ListingArchive',
+  /** Raw listings live under this prefix; see `shared/archive.ts` for the key layout. */
+  listingsPrefix: 'listings/',
+} as const;
+
+/** Names the local runner gives the resources (on AWS, CloudFormation names them). */
+export const localResourceNames = {
+  table: 'daily-papers',
+  bucket: 'daily-papers-archive',
+  parseQueue: 'daily-papers-parse',
+  parseDeadLetterQueue: 'daily-papers-parse-dlq',
+  classifyQueue: 'daily-papers-classify',
+  classifyDeadLetterQueue: 'daily-papers-classify-dlq',
+} as const;
