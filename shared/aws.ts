@@ -5,18 +5,16 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * The one place that knows how to build SDK clients. On AWS they use the
- * function's role and region. Locally `AWS_ENDPOINT_URL` points them at the
- * in-process stand-ins, with dummy credentials and path-style S3 addressing.
+ * function's role and region. Locally an endpoint (from `AWS_ENDPOINT_URL_S3`,
+ * `AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_DYNAMODB`, see `shared/config.ts`)
+ * points them at the in-process stand-ins, with dummy credentials and
+ * path-style S3 addressing.
  *
  * Each function imports only the factories it uses, so a bundle carries only
  * its own clients; call them once, at module scope.
  */
 
-interface ClientOptions {
-  endpoint?: string;
-}
-
-function commonOptions({ endpoint }: ClientOptions) {
+function localOptions(endpoint: string | undefined) {
   if (!endpoint) return {};
   return {
     endpoint,
@@ -25,16 +23,16 @@ function commonOptions({ endpoint }: ClientOptions) {
   };
 }
 
-export function makeS3Client(options: ClientOptions = {}): S3Client {
-  return new S3Client({ ...commonOptions(options), forcePathStyle: Boolean(options.endpoint) });
+export function makeS3Client(endpoint?: string): S3Client {
+  return new S3Client({ ...localOptions(endpoint), forcePathStyle: Boolean(endpoint) });
 }
 
-export function makeSqsClient(options: ClientOptions = {}): SQSClient {
-  return new SQSClient(commonOptions(options));
+export function makeSqsClient(endpoint?: string): SQSClient {
+  return new SQSClient(localOptions(endpoint));
 }
 
-export function makeDocumentClient(options: ClientOptions = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(commonOptions(options)), {
+export function makeDocumentClient(endpoint?: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(localOptions(endpoint)), {
     marshallOptions: { removeUndefinedValues: true },
   });
 }

@@ -6,11 +6,14 @@ import { z } from 'zod';
  * not halfway through a batch.
  */
 
-/** Set only locally: points every SDK client at the stand-ins (see `shared/aws.ts`). */
-const awsEndpoint = { AWS_ENDPOINT_URL: z.url().optional() };
+/** Set only locally: point the SDK clients at the stand-ins (see `shared/aws.ts`). Unset on AWS. */
+const s3Endpoint = { AWS_ENDPOINT_URL_S3: z.url().optional() };
+const sqsEndpoint = { AWS_ENDPOINT_URL_SQS: z.url().optional() };
+const dynamoEndpoint = { AWS_ENDPOINT_URL_DYNAMODB: z.url().optional() };
 
 export const FetchListingEnvSchema = z.object({
-  ...awsEndpoint,
+  ...s3Endpoint,
+  ...sqsEndpoint,
   ARCHIVE_BUCKET: z.string().min(1),
   PARSE_QUEUE_URL: z.url(),
   /** Listing URL template; `{date}` is replaced by the listing day. */
@@ -28,20 +31,21 @@ export const FetchListingEnvSchema = z.object({
 export type FetchListingEnv = z.infer<typeof FetchListingEnvSchema>;
 
 export const ParsePaperEnvSchema = z.object({
-  ...awsEndpoint,
+  ...dynamoEndpoint,
+  ...sqsEndpoint,
   TABLE_NAME: z.string().min(1),
   CLASSIFY_QUEUE_URL: z.url(),
 });
 export type ParsePaperEnv = z.infer<typeof ParsePaperEnvSchema>;
 
 export const ClassifyPaperEnvSchema = z.object({
-  ...awsEndpoint,
+  ...dynamoEndpoint,
   TABLE_NAME: z.string().min(1),
 });
 export type ClassifyPaperEnv = z.infer<typeof ClassifyPaperEnvSchema>;
 
 export const QueryEnvSchema = z.object({
-  ...awsEndpoint,
+  ...dynamoEndpoint,
   TABLE_NAME: z.string().min(1),
 });
 export type QueryEnv = z.infer<typeof QueryEnvSchema>;
