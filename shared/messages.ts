@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { IsoDateSchema, ListingFormatSchema, PaperSchema } from './paper';
+import { ListingOriginSchema } from './store/items';
+
+/**
+ * The queue messages between the stages, one schema each. A body that fails
+ * its schema is a bad record: it is reported as failed and, after the queue's
+ * maxReceiveCount, lands in the dead-letter queue without holding back its batch.
+ *
+ * Messages carry a version so a later change of shape can be told apart from a
+ * bad message while old ones are still in flight (or are redriven from a DLQ).
+ */
+
+/** What the whole listing says about every item: where its bytes are archived and when they were fetched. */
+export const ListingRefSchema = z.object({
+  archiveKey: z.string().min(1),
+  fetchedAt: z.iso.datetime({ offset: true }),
+  /** The listing day the listing was fetched for, when one was asked for. */
+  listedOn: IsoDateSchema.optional(),
+  url: z.string().min(1).optional(),
+});
+export type ListingRef = z.infer<typeof ListingRefSchema>;
+
+/** fetch-listing → parse queue: one raw item cut from an archived listing. */
+export const ParseMessageSchema = z.object({
+  v: z.literal(1),
+  listing: ListingRefSchema,
+  item: z.object({
+    format: ListingFormatSchema,
+    index: z.number().int().nonnegative(),
+    raw: z.unknown(),
+    listedOn: IsoDateSchema.optional(),
+  }),
+});
+export type ParseMessage = z.infer<typeof ParseMessageSchema>;
+
+/** parse-paper → classify queue: one stored paper listing, to classify. */
+export const ClassifyMessageSchema = z.object({
+  v: z.literal(1),
+  paper: PaperSchema,
+  origin: ListingOriginSchema,
+});
+export type ClassifyMessage = z.infer<typeof ClassifyMessageSchema>;
+
+/** A queue message body that is not JSON or does not match its schema. */
+export class MalformedMessageError extends Error {
+  override name = 'MalformedMessageError';
+}
+
+/** Parses a message body with `schema`; throws a {@link MalformedMessageError} that says what is wrong. */
+export function parseMessage<S extends z.ZodType>(schema: S, body: string): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    throw new MalformedMessageError(`message body is not JSON: ${(error as Error).message}`);
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    throw new MalformedMessageError(`message does not match its schema: ${z.prettifyError(result.error)}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,323 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { ClassificationSchema } from '../classification';
+import type { IsoDate, Paper } from '../paper';
+import { papersTable } from '../resources';
+import {
+  CategoryEntryItemSchema,
+  DayItemSchema,
+  type IngestedDay,
+  type ListedPaper,
+  ListingItemSchema,
+  type ListingOrigin,
+  type PaperRecord,
+} from './items';
+import {
+  categoryEntrySk,
+  categoryPk,
+  categoryRange,
+  categorySk,
+  DAYS_PK,
+  dayPk,
+  LISTING_SK_PREFIX,
+  listingSk,
+  paperPk,
+} from './keys';
+import {
+  type CategoryChanges,
+  type ClassificationWrite,
+  InvalidCursorError,
+  ListingNotStoredError,
+  type ListingWriteOutcome,
+  type Page,
+  type PageRequest,
+  type PaperStore,
+  StoreThrottledError,
+} from './paper-store';
+
+/** DynamoDB's limit on one BatchWriteItem. */
+const BATCH_WRITE_LIMIT = 25;
+const BATCH_WRITE_ATTEMPTS = 6;
+
+/** A LastEvaluatedKey holds only key attributes: strings and numbers. */
+const CursorSchema = z.object({
+  q: z.string(),
+  k: z.record(z.string(), z.union([z.string(), z.number()])),
+});
+
+export class DynamoPaperStore implements PaperStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async putListing(paper: Paper, origin: ListingOrigin): Promise<ListingWriteOutcome> {
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: paperPk(paper.id), sk: listingSk(origin.listedOn) },
+          // `fetchedAt <= :fetchedAt` lets a redelivery of the same message through (idempotent)
+          // and stops an older fetch from overwriting a newer one's upvotes.
+          ConditionExpression: 'attribute_not_exists(pk) OR fetchedAt <= :fetchedAt',
+          UpdateExpression:
+            'SET paper = :paper, upvotes = :upvotes, dayPk = :dayPk, listedOn = :listedOn, ' +
+            'fetchedAt = :fetchedAt, archiveKey = :archiveKey, storedAt = if_not_exists(storedAt, :now)',
+          ExpressionAttributeValues: {
+            ':paper': paper,
+            ':upvotes': paper.upvotes ?? 0,
+            ':dayPk': dayPk(origin.listedOn),
+            ':listedOn': origin.listedOn,
+            ':fetchedAt': origin.fetchedAt,
+            ':archiveKey': origin.archiveKey,
+            ':now': this.now().toISOString(),
+          },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      return result.Attributes?.fetchedAt === undefined ? 'created' : 'updated';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'stale';
+      throw error;
+    }
+  }
+
+  async recordListedDays(paperIdsByDay: ReadonlyMap<IsoDate, readonly string[]>): Promise<void> {
+    for (const [day, ids] of paperIdsByDay) {
+      if (ids.length === 0) continue;
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: DAYS_PK, sk: day },
+          UpdateExpression: 'ADD paperIds :ids SET lastStoredAt = :now',
+          ExpressionAttributeValues: { ':ids': new Set(ids), ':now': this.now().toISOString() },
+        }),
+      );
+    }
+  }
+
+  async putClassification({
+    paper,
+    listedOn,
+    classification,
+  }: ClassificationWrite): Promise<CategoryChanges> {
+    let previous: unknown;
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: paperPk(paper.id), sk: listingSk(listedOn) },
+          ConditionExpression: 'attribute_exists(pk)',
+          UpdateExpression: 'SET classification = :classification',
+          ExpressionAttributeValues: { ':classification': classification },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      previous = result.Attributes?.classification;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new ListingNotStoredError(`paper ${paper.id} is not stored as listed on ${listedOn}`);
+      }
+      throw error;
+    }
+    const assigned = classification.categories.filter((category) => category.assigned);
+    const keep = new Set(assigned.map((category) => category.code));
+    const before = ClassificationSchema.safeParse(previous);
+    const removed = before.success
+      ? before.data.categories.filter((category) => category.assigned && !keep.has(category.code))
+      : [];
+    return {
+      puts: assigned.map((category) => ({
+        pk: paperPk(paper.id),
+        sk: categoryEntrySk(category.code, listedOn),
+        categoryPk: categoryPk(category.code),
+        categorySk: categorySk(listedOn, paper.id),
+        code: category.code,
+        score: category.score,
+        listedOn,
+        paper,
+        classification,
+      })),
+      deletes: removed.map((category) => ({
+        pk: paperPk(paper.id),
+        sk: categoryEntrySk(category.code, listedOn),
+      })),
+    };
+  }
+
+  async applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<void> {
+    const requests = changes.flatMap((change) => [
+      ...change.puts.map((item) => ({ PutRequest: { Item: item } })),
+      ...change.deletes.map((key) => ({ DeleteRequest: { Key: key } })),
+    ]);
+    for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
+      await this.batchWrite({ [this.tableName]: requests.slice(start, start + BATCH_WRITE_LIMIT) });
+    }
+  }
+
+  /** Retries what DynamoDB leaves unprocessed (throttling), with exponential backoff. */
+  private async batchWrite(requestItems: NonNullable<BatchWriteCommandInput['RequestItems']>): Promise<void> {
+    let pending = requestItems;
+    for (let attempt = 0; attempt < BATCH_WRITE_ATTEMPTS; attempt++) {
+      if (attempt > 0) await sleep(25 * 2 ** attempt);
+      const result = await this.client.send(new BatchWriteCommand({ RequestItems: pending }));
+      const unprocessed = result.UnprocessedItems;
+      if (!unprocessed || Object.values(unprocessed).every((list) => list.length === 0)) return;
+      pending = unprocessed;
+    }
+    throw new StoreThrottledError(`batch write still unprocessed after ${BATCH_WRITE_ATTEMPTS} attempts`);
+  }
+
+  async papersListedOn(day: IsoDate, page: PageRequest): Promise<Page<ListedPaper>> {
+    const { items, cursor } = await this.query('day', page, {
+      IndexName: papersTable.indexes.byDay.indexName,
+      KeyConditionExpression: 'dayPk = :dayPk',
+      ExpressionAttributeValues: { ':dayPk': dayPk(day) },
+      ScanIndexForward: false,
+    });
+    return { items: items.map((item) => listedPaperFromListing(ListingItemSchema.parse(item))), cursor };
+  }
+
+  async papersInCategory(
+    code: string,
+    from: IsoDate,
+    to: IsoDate,
+    page: PageRequest,
+  ): Promise<Page<ListedPaper>> {
+    const { low, high } = categoryRange(from, to);
+    const { items, cursor } = await this.query(`category:${code}`, page, {
+      IndexName: papersTable.indexes.byCategory.indexName,
+      KeyConditionExpression: 'categoryPk = :categoryPk AND categorySk BETWEEN :low AND :high',
+      ExpressionAttributeValues: { ':categoryPk': categoryPk(code), ':low': low, ':high': high },
+    });
+    return {
+      items: items.map((item) => {
+        const entry = CategoryEntryItemSchema.parse(item);
+        return listedPaper(entry.paper, entry.listedOn, entry.classification);
+      }),
+      cursor,
+    };
+  }
+
+  async paperById(id: string): Promise<PaperRecord | undefined> {
+    const items: Record<string, unknown>[] = [];
+    let cursor: string | undefined;
+    do {
+      // A paper's partition is small (a listing per day listed, a few category entries); read it whole.
+      const page = await this.query(
+        `paper:${id}`,
+        { limit: 100, cursor },
+        {
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :listed)',
+          ExpressionAttributeValues: { ':pk': paperPk(id), ':listed': LISTING_SK_PREFIX },
+        },
+      );
+      items.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor);
+    const listings = items.map((item) => ListingItemSchema.parse(item));
+    const latest = listings.reduce<(typeof listings)[number] | undefined>(
+      (best, listing) => (!best || listing.fetchedAt > best.fetchedAt ? listing : best),
+      undefined,
+    );
+    if (!latest) return undefined;
+    const { listedOn: _listedOn, upvotes: _upvotes, comments: _comments, ...paper } = latest.paper;
+    const classification = listings.find((listing) => listing.classification)?.classification;
+    return {
+      ...paper,
+      listings: listings.map((listing) => ({
+        listedOn: listing.listedOn,
+        upvotes: listing.paper.upvotes,
+        comments: listing.paper.comments,
+        fetchedAt: listing.fetchedAt,
+      })),
+      ...classificationFields(classification),
+    };
+  }
+
+  async ingestedDays(page: PageRequest): Promise<Page<IngestedDay>> {
+    const { items, cursor } = await this.query('days', page, {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': DAYS_PK },
+      ScanIndexForward: false,
+    });
+    return {
+      items: items.map((item) => {
+        const day = DayItemSchema.parse(item);
+        return { day: day.sk, papers: day.paperIds.size, lastStoredAt: day.lastStoredAt };
+      }),
+      cursor,
+    };
+  }
+
+  /** One Query page. The cursor names the query it belongs to, so it cannot be replayed against another. */
+  private async query(
+    queryName: string,
+    { limit, cursor }: PageRequest,
+    input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
+  ): Promise<{ items: Record<string, unknown>[]; cursor?: string }> {
+    const result = await this.client.send(
+      new QueryCommand({
+        ...input,
+        TableName: this.tableName,
+        Limit: limit,
+        ExclusiveStartKey: cursor === undefined ? undefined : decodeCursor(cursor, queryName),
+      }),
+    );
+    return {
+      items: result.Items ?? [],
+      cursor: result.LastEvaluatedKey ? encodeCursor(queryName, result.LastEvaluatedKey) : undefined,
+    };
+  }
+}
+
+function encodeCursor(queryName: string, key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify({ q: queryName, k: key })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, queryName: string): Record<string, string | number> {
+  let parsed: z.infer<typeof CursorSchema>;
+  try {
+    parsed = CursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new InvalidCursorError('cursor is not one this API issued');
+  }
+  if (parsed.q !== queryName) throw new InvalidCursorError('cursor belongs to a different query');
+  return parsed.k;
+}
+
+function classificationFields(classification: z.infer<typeof ClassificationSchema> | undefined) {
+  if (!classification) return {};
+  return {
+    categories: classification.categories,
+    primaryCategory: classification.primaryCategory,
+    classifierVersion: classification.classifierVersion,
+    categorySource: classification.categorySource,
+  };
+}
+
+function listedPaper(
+  paper: Paper,
+  listedOn: IsoDate,
+  classification: z.infer<typeof ClassificationSchema> | undefined,
+  fetchedAt?: string,
+): ListedPaper {
+  return { ...paper, listedOn, fetchedAt, ...classificationFields(classification) };
+}
+
+function listedPaperFromListing(item: z.infer<typeof ListingItemSchema>): ListedPaper {
+  return listedPaper(item.paper, item.listedOn, item.classification, item.fetchedAt);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { ClassificationSchema } from '../classification';
+import { IsoDateSchema, PaperSchema } from '../paper';
+
+/**
+ * Table items as they come back from DynamoDB: one schema per item kind, so a
+ * read never trusts the table's shape blindly (an item written by an older
+ * version, or by hand, fails with a message instead of leaking into a response).
+ */
+
+const timestamp = z.iso.datetime({ offset: true });
+
+/** Where a listing came from: enough to find its raw bytes in the archive and order competing fetches. */
+export const ListingOriginSchema = z.object({
+  listedOn: IsoDateSchema,
+  /** When the listing was fetched; a write from an older fetch never overwrites a newer one. */
+  fetchedAt: timestamp,
+  archiveKey: z.string().min(1),
+});
+export type ListingOrigin = z.infer<typeof ListingOriginSchema>;
+
+/** One paper on one listing day (`PAPER#<id>` / `LISTED#<day>`). */
+export const ListingItemSchema = ListingOriginSchema.extend({
+  pk: z.string(),
+  sk: z.string(),
+  paper: PaperSchema,
+  /** byDay's sort key: the paper's upvotes on this day, 0 when the source gave none. */
+  upvotes: z.number().int().nonnegative(),
+  classification: ClassificationSchema.optional(),
+  storedAt: timestamp,
+});
+export type ListingItem = z.infer<typeof ListingItemSchema>;
+
+/** One assigned category of one listing (`PAPER#<id>` / `CATEGORY#<code>#<day>`). */
+export const CategoryEntryItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  code: z.string(),
+  score: z.number(),
+  listedOn: IsoDateSchema,
+  paper: PaperSchema,
+  classification: ClassificationSchema,
+});
+export type CategoryEntryItem = z.infer<typeof CategoryEntryItemSchema>;
+
+/** One ingested day (`DAYS` / `<day>`): the set of papers listed on it. */
+export const DayItemSchema = z.object({
+  pk: z.literal('DAYS'),
+  sk: IsoDateSchema,
+  /** A string set: adding the same id twice counts it once, so replays never inflate the count. */
+  paperIds: z.set(z.string()),
+  lastStoredAt: timestamp,
+});
+export type DayItem = z.infer<typeof DayItemSchema>;
+
+/**
+ * A paper as the query API returns it from a listing or category entry: the paper,
+ * the day it was listed, and its categories once classified.
+ */
+export const ListedPaperSchema = PaperSchema.extend({
+  listedOn: IsoDateSchema,
+  fetchedAt: timestamp.optional(),
+  categories: ClassificationSchema.shape.categories.optional(),
+  primaryCategory: z.string().optional(),
+  classifierVersion: z.string().optional(),
+  categorySource: ClassificationSchema.shape.categorySource.optional(),
+});
+export type ListedPaper = z.infer<typeof ListedPaperSchema>;
+
+/** One paper with every day it was listed (`GET /papers/{id}`). */
+export const PaperRecordSchema = PaperSchema.omit({ listedOn: true, upvotes: true, comments: true }).extend({
+  listings: z.array(
+    z.object({
+      listedOn: IsoDateSchema,
+      upvotes: z.number().int().nonnegative().optional(),
+      comments: z.number().int().nonnegative().optional(),
+      fetchedAt: timestamp,
+    }),
+  ),
+  categories: ClassificationSchema.shape.categories.optional(),
+  primaryCategory: z.string().optional(),
+  classifierVersion: z.string().optional(),
+  categorySource: ClassificationSchema.shape.categorySource.optional(),
+});
+export type PaperRecord = z.infer<typeof PaperRecordSchema>;
+
+export const IngestedDaySchema = z.object({
+  day: IsoDateSchema,
+  papers: z.number().int().nonnegative(),
+  lastStoredAt: timestamp,
+});
+export type IngestedDay = z.infer<typeof IngestedDaySchema>;

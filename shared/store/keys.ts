@@ -1,0 +1,40 @@
+import type { IsoDate } from '../paper';
+
+/**
+ * The papers table's single-table key design. Every access pattern is a Query
+ * on one partition; none needs a Scan.
+ *
+ * | item             | pk            | sk                          | index keys                                             |
+ * |------------------|---------------|-----------------------------|--------------------------------------------------------|
+ * | listing          | `PAPER#<id>`  | `LISTED#<day>`              | byDay: `dayPk`=`DAY#<day>`, `upvotes` (number)         |
+ * | category entry   | `PAPER#<id>`  | `CATEGORY#<code>#<day>`     | byCategory: `categoryPk`=`CATEGORY#<code>`, `categorySk`=`<day>#<id>` |
+ * | ingested day     | `DAYS`        | `<day>`                     | —                                                      |
+ *
+ * - A paper listed on two days is one paper (one partition) with two listing items.
+ *   `Query pk = PAPER#<id>` returns the paper, every day it was listed with its upvotes
+ *   on that day, and its category entries.
+ * - Papers listed on a day, by upvotes: `Query byDay dayPk = DAY#<day>`, descending.
+ * - Papers in a category within a date range: `Query byCategory categoryPk = CATEGORY#<code>
+ *   AND categorySk BETWEEN '<from>#' AND '<to>#\uffff'`. One entry per listing of the paper, so
+ *   a paper listed on two days appears under each of them.
+ * - Days ingested with their counts: `Query pk = DAYS`, one item per day.
+ *
+ * Room to grow without a rewrite: upvote snapshots fit under the paper's partition as
+ * `UPVOTES#<day>#<fetchedAt>`, keyword postings as their own partition `TERM#<term>`.
+ */
+
+export const DAYS_PK = 'DAYS';
+
+export const paperPk = (id: string): string => `PAPER#${id}`;
+export const listingSk = (day: IsoDate): string => `LISTED#${day}`;
+export const LISTING_SK_PREFIX = 'LISTED#';
+export const categoryEntrySk = (code: string, day: IsoDate): string => `CATEGORY#${code}#${day}`;
+export const CATEGORY_SK_PREFIX = 'CATEGORY#';
+export const dayPk = (day: IsoDate): string => `DAY#${day}`;
+export const categoryPk = (code: string): string => `CATEGORY#${code}`;
+export const categorySk = (day: IsoDate, id: string): string => `${day}#${id}`;
+
+/** The inclusive `categorySk` bounds of a date range: every id sorts between `<day>#` and `<day>#\uffff`. */
+export function categoryRange(from: IsoDate, to: IsoDate): { low: string; high: string } {
+  return { low: `${from}#`, high: `${to}#\uffff` };
+}
