@@ -178,7 +178,7 @@ export class DynamoPaperStore implements PaperStore {
   }
 
   async papersListedOn(day: IsoDate, page: PageRequest): Promise<Page<ListedPaper>> {
-    const { items, cursor } = await this.query('day', page, {
+    const { items, cursor } = await this.query(`day:${day}`, page, {
       IndexName: papersTable.indexes.byDay.indexName,
       KeyConditionExpression: 'dayPk = :dayPk',
       ExpressionAttributeValues: { ':dayPk': dayPk(day) },
@@ -194,7 +194,7 @@ export class DynamoPaperStore implements PaperStore {
     page: PageRequest,
   ): Promise<Page<ListedPaper>> {
     const { low, high } = categoryRange(from, to);
-    const { items, cursor } = await this.query(`category:${code}`, page, {
+    const { items, cursor } = await this.query(`category:${code}:${from}..${to}`, page, {
       IndexName: papersTable.indexes.byCategory.indexName,
       KeyConditionExpression: 'categoryPk = :categoryPk AND categorySk BETWEEN :low AND :high',
       ExpressionAttributeValues: { ':categoryPk': categoryPk(code), ':low': low, ':high': high },
@@ -259,20 +259,29 @@ export class DynamoPaperStore implements PaperStore {
     };
   }
 
-  /** One Query page. The cursor names the query it belongs to, so it cannot be replayed against another. */
+  /**
+   * One Query page. The cursor names the query it belongs to (partition and range included), so it
+   * cannot be replayed against another; a forged start key is an {@link InvalidCursorError}, not a 500.
+   */
   private async query(
     queryName: string,
     { limit, cursor }: PageRequest,
     input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
   ): Promise<{ items: Record<string, unknown>[]; cursor?: string }> {
-    const result = await this.client.send(
-      new QueryCommand({
-        ...input,
-        TableName: this.tableName,
-        Limit: limit,
-        ExclusiveStartKey: cursor === undefined ? undefined : decodeCursor(cursor, queryName),
-      }),
-    );
+    const command = new QueryCommand({
+      ...input,
+      TableName: this.tableName,
+      Limit: limit,
+      ExclusiveStartKey: cursor === undefined ? undefined : decodeCursor(cursor, queryName),
+    });
+    const result = await this.client.send(command).catch((error: unknown) => {
+      // The query is valid without a start key (the code builds it); with one, DynamoDB's
+      // ValidationException can only be about the key a client tampered with.
+      if (cursor !== undefined && error instanceof Error && error.name === 'ValidationException') {
+        throw new InvalidCursorError('cursor does not fit this query');
+      }
+      throw error;
+    });
     return {
       items: result.Items ?? [],
       cursor: result.LastEvaluatedKey ? encodeCursor(queryName, result.LastEvaluatedKey) : undefined,

@@ -1,0 +1,179 @@
+import type { IsoDate } from '../paper';
+import type { IngestedDay, ListedPaper, PaperRecord } from '../store/items';
+import { InvalidCursorError, type Page, type PaperStore } from '../store/paper-store';
+import { BadParameterError } from './errors';
+import {
+  CategoryQuerySchema,
+  categoryDateRange,
+  DayQuerySchema,
+  DaysQuerySchema,
+  PaperQuerySchema,
+  parsePaperId,
+  parseParameters,
+  parseQueryString,
+} from './parameters';
+
+/**
+ * The query API as a pure function of (method, path, query string) and a
+ * {@link PaperStore}: routing, parameter validation, the store call and the
+ * response. It knows nothing of Lambda; `functions/query.ts` adapts a Function
+ * URL event to it and back, and the local CLI and server go through that handler.
+ */
+
+/** One HTTP request, as far as the query API cares. */
+export interface QueryRequest {
+  method: string;
+  /** The path as sent, percent-encoding included (a Function URL's `rawPath`). */
+  path: string;
+  /** Without the `?` (a Function URL's `rawQueryString`). */
+  rawQueryString: string;
+}
+
+/** The route a request matched, for logs and metrics; absent when none did. */
+export type RouteName = 'GET /papers?date' | 'GET /papers?category' | 'GET /papers/{id}' | 'GET /days';
+
+export interface ErrorBody {
+  error: 'BadRequest' | 'NotFound' | 'MethodNotAllowed';
+  message: string;
+  /** Set on a 400: the parameter at fault. */
+  parameter?: string;
+}
+
+export type QueryResponseBody = Page<ListedPaper> | Page<IngestedDay> | PaperRecord | ErrorBody;
+
+export interface QueryResponse {
+  statusCode: 200 | 400 | 404 | 405;
+  headers: Record<string, string>;
+  body: QueryResponseBody;
+  route?: RouteName;
+}
+
+export interface QueryOptions {
+  /** Today's date (UTC) for a category query's default range; injectable for tests. */
+  today?: () => IsoDate;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
+
+export const ROUTES_HELP =
+  'GET /papers?date=YYYY-MM-DD, GET /papers?category=CODE[&from=YYYY-MM-DD&to=YYYY-MM-DD], GET /papers/{id}, GET /days';
+
+/**
+ * Answers one query API request.
+ *
+ * - 200 with `{ items, cursor? }` for a list (pass `cursor` back for the next page;
+ *   it is absent on the last page, and the last page may be empty), or the
+ *   {@link PaperRecord} for `GET /papers/{id}`.
+ * - 400 `{ error: 'BadRequest', message, parameter }` for a bad, missing, repeated or
+ *   unknown parameter, or a cursor the store did not issue for this query.
+ * - 404 for an unknown route or paper id; 405 (with `allow: GET`) for another method.
+ *
+ * Every list is one Query on one partition, never a Scan.
+ * @throws whatever the store throws for anything but a bad cursor (an outage, a
+ *   corrupt item): the caller turns it into a logged 500.
+ */
+export async function handleQuery(
+  request: QueryRequest,
+  store: PaperStore,
+  { today = utcToday }: QueryOptions = {},
+): Promise<QueryResponse> {
+  const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+  const match = matchRoute(path);
+  if (!match) {
+    return respond(404, { error: 'NotFound', message: `no route for ${path}; routes: ${ROUTES_HELP}` });
+  }
+  if (request.method !== 'GET') {
+    return {
+      ...respond(405, {
+        error: 'MethodNotAllowed',
+        message: `${request.method} ${path}: only GET is allowed`,
+      }),
+      headers: { ...JSON_HEADERS, allow: 'GET' },
+    };
+  }
+  let route: RouteName | undefined;
+  try {
+    const parameters = parseQueryString(request.rawQueryString);
+    if (match.kind === 'paper') {
+      route = 'GET /papers/{id}';
+      const id = parsePaperId(match.id);
+      parseParameters(PaperQuerySchema, parameters, route);
+      const paper = await store.paperById(id);
+      if (!paper) return respond(404, { error: 'NotFound', message: `no paper with id ${id}` }, route);
+      return respond(200, paper, route);
+    }
+    if (match.kind === 'days') {
+      route = 'GET /days';
+      const { limit, cursor } = parseParameters(DaysQuerySchema, parameters, route);
+      return respond(200, await store.ingestedDays({ limit, cursor }), route);
+    }
+    if ('category' in parameters) {
+      route = 'GET /papers?category';
+      if ('date' in parameters) {
+        throw new BadParameterError(
+          'date',
+          'cannot be combined with category (ask for one day, or one category)',
+        );
+      }
+      const query = parseParameters(CategoryQuerySchema, parameters, 'GET /papers?category=…');
+      const { from, to } = categoryDateRange(query, today());
+      const page = await store.papersInCategory(query.category, from, to, {
+        limit: query.limit,
+        cursor: query.cursor,
+      });
+      return respond(200, page, route);
+    }
+    if (!('date' in parameters)) {
+      throw new BadParameterError('date', 'is required, or category (GET /papers?date=D or ?category=C)');
+    }
+    route = 'GET /papers?date';
+    const { date, limit, cursor } = parseParameters(DayQuerySchema, parameters, 'GET /papers?date=…');
+    return respond(200, await store.papersListedOn(date, { limit, cursor }), route);
+  } catch (error) {
+    if (error instanceof BadParameterError) {
+      return respond(400, { error: 'BadRequest', message: error.message, parameter: error.parameter }, route);
+    }
+    if (error instanceof InvalidCursorError) {
+      return respond(
+        400,
+        {
+          error: 'BadRequest',
+          message: `cursor: ${error.message.replace(/^cursor /, '')}`,
+          parameter: 'cursor',
+        },
+        route,
+      );
+    }
+    throw error;
+  }
+}
+
+type RouteMatch = { kind: 'papers' } | { kind: 'days' } | { kind: 'paper'; id: string };
+
+const PAPER_PATH_PREFIX = '/papers/';
+
+function matchRoute(path: string): RouteMatch | undefined {
+  if (path === '/papers') return { kind: 'papers' };
+  if (path === '/days') return { kind: 'days' };
+  if (path.startsWith(PAPER_PATH_PREFIX)) {
+    // The rest of the path is the id: old-style arXiv ids hold a slash (`hep-th/9901001`),
+    // which a client may send as is or encoded (`hep-th%2F9901001`).
+    const raw = path.slice(PAPER_PATH_PREFIX.length);
+    let id: string;
+    try {
+      id = decodeURIComponent(raw);
+    } catch {
+      id = raw; // malformed percent-encoding: the id schema rejects it with a 400 naming `id`
+    }
+    return { kind: 'paper', id };
+  }
+  return undefined;
+}
+
+function respond(statusCode: QueryResponse['statusCode'], body: QueryResponseBody, route?: RouteName) {
+  return { statusCode, headers: { ...JSON_HEADERS }, body, route } satisfies QueryResponse;
+}
+
+function utcToday(): IsoDate {
+  return new Date().toISOString().slice(0, 10);
+}

@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import type { IsoDate } from '../paper';
+import { BadParameterError } from './errors';
+
+/**
+ * The query API's request parameters: one zod schema per route, each a strict
+ * object, so an unknown or misplaced parameter is a 400 that names it rather
+ * than being silently ignored. Values arrive as strings (query string or path).
+ */
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 100;
+/** The longest category date range one request may ask for, inclusive of both ends. */
+export const MAX_RANGE_DAYS = 366;
+/** The window a category query covers when it gives one bound or none, inclusive of both ends. */
+export const DEFAULT_RANGE_DAYS = 30;
+
+/**
+ * An arXiv category code: an archive (`cs`, `quant-ph`, `cond-mat`) with an
+ * optional subject class (`cs.CV`, `math.OC`, `cond-mat.mes-hall`, `physics.atm-clus`).
+ */
+export const CATEGORY_CODE = /^[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]+(?:-[a-z]+)?)?$/;
+
+/**
+ * A paper id as the store keys it: a new-style arXiv id (`2410.17243`), an
+ * old-style one (`hep-th/9901001`, `math.GT/0309136`), or a title-derived id
+ * (`title-` and 16 hex digits). An arXiv version suffix (`v2`) is accepted and dropped.
+ */
+const PAPER_ID = /^(?:(\d{4}\.\d{4,5})|([a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?\/\d{7})|(title-[0-9a-f]{16}))$/;
+const ARXIV_VERSION = /v\d{1,3}$/;
+
+const isoDate = z.iso.date({
+  error: (issue) => (issue.input === undefined ? 'is required' : 'must be a real date YYYY-MM-DD'),
+});
+
+const limit = z
+  .string()
+  .regex(/^\d{1,3}$/, { error: `must be an integer from 1 to ${MAX_LIMIT}` })
+  .transform(Number)
+  .refine((value) => value >= 1 && value <= MAX_LIMIT, { error: `must be an integer from 1 to ${MAX_LIMIT}` })
+  .default(DEFAULT_LIMIT);
+
+/** Opaque to clients; the store decides whether it issued it. This only bounds its size and alphabet. */
+const cursor = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,2048}$/, { error: 'must be the cursor of a previous page of the same query' })
+  .optional();
+
+const category = z
+  .string()
+  .max(32, { error: 'must be an arXiv category code such as cs.CV, math.OC or quant-ph' })
+  .regex(CATEGORY_CODE, { error: 'must be an arXiv category code such as cs.CV, math.OC or quant-ph' });
+
+/** `GET /papers?date=D`: the papers listed on day D, most upvoted first. */
+export const DayQuerySchema = z.strictObject({ date: isoDate, limit, cursor });
+export type DayQuery = z.infer<typeof DayQuerySchema>;
+
+/**
+ * `GET /papers?category=C[&from=D][&to=D]`: papers assigned category C and listed
+ * within [from, to] (inclusive). `from` must not be after `to`, and the range spans
+ * at most {@link MAX_RANGE_DAYS} days. Missing bounds are filled by {@link categoryDateRange}.
+ */
+export const CategoryQuerySchema = z
+  .strictObject({ category, from: isoDate.optional(), to: isoDate.optional(), limit, cursor })
+  .superRefine((query, context) => {
+    if (query.from === undefined || query.to === undefined) return;
+    if (query.from > query.to) {
+      context.addIssue({ code: 'custom', path: ['to'], message: `must not be before from (${query.from})` });
+    } else if (daysInRange(query.from, query.to) > MAX_RANGE_DAYS) {
+      context.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `must be at most ${MAX_RANGE_DAYS} days from from (the range is inclusive)`,
+      });
+    }
+  });
+export type CategoryQuery = z.infer<typeof CategoryQuerySchema>;
+
+/** `GET /papers/{id}` takes no query parameters: the answer is one record. */
+export const PaperQuerySchema = z.strictObject({});
+
+/** `GET /days`: the ingested days, newest first, with their paper counts. */
+export const DaysQuerySchema = z.strictObject({ limit, cursor });
+export type DaysQuery = z.infer<typeof DaysQuerySchema>;
+
+const PaperIdSchema = z
+  .string()
+  .transform((id) => id.replace(ARXIV_VERSION, ''))
+  .pipe(
+    z.string().regex(PAPER_ID, {
+      error: 'must be an arXiv id (2410.17243, hep-th/9901001) or a title- id as the API returned it',
+    }),
+  );
+
+/**
+ * The paper id of `GET /papers/{id}`, without an arXiv version suffix.
+ * @throws BadParameterError naming `id` when it is not an id the store could hold.
+ */
+export function parsePaperId(raw: string): string {
+  const result = PaperIdSchema.safeParse(raw);
+  if (!result.success) throw new BadParameterError('id', result.error.issues[0]?.message ?? 'is invalid');
+  return result.data;
+}
+
+/**
+ * Parses `parameters` with `schema`.
+ * @throws BadParameterError naming the first bad, missing or unknown parameter;
+ *   `describeRoute` completes the message for an unknown one.
+ */
+export function parseParameters<S extends z.ZodType>(
+  schema: S,
+  parameters: Record<string, string>,
+  describeRoute: string,
+): z.infer<S> {
+  const result = schema.safeParse(parameters);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (!issue) throw new BadParameterError('query', 'is invalid');
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = allowedKeys(schema);
+    throw new BadParameterError(
+      issue.keys[0] ?? 'query',
+      `is not a parameter of ${describeRoute}${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ' (it takes none)'}`,
+    );
+  }
+  throw new BadParameterError(String(issue.path[0] ?? 'query'), issue.message);
+}
+
+function allowedKeys(schema: z.ZodType): string[] {
+  const inner = schema instanceof z.ZodPipe ? schema.in : schema;
+  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+}
+
+/**
+ * Splits a raw query string into parameters.
+ * @throws BadParameterError when a parameter is given more than once
+ *   (`date=a&date=b` has no single meaning).
+ */
+export function parseQueryString(rawQueryString: string): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(rawQueryString)) {
+    if (name === '' && value === '') continue;
+    if (Object.hasOwn(parameters, name)) throw new BadParameterError(name, 'is given more than once');
+    parameters[name] = value;
+  }
+  return parameters;
+}
+
+/**
+ * The inclusive date range a category query covers: both bounds as given; one
+ * bound and a {@link DEFAULT_RANGE_DAYS}-day window anchored at it; neither and the
+ * window ending `today`.
+ */
+export function categoryDateRange(
+  query: Pick<CategoryQuery, 'from' | 'to'>,
+  today: IsoDate,
+): { from: IsoDate; to: IsoDate } {
+  const window = DEFAULT_RANGE_DAYS - 1;
+  if (query.from !== undefined && query.to !== undefined) return { from: query.from, to: query.to };
+  if (query.from !== undefined) return { from: query.from, to: addDays(query.from, window) };
+  const to = query.to ?? today;
+  return { from: addDays(to, -window), to };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Days from `from` to `to`, counting both. */
+export function daysInRange(from: IsoDate, to: IsoDate): number {
+  return Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
+}
+
+/** `day` moved by `days`, kept within the four-digit years an ISO date can hold. */
+export function addDays(day: IsoDate, days: number): IsoDate {
+  const moved = new Date(Date.parse(day) + days * DAY_MS);
+  if (moved.getUTCFullYear() > 9999) return '9999-12-31';
+  if (moved.getUTCFullYear() < 1) return '0001-01-01';
+  return moved.toISOString().slice(0, 10);
+}

@@ -1,0 +1,295 @@
+import { describe, expect, it } from 'vitest';
+import { handleQuery, type QueryRequest } from '../../shared/query/handle-query';
+import type { IngestedDay, ListedPaper, PaperRecord } from '../../shared/store/items';
+import {
+  InvalidCursorError,
+  type Page,
+  type PageRequest,
+  type PaperStore,
+} from '../../shared/store/paper-store';
+
+/** A store that records the read calls it gets and answers with empty pages. */
+class RecordingStore implements PaperStore {
+  calls: unknown[][] = [];
+  paper: PaperRecord | undefined;
+  refuseCursors = false;
+
+  async papersListedOn(day: string, page: PageRequest): Promise<Page<ListedPaper>> {
+    return this.answer(['papersListedOn', day, page], page);
+  }
+  async papersInCategory(
+    code: string,
+    from: string,
+    to: string,
+    page: PageRequest,
+  ): Promise<Page<ListedPaper>> {
+    return this.answer(['papersInCategory', code, from, to, page], page);
+  }
+  async paperById(id: string): Promise<PaperRecord | undefined> {
+    this.calls.push(['paperById', id]);
+    return this.paper;
+  }
+  async ingestedDays(page: PageRequest): Promise<Page<IngestedDay>> {
+    return this.answer(['ingestedDays', page], page);
+  }
+  private answer<T>(call: unknown[], page: PageRequest): Page<T> {
+    this.calls.push(call);
+    if (page.cursor && this.refuseCursors)
+      throw new InvalidCursorError('cursor belongs to a different query');
+    return { items: [] };
+  }
+  putListing(): never {
+    throw new Error('the query API never writes');
+  }
+  recordListedDays(): never {
+    throw new Error('the query API never writes');
+  }
+  putClassification(): never {
+    throw new Error('the query API never writes');
+  }
+  applyCategoryChanges(): never {
+    throw new Error('the query API never writes');
+  }
+}
+
+const TODAY = '2026-06-15';
+
+function get(path: string, rawQueryString = ''): QueryRequest {
+  return { method: 'GET', path, rawQueryString };
+}
+
+async function ask(request: QueryRequest, store = new RecordingStore()) {
+  const response = await handleQuery(request, store, { today: () => TODAY });
+  return { response, store };
+}
+
+describe('handleQuery routing', () => {
+  it('sends GET /papers?date=D to papersListedOn with the default limit of 50', async () => {
+    // Act
+    const { response, store } = await ask(get('/papers', 'date=2026-06-12'));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.route).toBe('GET /papers?date');
+    expect(response.body).toEqual({ items: [] });
+    expect(store.calls).toEqual([['papersListedOn', '2026-06-12', { limit: 50, cursor: undefined }]]);
+  });
+
+  it('passes limit and cursor through to the store', async () => {
+    const { store } = await ask(get('/papers', 'date=2026-06-12&limit=2&cursor=abc_DEF-123'));
+
+    expect(store.calls).toEqual([['papersListedOn', '2026-06-12', { limit: 2, cursor: 'abc_DEF-123' }]]);
+  });
+
+  it('sends GET /papers?category=C&from=D&to=D to papersInCategory with the inclusive range', async () => {
+    const { response, store } = await ask(
+      get('/papers', 'category=cs.CV&from=2026-06-01&to=2026-06-12&limit=100'),
+    );
+
+    expect(response.statusCode).toBe(200);
+    expect(response.route).toBe('GET /papers?category');
+    expect(store.calls).toEqual([
+      ['papersInCategory', 'cs.CV', '2026-06-01', '2026-06-12', { limit: 100, cursor: undefined }],
+    ]);
+  });
+
+  it.each([
+    ['no bounds: the 30 days ending today', 'category=quant-ph', '2026-05-17', TODAY],
+    ['only from: 30 days starting at from', 'category=math.OC&from=2026-01-01', '2026-01-01', '2026-01-30'],
+    ['only to: 30 days ending at to', 'category=cond-mat.mes-hall&to=2026-03-01', '2026-01-31', '2026-03-01'],
+    [
+      'from equal to to: that one day',
+      'category=cs.CV&from=2026-06-12&to=2026-06-12',
+      '2026-06-12',
+      '2026-06-12',
+    ],
+  ])('fills a category range with %s', async (_case, query, from, to) => {
+    const { store } = await ask(get('/papers', query));
+
+    expect(store.calls[0]?.slice(2, 4)).toEqual([from, to]);
+  });
+
+  it('sends GET /papers/{id} to paperById, dropping an arXiv version', async () => {
+    const store = new RecordingStore();
+    store.paper = {
+      id: '2410.17243',
+      title: 'A paper',
+      abstract: '',
+      links: {},
+      source: 'hf-api',
+      listings: [{ listedOn: '2026-06-12', upvotes: 3, fetchedAt: '2026-06-12T08:00:00.000Z' }],
+    };
+
+    const { response } = await ask(get('/papers/2410.17243v2'), store);
+
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe(store.paper);
+    expect(store.calls).toEqual([['paperById', '2410.17243']]);
+  });
+
+  it.each([
+    ['as is', '/papers/hep-th/9901001'],
+    ['percent-encoded', '/papers/hep-th%2F9901001'],
+  ])('takes an old-style arXiv id with its slash %s', async (_case, path) => {
+    const { store } = await ask(get(path));
+
+    expect(store.calls).toEqual([['paperById', 'hep-th/9901001']]);
+  });
+
+  it('answers 404 naming the id when the store has no such paper', async () => {
+    const { response } = await ask(get('/papers/2410.99999'));
+
+    expect(response.statusCode).toBe(404);
+    expect(response.body).toEqual({ error: 'NotFound', message: 'no paper with id 2410.99999' });
+  });
+
+  it('sends GET /days to ingestedDays', async () => {
+    const { response, store } = await ask(get('/days', 'limit=7'));
+
+    expect(response.statusCode).toBe(200);
+    expect(store.calls).toEqual([['ingestedDays', { limit: 7, cursor: undefined }]]);
+  });
+
+  it('ignores a trailing slash', async () => {
+    const { response } = await ask(get('/days/'));
+
+    expect(response.statusCode).toBe(200);
+  });
+
+  it.each(['/', '/paper', '/days/2026-06-12', '/api/papers', '/papersx'])(
+    'answers 404 for the unknown route %s without calling the store',
+    async (path) => {
+      const { response, store } = await ask(get(path, 'date=2026-06-12'));
+
+      expect(response.statusCode).toBe(404);
+      expect(response.body).toMatchObject({ error: 'NotFound' });
+      expect(store.calls).toEqual([]);
+    },
+  );
+
+  it('treats everything under /papers/ as an id, so a path trick is a 400 on id, never a lookup', async () => {
+    const { response, store } = await ask(get('/papers/x/../../days'));
+
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toMatchObject({ parameter: 'id' });
+    expect(store.calls).toEqual([]);
+  });
+
+  it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'])(
+    'answers 405 with allow: GET for %s',
+    async (method) => {
+      const { response, store } = await ask({ method, path: '/papers', rawQueryString: 'date=2026-06-12' });
+
+      expect(response.statusCode).toBe(405);
+      expect(response.headers.allow).toBe('GET');
+      expect(response.body).toMatchObject({ error: 'MethodNotAllowed' });
+      expect(store.calls).toEqual([]);
+    },
+  );
+
+  it('answers 404, not 405, for another method on an unknown route', async () => {
+    const { response } = await ask({ method: 'POST', path: '/nowhere', rawQueryString: '' });
+
+    expect(response.statusCode).toBe(404);
+  });
+});
+
+describe('handleQuery parameter validation', () => {
+  it.each([
+    // [query string, path, the parameter the 400 names, a phrase of its message]
+    ['date=2026-02-30', '/papers', 'date', 'date: must be a real date YYYY-MM-DD'],
+    ['date=2026-6-1', '/papers', 'date', 'date: must be a real date YYYY-MM-DD'],
+    ['date=', '/papers', 'date', 'date: must be a real date YYYY-MM-DD'],
+    ['date=yesterday', '/papers', 'date', 'date: must be a real date YYYY-MM-DD'],
+    ['', '/papers', 'date', 'date: is required'],
+    ['limit=5', '/papers', 'date', 'date: is required'],
+    ['date=2026-06-12&limit=0', '/papers', 'limit', 'limit: must be an integer from 1 to 100'],
+    ['date=2026-06-12&limit=101', '/papers', 'limit', 'limit: must be an integer from 1 to 100'],
+    ['date=2026-06-12&limit=-1', '/papers', 'limit', 'limit: must be an integer from 1 to 100'],
+    ['date=2026-06-12&limit=2.5', '/papers', 'limit', 'limit: must be an integer from 1 to 100'],
+    ['date=2026-06-12&limit=1e2', '/papers', 'limit', 'limit: must be an integer from 1 to 100'],
+    ['date=2026-06-12&limit=', '/papers', 'limit', 'limit: must be an integer from 1 to 100'],
+    ['date=2026-06-12&cursor=', '/papers', 'cursor', 'cursor: must be the cursor of a previous page'],
+    [
+      'date=2026-06-12&cursor=not%20base64!',
+      '/papers',
+      'cursor',
+      'cursor: must be the cursor of a previous page',
+    ],
+    ['date=2026-06-12&date=2026-06-13', '/papers', 'date', 'date: is given more than once'],
+    ['date=2026-06-12&sort=asc', '/papers', 'sort', 'sort: is not a parameter of GET /papers?date=…'],
+    ['date=2026-06-12&from=2026-06-01', '/papers', 'from', 'from: is not a parameter of GET /papers?date=…'],
+    ['date=2026-06-12&category=cs.CV', '/papers', 'date', 'date: cannot be combined with category'],
+    ['category=', '/papers', 'category', 'category: must be an arXiv category code'],
+    ['category=cs.CV;drop', '/papers', 'category', 'category: must be an arXiv category code'],
+    ['category=CATEGORY%23cs.CV', '/papers', 'category', 'category: must be an arXiv category code'],
+    ['category=cs.CV&from=2026-06-31', '/papers', 'from', 'from: must be a real date YYYY-MM-DD'],
+    ['category=cs.CV&to=June', '/papers', 'to', 'to: must be a real date YYYY-MM-DD'],
+    [
+      'category=cs.CV&from=2026-06-12&to=2026-06-11',
+      '/papers',
+      'to',
+      'to: must not be before from (2026-06-12)',
+    ],
+    [
+      'category=cs.CV&from=2025-01-01&to=2026-06-12',
+      '/papers',
+      'to',
+      'to: must be at most 366 days from from',
+    ],
+    ['category=cs.CV&limit=1000', '/papers', 'limit', 'limit: must be an integer from 1 to 100'],
+    ['category=cs.CV&page=2', '/papers', 'page', 'page: is not a parameter of GET /papers?category=…'],
+    ['', '/papers/2410', 'id', 'id: must be an arXiv id'],
+    ['', '/papers/PAPER%232410.17243', 'id', 'id: must be an arXiv id'],
+    ['', '/papers/%E0%A4%A', 'id', 'id: must be an arXiv id'],
+    [
+      'limit=5',
+      '/papers/2410.17243',
+      'limit',
+      'limit: is not a parameter of GET /papers/{id} (it takes none)',
+    ],
+    ['limit=abc', '/days', 'limit', 'limit: must be an integer from 1 to 100'],
+    ['date=2026-06-12', '/days', 'date', 'date: is not a parameter of GET /days (allowed: limit, cursor)'],
+  ])('?%s on %s is a 400 naming %s', async (query, path, parameter, message) => {
+    // Act
+    const { response, store } = await ask(get(path, query));
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toMatchObject({ error: 'BadRequest', parameter });
+    expect((response.body as { message: string }).message).toContain(message);
+    expect(store.calls).toEqual([]);
+  });
+
+  it('spans a range of exactly 366 days, both ends included', async () => {
+    const { response } = await ask(get('/papers', 'category=cs.CV&from=2025-06-13&to=2026-06-13'));
+
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('answers 400 naming cursor when the store did not issue the cursor for this query', async () => {
+    // Prepare
+    const store = new RecordingStore();
+    store.refuseCursors = true;
+
+    // Act
+    const { response } = await ask(get('/papers', 'date=2026-06-12&cursor=eyJxIjoiZGF5In0'), store);
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toEqual({
+      error: 'BadRequest',
+      message: 'cursor: belongs to a different query',
+      parameter: 'cursor',
+    });
+  });
+
+  it('lets an unexpected store error through for the caller to turn into a 500', async () => {
+    const store = new RecordingStore();
+    store.papersListedOn = async () => {
+      throw new Error('table unreachable');
+    };
+
+    await expect(handleQuery(get('/papers', 'date=2026-06-12'), store)).rejects.toThrow('table unreachable');
+  });
+});
