@@ -62,7 +62,12 @@ const StackFileSchema = z.object({
   pid: z.number().int(),
   dynamodb: z.url(),
   sqsS3: z.url(),
-  queueUrls: z.object({ parse: z.url(), parseDeadLetter: z.url(), classify: z.url(), classifyDeadLetter: z.url() }),
+  queueUrls: z.object({
+    parse: z.url(),
+    parseDeadLetter: z.url(),
+    classify: z.url(),
+    classifyDeadLetter: z.url(),
+  }),
   startedAt: z.string(),
 });
 type StackFile = z.infer<typeof StackFileSchema>;
@@ -157,7 +162,10 @@ async function connectTo(
 }
 
 /** Creates (or finds, after a restart) the table, the queues and the bucket; returns the queue URLs. */
-async function createResources(endpoints: { dynamodb: string; sqsS3: string }): Promise<StackFile['queueUrls']> {
+async function createResources(endpoints: {
+  dynamodb: string;
+  sqsS3: string;
+}): Promise<StackFile['queueUrls']> {
   const dynamo = new DynamoDBClient({
     endpoint: endpoints.dynamodb,
     region: 'us-east-1',
@@ -167,7 +175,11 @@ async function createResources(endpoints: { dynamodb: string; sqsS3: string }): 
     const { partitionKey, sortKey, indexes } = papersTable;
     const indexList = Object.values(indexes);
     const attributes = new Map<string, string>();
-    for (const key of [partitionKey, sortKey, ...indexList.flatMap((index) => [index.partitionKey, index.sortKey])]) {
+    for (const key of [
+      partitionKey,
+      sortKey,
+      ...indexList.flatMap((index) => [index.partitionKey, index.sortKey]),
+    ]) {
       attributes.set(key.name, key.type);
     }
     await dynamo
@@ -341,7 +353,9 @@ async function restoreArchive(stack: LocalStack): Promise<void> {
     if (!relative.endsWith('.meta.json')) continue;
     const dataFile = path.join(archiveDir, relative.slice(0, -'.meta.json'.length));
     const key = path.relative(archiveDir, dataFile).split(path.sep).join('/');
-    const sidecar = ArchiveSidecarSchema.parse(JSON.parse(await readFile(path.join(archiveDir, relative), 'utf8')));
+    const sidecar = ArchiveSidecarSchema.parse(
+      JSON.parse(await readFile(path.join(archiveDir, relative), 'utf8')),
+    );
     const exists = await stack.s3
       .send(new HeadObjectCommand({ Bucket: localResourceNames.bucket, Key: key }))
       .then(() => true)

@@ -27,6 +27,8 @@ export const FetchListingEnvSchema = z.object({
     .default('daily-papers-pipeline/0.1 (+https://github.com/daily-papers-pipeline; polite daily fetch)'),
   FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   FETCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  /** Pause between pages of one listing: HF allows ~500 unauthenticated requests per 5 minutes. */
+  FETCH_PAGE_DELAY_MS: z.coerce.number().int().nonnegative().default(1_000),
 });
 export type FetchListingEnv = z.infer<typeof FetchListingEnvSchema>;
 

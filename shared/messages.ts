@@ -61,3 +61,25 @@ export function parseMessage<S extends z.ZodType>(schema: S, body: string): z.in
   }
   return result.data;
 }
+
+/**
+ * fetch-listing's input. The daily schedule sends `{ "scheduledTime": "<aws.scheduler.scheduled-time>" }`;
+ * a person can invoke it with `{ "date": "2026-06-12" }` (a backfill) or a `url` (another feed).
+ * The day is `date`, else the UTC day of `scheduledTime`, else today (UTC).
+ */
+export const FetchListingRequestSchema = z.object({
+  date: IsoDateSchema.optional(),
+  scheduledTime: z.iso.datetime({ offset: true }).optional(),
+  url: z.url().optional(),
+});
+export type FetchListingRequest = z.infer<typeof FetchListingRequestSchema>;
+
+/** The listing day a fetch request stands for. */
+export function requestedDay(
+  request: FetchListingRequest,
+  now: Date = new Date(),
+): z.infer<typeof IsoDateSchema> {
+  if (request.date) return request.date;
+  const at = request.scheduledTime ? new Date(request.scheduledTime) : now;
+  return at.toISOString().slice(0, 10);
+}

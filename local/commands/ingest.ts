@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import { ListingFetchError } from '../../shared/fetch/http';
+import { IsoDateSchema } from '../../shared/paper';
+import { loadHandlers } from '../handlers';
+import { type IngestSummary, runIngest } from '../ingest';
+import { openLocalStack } from '../stack';
+
+/** Options shared by `papers ingest` and `npm start`. */
+export const ingestOptions = {
+  date: { type: 'string' },
+  source: { type: 'string' },
+} as const;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function ingestRequestFrom(values: { date?: string; source?: string }) {
+  if (values.date !== undefined && !IsoDateSchema.safeParse(values.date).success) {
+    throw new UsageError(`--date must be a real day as YYYY-MM-DD, got "${values.date}"`);
+  }
+  return { date: values.date, source: values.source };
+}
+
+/** `papers ingest [--date D] [--source FILE-OR-URL]`: one run on the local stack; exit 1 if anything reached a DLQ. */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: ingestOptions, allowPositionals: false });
+  const request = ingestRequestFrom(values);
+  const stack = await openLocalStack();
+  try {
+    const handlers = await loadHandlers(stack);
+    const summary = await runIngest(stack, handlers, request);
+    process.stderr.write(describeSummary(summary));
+    return summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
+  } catch (error) {
+    if (error instanceof ListingFetchError) {
+      process.stderr.write(noNetworkHint(error));
+      return 1;
+    }
+    throw error;
+  } finally {
+    await stack.close();
+  }
+}
+
+export function describeSummary(summary: IngestSummary): string {
+  const lines = summary.listings.map(
+    (listing) =>
+      `  ${listing.malformed ? 'MALFORMED' : listing.format} ${listing.url}\n` +
+      `    archived as ${listing.archiveKey}${listing.archived ? '' : ' (identical bytes already archived)'}` +
+      (listing.malformed ? `\n    ${listing.malformed}` : ''),
+  );
+  const dead = summary.deadLettered.parse + summary.deadLettered.classify;
+  return (
+    `ingest ${summary.day}: listed ${summary.listed}, new ${summary.new}, updated ${summary.updated}, ` +
+    `failed ${dead}, in the DLQ ${dead} (parse ${summary.deadLettered.parse}, classify ${summary.deadLettered.classify}); ` +
+    `failed attempts ${summary.failedAttempts}\n${lines.join('\n')}\n`
+  );
+}
+
+export function noNetworkHint(error: ListingFetchError): string {
+  return (
+    `papers: could not fetch the listing: ${error.message}\n` +
+    'No network? Ingest a saved listing instead, e.g.\n' +
+    '  npm start -- --source test/fixtures/listings/hf-daily-papers-2026-06-12.json\n' +
+    '  npm run -s papers -- ingest --source test/fixtures/listings/hf-daily-papers-2026-06-12.json\n'
+  );
+}

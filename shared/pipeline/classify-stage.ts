@@ -1,0 +1,30 @@
+import { classifyPaper } from '../classify';
+import { ClassifyMessageSchema, parseMessage } from '../messages';
+import type { CategoryChanges, PaperStore } from '../store/paper-store';
+import type { BatchStage } from './sqs-batch';
+
+/**
+ * classify-paper's domain: classify a stored listing's paper, store the
+ * categories on the listing, and index it under each assigned category.
+ */
+
+/**
+ * Classifies one classify-queue message and stores the result on its listing.
+ * @throws MalformedMessageError for a bad message; ListingNotStoredError when the listing is missing.
+ */
+export async function classifyStoredPaper(body: string, store: PaperStore): Promise<CategoryChanges> {
+  const { paper, origin } = parseMessage(ClassifyMessageSchema, body);
+  const classification = classifyPaper({
+    title: paper.title,
+    abstract: paper.abstract,
+    sourceCategories: paper.sourceCategories,
+  });
+  return store.putClassification({ paper, listedOn: origin.listedOn, classification });
+}
+
+export function classifyStage(store: PaperStore): BatchStage<CategoryChanges> {
+  return {
+    processRecord: (body) => classifyStoredPaper(body, store),
+    afterBatch: (changes) => store.applyCategoryChanges(changes),
+  };
+}
