@@ -47,7 +47,7 @@ export async function runIngest(
   request: IngestRequest,
   options: { retryDelaySeconds?: number } = {},
 ): Promise<IngestSummary> {
-  const day = request.date ?? (new Date().toISOString().slice(0, 10) as IsoDate);
+  const today = new Date().toISOString().slice(0, 10) as IsoDate;
   const store = new DynamoPaperStore(
     makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB),
     stack.env.TABLE_NAME ?? '',
@@ -55,25 +55,8 @@ export async function runIngest(
   const countsBefore = await dayCounts(store);
   const dlqBefore = await deadLetterCounts(stack);
 
-  const listings = await fetchOrRead(stack, handlers, day, request.source);
-  const consumers = await drainQueues(
-    stack.sqs,
-    [
-      {
-        name: 'parse-paper',
-        queueUrl: stack.queueUrls.parse,
-        definition: queues.parse,
-        handler: handlers.parsePaper,
-      },
-      {
-        name: 'classify-paper',
-        queueUrl: stack.queueUrls.classify,
-        definition: queues.classify,
-        handler: handlers.classifyPaper,
-      },
-    ],
-    { retryDelaySeconds: options.retryDelaySeconds },
-  );
+  const listings = await fetchOrRead(stack, handlers, request.date ?? today, request.source);
+  const consumers = await drainPipeline(stack, handlers, options);
   await stack.persistArchive();
 
   const countsAfter = await dayCounts(store);
@@ -86,7 +69,8 @@ export async function runIngest(
     classify: dlqAfter.classify - dlqBefore.classify,
   };
   return {
-    day,
+    // A saved file without --date stands for the day it holds.
+    day: request.date ?? listings[0]?.listedOn ?? today,
     listings,
     listed,
     new: created,
@@ -95,6 +79,27 @@ export async function runIngest(
     deadLettered,
     consumers,
   };
+}
+
+/** Drives the parse and classify queues through their handlers until both are empty. */
+export function drainPipeline(
+  stack: LocalStack,
+  handlers: LocalHandlers,
+  options: { retryDelaySeconds?: number } = {},
+): Promise<ConsumerReport[]> {
+  return drainQueues(
+    stack.sqs,
+    [
+      { name: 'parse-paper', queueUrl: stack.queueUrls.parse, definition: queues.parse, handler: handlers.parsePaper },
+      {
+        name: 'classify-paper',
+        queueUrl: stack.queueUrls.classify,
+        definition: queues.classify,
+        handler: handlers.classifyPaper,
+      },
+    ],
+    { retryDelaySeconds: options.retryDelaySeconds },
+  );
 }
 
 async function fetchOrRead(
