@@ -72,22 +72,38 @@ export function arxivIdFrom(text: string): string | undefined {
   return NEW_STYLE_ARXIV_ID.exec(text)?.[1] ?? OLD_STYLE_ARXIV_ID.exec(text)?.[1];
 }
 
+/**
+ * Any whitespace run other than a lone ASCII space. Leaving lone spaces alone
+ * (most of an abstract's whitespace) makes this several times faster than `/\s+/g`.
+ */
+const WHITESPACE_TO_COLLAPSE = / \s+|[^\S ]\s*/g;
+
 /** Collapses every run of whitespace (arXiv's hard line breaks included) into one space. */
 export function normalizeWhitespace(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return text.replace(WHITESPACE_TO_COLLAPSE, ' ').trim();
 }
+
+/** Anything but printable ASCII, tab and line breaks: such titles take the general path. */
+const NOT_PLAIN_ASCII = /[^\t\n\r -~]/;
 
 /**
  * A stable id for a paper with no arXiv id: the same title, whatever its case,
  * punctuation or line breaks, always gives the same id.
  */
 export function titleDerivedId(title: string): string {
-  const canonical = normalizeWhitespace(
-    title
-      .normalize('NFKC')
-      .toLowerCase()
-      .replace(/[^\p{L}\p{N}]+/gu, ' '),
-  );
+  // Plain ASCII titles (most of them) take a shortcut with the same result:
+  // NFKC leaves ASCII unchanged, and its letters and digits are exactly [a-z0-9].
+  const canonical = NOT_PLAIN_ASCII.test(title)
+    ? normalizeWhitespace(
+        title
+          .normalize('NFKC')
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N}]+/gu, ' '),
+      )
+    : title
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, ' ')
+        .trim();
   return `title-${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
 }
 

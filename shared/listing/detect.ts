@@ -1,0 +1,48 @@
+import type { ListingFormat } from '../paper';
+import { ListingParseError } from './errors';
+import { looksLikeHfText } from './hf-text';
+import type { ListingContext } from './types';
+
+/**
+ * Names the format of a listing from its first characters, the way a person
+ * would: a JSON array is the HF API, `<feed>` is Atom, `<rss>` is RSS, an HTML
+ * page is the HF papers page, text with the "Daily Papers" heading or `·`
+ * separators is the text rendering. The URL only breaks ties (a JSON object
+ * from the HF API is still reported as a failed hf-api listing).
+ * @throws ListingParseError (format `'unknown'`) when the text matches no format.
+ */
+export function detectFormat(text: string, context: ListingContext = {}): ListingFormat {
+  const start = text.search(/\S/);
+  if (start < 0) throw new ListingParseError('unknown', 'the listing is empty (no bytes but whitespace)');
+  const first = text[start];
+  if (first === '[') return 'hf-api';
+  if (first === '{') {
+    if (context.url && /huggingface\.co\/api\//.test(context.url)) return 'hf-api';
+    throw new ListingParseError('unknown', 'a JSON object, not a listing (the HF API returns an array)');
+  }
+  if (first === '<') {
+    const head = text.slice(start, start + 4096);
+    const root = rootElementName(head);
+    if (root === 'feed') return 'arxiv-atom';
+    if (root === 'rss') return 'arxiv-rss';
+    if (root === 'html' || /data-target\s*=\s*["']DailyPapers/.test(text)) return 'hf-html';
+    throw new ListingParseError(
+      'unknown',
+      `markup with root element <${root ?? '?'}> is not a known listing`,
+    );
+  }
+  if (looksLikeHfText(text)) return 'hf-text';
+  throw new ListingParseError(
+    'unknown',
+    `not a known listing format (starts with ${JSON.stringify(text.slice(start, start + 40))})`,
+  );
+}
+
+/** The first element's name, past the XML declaration, doctype, comments and processing instructions. */
+function rootElementName(head: string): string | undefined {
+  const withoutPrologue = head.replace(
+    /<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE\s+(\w+)[^>]*>/gi,
+    (_m, doctype) => (doctype ? `<${doctype} ` : ''),
+  );
+  return /<([A-Za-z][\w:.-]*)/.exec(withoutPrologue)?.[1]?.toLowerCase();
+}
