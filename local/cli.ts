@@ -4,6 +4,9 @@
  * `papers parse` does not start the local stack.
  */
 
+// The SDK warns on every run that its 2027 releases need Node 22; Lambda runs 22+, this machine 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 interface Command {
   summary: string;
   load: () => Promise<{ run(args: string[]): Promise<number> }>;

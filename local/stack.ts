@@ -1,5 +1,5 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
 import {
@@ -50,6 +50,12 @@ export interface LocalStack {
   s3: S3Client;
   /** Copies archive objects not yet on disk into `<dataDir>/archive/`. */
   persistArchive(): Promise<number>;
+  /**
+   * Every request the stand-ins served, by service and operation (`dynamodb` →
+   * `Query` → 12): each is one AWS SDK call (or an SDK retry). Counted by the owner
+   * only; a client sees an empty count.
+   */
+  requestCounts(): RequestCounts;
   close(): Promise<void>;
 }
 
@@ -57,6 +63,8 @@ export interface LocalStackOptions {
   /** Default: `PAPERS_DATA_DIR`, else `.papers-data` in the working directory. */
   dataDir?: string;
 }
+
+export type RequestCounts = Record<'dynamodb' | 'sqs' | 's3', Record<string, number>>;
 
 const StackFileSchema = z.object({
   pid: z.number().int(),
@@ -87,7 +95,14 @@ export async function openLocalStack(options: LocalStackOptions = {}): Promise<L
   await mkdir(dataDir, { recursive: true });
   const stackFile = path.join(dataDir, 'stack.json');
   const running = await readRunningStack(stackFile);
-  if (running) return connectTo(dataDir, running, 'client', async () => {});
+  if (running)
+    return connectTo(
+      dataDir,
+      running,
+      'client',
+      () => ({ dynamodb: {}, sqs: {}, s3: {} }),
+      async () => {},
+    );
   return startOwnStack(dataDir, stackFile);
 }
 
@@ -99,6 +114,13 @@ async function startOwnStack(dataDir: string, stackFile: string): Promise<LocalS
   });
   const fauxqs = buildApp({ logger: false });
   await fauxqs.listen({ port: 0, host: '127.0.0.1' });
+  const counts: RequestCounts = { dynamodb: {}, sqs: {}, s3: {} };
+  dynamo.on('request', (request: IncomingMessage) => count(counts.dynamodb, operationOf(request)));
+  fauxqs.server.on('request', (request: IncomingMessage) => {
+    const operation = operationOf(request);
+    if (operation.startsWith('AmazonSQS.')) count(counts.sqs, operation.slice('AmazonSQS.'.length));
+    else count(counts.s3, operation);
+  });
   const endpoints = {
     dynamodb: `http://127.0.0.1:${portOf(dynamo)}`,
     sqsS3: `http://127.0.0.1:${portOf(fauxqs.server)}`,
@@ -110,14 +132,20 @@ async function startOwnStack(dataDir: string, stackFile: string): Promise<LocalS
     startedAt: new Date().toISOString(),
   };
   let closed = false;
-  const stack = await connectTo(dataDir, file, 'owner', async () => {
-    if (closed) return;
-    closed = true;
-    await stack.persistArchive();
-    await rm(stackFile, { force: true });
-    await fauxqs.close();
-    await new Promise<void>((resolve) => dynamo.close(() => resolve()));
-  });
+  const stack = await connectTo(
+    dataDir,
+    file,
+    'owner',
+    () => structuredClone(counts),
+    async () => {
+      if (closed) return;
+      closed = true;
+      await stack.persistArchive();
+      await rm(stackFile, { force: true });
+      await fauxqs.close();
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    },
+  );
   await restoreArchive(stack);
   await writeFile(stackFile, `${JSON.stringify(file, null, 2)}\n`);
   return stack;
@@ -127,6 +155,7 @@ async function connectTo(
   dataDir: string,
   file: StackFile,
   role: LocalStack['role'],
+  requestCounts: () => RequestCounts,
   closeServers: () => Promise<void>,
 ): Promise<LocalStack> {
   const sqs = makeSqsClient(file.sqsS3);
@@ -153,6 +182,7 @@ async function connectTo(
     sqs,
     s3,
     persistArchive: () => mirrorArchive(s3, archiveDir),
+    requestCounts,
     async close() {
       await closeServers();
       sqs.destroy();
@@ -310,6 +340,17 @@ function isListening(url: string): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/** `x-amz-target` names the operation of DynamoDB's and SQS's JSON protocols; S3 is REST: its method. */
+function operationOf(request: IncomingMessage): string {
+  const target = request.headers['x-amz-target'];
+  if (typeof target === 'string') return target.replace(/^DynamoDB_\d+\./, '');
+  return request.method ?? 'UNKNOWN';
+}
+
+function count(counts: Record<string, number>, operation: string): void {
+  counts[operation] = (counts[operation] ?? 0) + 1;
 }
 
 function portOf(server: Pick<Server, 'address'>): number {
