@@ -1,0 +1,361 @@
+import { CfnOutput, Duration, Stack, type StackProps, TimeZone, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import {
+  ClassifyPaperEnvSchema,
+  FetchListingEnvSchema,
+  ParsePaperEnvSchema,
+  QueryEnvSchema,
+} from '../shared/config';
+import { archiveBucket, papersTable, type QueueDefinition, queues } from '../shared/resources';
+import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
+import { PipelineFunction } from './pipeline-function';
+import {
+  createAccessLogBucket,
+  createArchiveBucket,
+  createPapersTable,
+  createQueueWithDeadLetter,
+  createStandaloneDeadLetterQueue,
+} from './secure-defaults';
+
+/**
+ * Fires at 23:30 UTC every day: the HF listing for a (UTC) day fills during
+ * that day, so fetching it shortly before the day ends gets it nearly whole,
+ * and the day is still "today" in UTC when the handler asks for it.
+ */
+export const DEFAULT_SCHEDULE_CRON = 'cron(30 23 * * ? *)';
+export const DEFAULT_SCHEDULE_TIME_ZONE = 'Etc/UTC';
+
+/**
+ * Days without a single paper stored before the "no papers ingested" alarm
+ * fires. The HF listing is usually empty on Saturdays and Sundays, so Friday's
+ * run and Monday's are 72 hours apart: a 3-day window would flap every Monday
+ * night in the minutes before Monday's run lands. Four days leaves a day's
+ * margin and still catches a silent stop (schedule disabled, listing format
+ * changed so it parses to nothing) within the week; loud failures (handler
+ * errors, malformed listings, messages in a dead-letter queue) have their own
+ * alarms that fire within minutes.
+ */
+export const NO_PAPERS_ALARM_DAYS = 4;
+
+export interface PipelineStackProps extends StackProps {
+  /** EventBridge Scheduler cron expression for the daily fetch. @default DEFAULT_SCHEDULE_CRON */
+  readonly scheduleCron?: string;
+  /** IANA time zone the cron expression is evaluated in. @default DEFAULT_SCHEDULE_TIME_ZONE */
+  readonly scheduleTimeZone?: string;
+  /** Subscribe this address to the alarm topic. @default - no subscription */
+  readonly alarmEmail?: string;
+  /** `POWERTOOLS_LOG_LEVEL` of every function. @default 'INFO' */
+  readonly logLevel?: string;
+  /** Overrides the fetch function's listing URL template (must contain `{date}`). @default - the schema's */
+  readonly listingUrlTemplate?: string;
+  /** Overrides the fetch function's User-Agent. @default - the schema's */
+  readonly userAgent?: string;
+}
+
+/**
+ * Least-privilege actions, from the SDK commands each stage sends
+ * (`shared/archive.ts`, `shared/pipeline/*`, `shared/store/dynamo-paper-store.ts`).
+ * Change them together with the code.
+ */
+const actions = {
+  /** archiveListing: HeadObject (needs GetObject) to skip identical bytes, then PutObject. */
+  archiveObjects: ['s3:GetObject', 's3:PutObject'],
+  /**
+   * Without ListBucket, HeadObject on a key that does not exist yet answers 403
+   * instead of 404 and the archive step would fail on every new listing.
+   */
+  archiveBucket: ['s3:ListBucket'],
+  /** SendMessageBatch is authorised as SendMessage. */
+  sendMessages: ['sqs:SendMessage'],
+  /** putListing, recordListedDays. */
+  parseTable: ['dynamodb:UpdateItem'],
+  /** putClassification (UpdateItem), applyCategoryChanges (BatchWriteItem puts and deletes). */
+  classifyTable: ['dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  /** Every read is a Query, on the table or one of its indexes; never a Scan. */
+  queryTable: ['dynamodb:Query'],
+} as const;
+
+/**
+ * The daily-papers pipeline, top to bottom as the data flows:
+ *
+ *   Scheduler (daily) ─▶ fetch-listing ─▶ S3 archive (listings/)
+ *                              │
+ *                              ▼
+ *                        parse queue ─▶ parse-paper ─▶ DynamoDB papers table
+ *                              │(DLQ)        │                 ▲
+ *                                            ▼                 │
+ *                                     classify queue ─▶ classify-paper
+ *                                            │(DLQ)
+ *   downstream (IAM) ─▶ Function URL ─▶ query ─▶ papers table (Query only)
+ */
+export class PipelineStack extends Stack {
+  readonly functions: Readonly<
+    Record<'fetchListing' | 'parsePaper' | 'classifyPaper' | 'query', PipelineFunction>
+  >;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
+    super(scope, id, props);
+    const logLevel = props.logLevel ?? 'INFO';
+
+    // ── State ──────────────────────────────────────────────────────────────
+    const accessLogs = createAccessLogBucket(this, 'AccessLogs');
+    const archive = createArchiveBucket(this, archiveBucket.logicalName, {
+      accessLogs,
+      listingsPrefix: archiveBucket.listingsPrefix,
+    });
+    const parse = createQueueWithDeadLetter(this, queues.parse);
+    const classify = createQueueWithDeadLetter(this, queues.classify);
+    const table = createPapersTable(this, papersTable);
+    const tableIndexArns = Object.values(papersTable.indexes).map(
+      (index) => `${table.tableArn}/index/${index.indexName}`,
+    );
+
+    // ── Functions ──────────────────────────────────────────────────────────
+    const fetchListing = new PipelineFunction(this, 'FetchListing', {
+      name: 'fetch-listing',
+      description: 'Fetches the daily listing, archives it to S3 and fans papers out to the parse queue',
+      environmentSchema: FetchListingEnvSchema,
+      environment: {
+        ARCHIVE_BUCKET: archive.bucketName,
+        PARSE_QUEUE_URL: parse.queue.queueUrl,
+        ...(props.listingUrlTemplate ? { LISTING_URL_TEMPLATE: props.listingUrlTemplate } : {}),
+        ...(props.userAgent ? { USER_AGENT: props.userAgent } : {}),
+      },
+      // Every page may take FETCH_TIMEOUT_MS × FETCH_MAX_ATTEMPTS plus backoff.
+      timeout: Duration.minutes(3),
+      logLevel,
+    });
+    allow(fetchListing, actions.archiveObjects, [archive.arnForObjects(`${archiveBucket.listingsPrefix}*`)]);
+    allow(fetchListing, actions.archiveBucket, [archive.bucketArn]);
+    allow(fetchListing, actions.sendMessages, [parse.queue.queueArn]);
+    Validations.of(fetchListing.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${archiveBucket.listingsPrefix}*]`,
+      reason:
+        "Archive keys are content-addressed and date-partitioned, unknown in advance; the grant is Get/PutObject under listings/ of this stack's archive bucket only.",
+    });
+
+    const parsePaper = new PipelineFunction(this, 'ParsePaper', {
+      name: 'parse-paper',
+      description: 'Validates papers from the parse queue, stores them and passes them to the classify queue',
+      environmentSchema: ParsePaperEnvSchema,
+      environment: { TABLE_NAME: table.tableName, CLASSIFY_QUEUE_URL: classify.queue.queueUrl },
+      timeout: Duration.seconds(queues.parse.consumerTimeoutSeconds),
+      logLevel,
+    });
+    consume(parsePaper, parse.queue, queues.parse);
+    allow(parsePaper, actions.parseTable, [table.tableArn]);
+    allow(parsePaper, actions.sendMessages, [classify.queue.queueArn]);
+
+    const classifyPaper = new PipelineFunction(this, 'ClassifyPaper', {
+      name: 'classify-paper',
+      description: 'Classifies papers from the classify queue and stores their categories',
+      environmentSchema: ClassifyPaperEnvSchema,
+      environment: { TABLE_NAME: table.tableName },
+      timeout: Duration.seconds(queues.classify.consumerTimeoutSeconds),
+      includeClassifierModel: true,
+      logLevel,
+    });
+    consume(classifyPaper, classify.queue, queues.classify);
+    allow(classifyPaper, actions.classifyTable, [table.tableArn]);
+
+    const query = new PipelineFunction(this, 'Query', {
+      name: 'query',
+      description: 'Answers the query API behind an IAM-authenticated Function URL',
+      environmentSchema: QueryEnvSchema,
+      environment: { TABLE_NAME: table.tableName },
+      timeout: Duration.seconds(10),
+      logLevel,
+    });
+    allow(query, actions.queryTable, [table.tableArn, ...tableIndexArns]);
+
+    this.functions = { fetchListing, parsePaper, classifyPaper, query };
+
+    // ── The daily schedule ─────────────────────────────────────────────────
+    const scheduleDeadLetters = createStandaloneDeadLetterQueue(
+      this,
+      'ScheduleDeadLetter',
+      Duration.seconds(queues.parse.deadLetterRetentionPeriodSeconds),
+    );
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+      description: 'EventBridge Scheduler: invokes fetch-listing daily, dead-letters failed runs',
+    });
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(fetchListing.fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+      reason:
+        "CDK's grantInvoke also covers the fetch function's own versions and aliases (<arn>:*); nothing else.",
+    });
+    new scheduler.Schedule(this, 'DailyFetch', {
+      description: 'Fetches the daily papers listing',
+      schedule: scheduleExpression(
+        props.scheduleCron ?? DEFAULT_SCHEDULE_CRON,
+        props.scheduleTimeZone ?? DEFAULT_SCHEDULE_TIME_ZONE,
+      ),
+      target: new LambdaInvoke(fetchListing.fn, {
+        // The fetch request (`shared/messages.ts`): the listing day is the UTC date of the scheduled time.
+        input: scheduler.ScheduleTargetInput.fromObject({
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(2),
+        deadLetterQueue: scheduleDeadLetters,
+        role: scheduleRole,
+      }),
+    });
+
+    // ── The query API ──────────────────────────────────────────────────────
+    const queryUrl = query.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    // Function URLs created since October 2025 need both actions; the conditions
+    // keep the policy to calls made through the IAM-authenticated URL.
+    const queryApiPolicy = new iam.ManagedPolicy(this, 'QueryApiInvokePolicy', {
+      description: 'Allows calling the daily-papers query API (its Lambda Function URL, AWS_IAM auth)',
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunctionUrl'],
+          resources: [query.fn.functionArn],
+          conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': lambda.FunctionUrlAuthType.AWS_IAM } },
+        }),
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunction'],
+          resources: [query.fn.functionArn],
+          conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+        }),
+      ],
+    });
+
+    // ── Alarms ─────────────────────────────────────────────────────────────
+    const alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'daily-papers alarms',
+      enforceSSL: true,
+    });
+    Validations.of(alarmTopic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry only alarm names and states; CloudWatch cannot publish to a topic under the AWS-managed SNS key, and a customer-managed key would cost more than the data is worth.',
+    });
+    if (props.alarmEmail) alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    const notify = new SnsAction(alarmTopic);
+
+    const deadLetterQueues: Record<string, sqs.IQueue> = {
+      ParseDeadLetterAlarm: parse.deadLetterQueue,
+      ClassifyDeadLetterAlarm: classify.deadLetterQueue,
+      ScheduleDeadLetterAlarm: scheduleDeadLetters,
+    };
+    for (const [alarmId, queue] of Object.entries(deadLetterQueues)) {
+      queue
+        .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' })
+        .createAlarm(this, alarmId, {
+          alarmDescription: `Messages are waiting in ${queue.node.id}: inspect them, fix the cause, redrive.`,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        })
+        .addAlarmAction(notify);
+    }
+
+    fetchListing.fn
+      .metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })
+      .createAlarm(this, 'FetchListingErrorsAlarm', {
+        alarmDescription: 'fetch-listing failed; the scheduler retries, then dead-letters the run.',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      })
+      .addAlarmAction(notify);
+
+    powertoolsMetric(metricNames.listingsMalformed, serviceNames.fetchListing, Duration.minutes(5))
+      .createAlarm(this, 'ListingsMalformedAlarm', {
+        alarmDescription: 'A fetched listing could not be parsed: it was archived and nothing was sent.',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      })
+      .addAlarmAction(notify);
+
+    powertoolsMetric(metricNames.papersStored, serviceNames.parsePaper, Duration.days(1))
+      .createAlarm(this, 'NoPapersIngestedAlarm', {
+        alarmDescription: `No paper was stored for ${NO_PAPERS_ALARM_DAYS} days in a row (a weekend is at most 2 empty days).`,
+        threshold: 1,
+        evaluationPeriods: NO_PAPERS_ALARM_DAYS,
+        datapointsToAlarm: NO_PAPERS_ALARM_DAYS,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        // No data at all is the failure this alarm exists for.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      })
+      .addAlarmAction(notify);
+
+    // ── Outputs ────────────────────────────────────────────────────────────
+    new CfnOutput(this, 'QueryFunctionArn', { value: query.fn.functionArn });
+    new CfnOutput(this, 'QueryFunctionUrl', { value: queryUrl.url });
+    new CfnOutput(this, 'QueryApiInvokePolicyArn', {
+      value: queryApiPolicy.managedPolicyArn,
+      description: 'Attach to the downstream role or user that calls the query API',
+    });
+    new CfnOutput(this, 'PapersTableName', { value: table.tableName });
+    new CfnOutput(this, 'ArchiveBucketName', { value: archive.bucketName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+  }
+}
+
+/** Adds one least-privilege statement to a function's role. */
+function allow(fn: PipelineFunction, grantedActions: readonly string[], resources: string[]): void {
+  iam.Grant.addToPrincipal({ grantee: fn, actions: [...grantedActions], resourceArns: resources });
+}
+
+/** Wires an SQS consumer exactly as its `shared/resources.ts` definition says, with partial batch responses. */
+function consume(fn: PipelineFunction, queue: sqs.IQueue, definition: QueueDefinition): void {
+  fn.fn.addEventSource(
+    new SqsEventSource(queue, {
+      batchSize: definition.batchSize,
+      maxBatchingWindow: Duration.seconds(definition.maxBatchingWindowSeconds),
+      maxConcurrency: definition.maxConcurrency,
+      reportBatchItemFailures: true,
+    }),
+  );
+}
+
+/** A Powertools metric as the functions emit it: the namespace and the `service` dimension. */
+function powertoolsMetric(metricName: string, service: string, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service },
+    statistic: 'Sum',
+    period,
+  });
+}
+
+const CRON = /^cron\((\S+ ){5}\S+\)$/;
+
+/** The schedule from context, checked here so that a typo fails synth and not the deployment. */
+export function scheduleExpression(cron: string, timeZone: string): scheduler.ScheduleExpression {
+  if (!CRON.test(cron)) {
+    throw new Error(
+      `scheduleCron must be an EventBridge Scheduler cron expression with six fields, e.g. "${DEFAULT_SCHEDULE_CRON}"; got "${cron}"`,
+    );
+  }
+  if (
+    !Intl.supportedValuesOf('timeZone').includes(timeZone) &&
+    timeZone !== 'Etc/UTC' &&
+    timeZone !== 'UTC'
+  ) {
+    throw new Error(`scheduleTimeZone must be an IANA time zone such as "Europe/Paris"; got "${timeZone}"`);
+  }
+  return scheduler.ScheduleExpression.expression(cron, TimeZone.of(timeZone));
+}
