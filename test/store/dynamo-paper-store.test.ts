@@ -1,0 +1,143 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, openLocalStack } from '../../local/stack';
+import { makeDocumentClient } from '../../shared/aws';
+import type { Classification } from '../../shared/classification';
+import type { Paper } from '../../shared/paper';
+import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import { ListingNotStoredError } from '../../shared/store/paper-store';
+
+let stack: LocalStack;
+let store: DynamoPaperStore;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'papers-store-'));
+  stack = await openLocalStack({ dataDir });
+  store = new DynamoPaperStore(
+    makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB),
+    stack.env.TABLE_NAME ?? '',
+  );
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const paper = (id: string, upvotes: number): Paper => ({
+  id,
+  title: `Paper ${id}`,
+  abstract: 'An abstract.',
+  upvotes,
+  links: { arxiv: `https://arxiv.org/abs/${id}` },
+  source: 'hf-api',
+});
+
+const origin = (fetchedAt: string) => ({
+  listedOn: '2026-06-12',
+  fetchedAt,
+  archiveKey: 'listings/2026/06/12/x.json',
+});
+
+function classification(...assigned: string[]): Classification {
+  return {
+    categories: ['cs.CL', 'cs.LG', 'cs.AI'].map((code, i) => ({
+      code,
+      name: code,
+      group: 'Computer Science',
+      score: 0.9 - i * 0.2,
+      assigned: assigned.includes(code),
+      terms: [],
+    })),
+    primaryCategory: assigned[0] ?? 'cs.CL',
+    classifierVersion: 'test-1',
+    categorySource: 'model',
+  };
+}
+
+describe('DynamoPaperStore.putListing', () => {
+  it('creates, then updates, and refuses an older fetch as stale', async () => {
+    expect(await store.putListing(paper('2606.00001', 3), origin('2026-06-12T10:00:00.000Z'))).toBe(
+      'created',
+    );
+    expect(await store.putListing(paper('2606.00001', 3), origin('2026-06-12T10:00:00.000Z'))).toBe(
+      'updated',
+    );
+    expect(await store.putListing(paper('2606.00001', 9), origin('2026-06-13T10:00:00.000Z'))).toBe(
+      'updated',
+    );
+    expect(await store.putListing(paper('2606.00001', 1), origin('2026-06-12T09:00:00.000Z'))).toBe('stale');
+
+    const record = await store.paperById('2606.00001');
+    expect(record?.listings).toEqual([
+      { listedOn: '2026-06-12', upvotes: 9, fetchedAt: '2026-06-13T10:00:00.000Z' },
+    ]);
+  });
+});
+
+describe('DynamoPaperStore.recordListedDays', () => {
+  it('counts a paper once however often its day is recorded', async () => {
+    await store.recordListedDays(new Map([['2026-06-20', ['a', 'b']]]));
+    await store.recordListedDays(new Map([['2026-06-20', ['b', 'c']]]));
+
+    const days = await store.ingestedDays({ limit: 10 });
+    expect(days.items.find((day) => day.day === '2026-06-20')?.papers).toBe(3);
+  });
+});
+
+describe('DynamoPaperStore.putClassification', () => {
+  it('refuses a classification for a listing that is not stored', async () => {
+    await expect(
+      store.putClassification({
+        paper: paper('2606.99999', 0),
+        listedOn: '2026-06-12',
+        classification: classification('cs.CL'),
+      }),
+    ).rejects.toBeInstanceOf(ListingNotStoredError);
+  });
+
+  it('indexes the assigned categories and drops the ones a reclassification no longer assigns', async () => {
+    const p = paper('2606.00002', 5);
+    await store.putListing(p, origin('2026-06-12T10:00:00.000Z'));
+
+    await store.applyCategoryChanges([
+      await store.putClassification({
+        paper: p,
+        listedOn: '2026-06-12',
+        classification: classification('cs.CL', 'cs.LG'),
+      }),
+    ]);
+    const inLg = await store.papersInCategory('cs.LG', '2026-06-01', '2026-06-30', { limit: 10 });
+    expect(inLg.items.map((item) => item.id)).toEqual(['2606.00002']);
+
+    await store.applyCategoryChanges([
+      await store.putClassification({
+        paper: p,
+        listedOn: '2026-06-12',
+        classification: classification('cs.CL'),
+      }),
+    ]);
+    expect((await store.papersInCategory('cs.LG', '2026-06-01', '2026-06-30', { limit: 10 })).items).toEqual(
+      [],
+    );
+    expect(
+      (await store.papersInCategory('cs.CL', '2026-06-01', '2026-06-30', { limit: 10 })).items,
+    ).toHaveLength(1);
+
+    const partition = await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
+      new QueryCommand({
+        TableName: stack.env.TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'PAPER#2606.00002' },
+      }),
+    );
+    expect(partition.Items?.map((item) => item.sk).sort()).toEqual([
+      'CATEGORY#cs.CL#2026-06-12',
+      'LISTED#2026-06-12',
+    ]);
+  });
+});
