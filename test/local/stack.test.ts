@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openLocalStack } from '../../local/stack';
+import { makeDocumentClient } from '../../shared/aws';
+import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const dirs: string[] = [];
+
+async function tempDataDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'papers-local-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe('openLocalStack', () => {
+  it('keeps the table and the archive across a restart', async () => {
+    // Prepare: a first run writes a day and an archived listing.
+    const dataDir = await tempDataDir();
+    const first = await openLocalStack({ dataDir });
+    const store = (stack: typeof first) =>
+      new DynamoPaperStore(
+        makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB),
+        stack.env.TABLE_NAME ?? '',
+      );
+    await store(first).recordListedDays(new Map([['2026-06-12', ['2606.00001']]]));
+    await first.s3.send(
+      new PutObjectCommand({
+        Bucket: first.env.ARCHIVE_BUCKET,
+        Key: 'listings/2026/06/12/abc.json',
+        Body: '[]',
+        ContentType: 'application/json',
+        Metadata: { 'listed-on': '2026-06-12' },
+      }),
+    );
+    await first.close();
+
+    // Act
+    const second = await openLocalStack({ dataDir });
+    try {
+      // Assess
+      const days = await store(second).ingestedDays({ limit: 10 });
+      expect(days.items.map((day) => [day.day, day.papers])).toEqual([['2026-06-12', 1]]);
+      const object = await second.s3.send(
+        new GetObjectCommand({ Bucket: second.env.ARCHIVE_BUCKET, Key: 'listings/2026/06/12/abc.json' }),
+      );
+      expect(await object.Body?.transformToString()).toBe('[]');
+      expect(object.Metadata).toEqual({ 'listed-on': '2026-06-12' });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('lets a second process use the stack this one holds instead of failing on the lock', async () => {
+    // Prepare: this process owns the stack for the data folder.
+    const dataDir = await tempDataDir();
+    const owner = await openLocalStack({ dataDir });
+    try {
+      expect(JSON.parse(await readFile(path.join(dataDir, 'stack.json'), 'utf8')).pid).toBe(process.pid);
+
+      // Act: the CLI in another process ingests a saved listing into it.
+      const child = await run(
+        path.join(ROOT, 'node_modules/.bin/tsx'),
+        ['local/cli.ts', 'ingest', '--source', 'test/fixtures/listings/hf-daily-papers-2026-08-03.json'],
+        { cwd: ROOT, env: { ...process.env, PAPERS_DATA_DIR: dataDir } },
+      );
+
+      // Assess: the papers are in the owner's table.
+      expect(child.stderr).toMatch(/listed 3, new 3/);
+      const store = new DynamoPaperStore(
+        makeDocumentClient(owner.env.AWS_ENDPOINT_URL_DYNAMODB),
+        owner.env.TABLE_NAME ?? '',
+      );
+      const listed = await store.papersListedOn('2026-08-03', { limit: 10 });
+      expect(listed.items).toHaveLength(3);
+    } finally {
+      await owner.close();
+    }
+  });
+});
