@@ -8,9 +8,10 @@ import type { IsoDate, Paper } from '../../shared/paper';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 
 /** A local stack in a throwaway data folder, with a store on its table. */
-export async function openTestStack() {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'papers-query-'));
-  const stack = await openLocalStack({ dataDir });
+export async function openTestStack(dataDir?: string) {
+  const ownDir = dataDir === undefined;
+  const dir = dataDir ?? (await makeDataDir());
+  const stack = await openLocalStack({ dataDir: dir });
   const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
   const tableName = stack.env.TABLE_NAME ?? 'daily-papers';
   const store = new DynamoPaperStore(client, tableName);
@@ -22,9 +23,13 @@ export async function openTestStack() {
     async close() {
       client.destroy();
       await stack.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (ownDir) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+export function makeDataDir(): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), 'papers-query-'));
 }
 
 export interface SeedPaper {

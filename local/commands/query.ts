@@ -1,0 +1,255 @@
+import { z } from 'zod';
+import { IngestedDaySchema, ListedPaperSchema, PaperRecordSchema } from '../../shared/store/items';
+import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '../http-adapter';
+
+/**
+ * `npm run -s papers -- query --date D | --category C [--from D] [--to D] | --id ID | --days
+ *   [--limit N] [--all] [--cursor C] [--format jsonl|json|csv]`
+ *
+ * Builds the Function URL event for the query API and invokes the real handler
+ * against the local stack, so the CLI validates exactly as the API does: a bad
+ * parameter prints the API's 400 message on stderr and exits 2. It follows the
+ * cursors to the end by default (`--all`); `--limit N` stops after N results and
+ * prints the cursor to resume from on stderr.
+ */
+
+export type OutputFormat = 'jsonl' | 'json' | 'csv';
+
+export interface QueryCommand {
+  /** Path and query string for the API, e.g. `/papers?date=2026-06-12`. */
+  path: string;
+  parameters: URLSearchParams;
+  kind: 'papers' | 'paper' | 'days';
+  format: OutputFormat;
+  /** Most results to print; all when absent. */
+  limit?: number;
+  cursor?: string;
+}
+
+/** The API's page size limit: the CLI asks for full pages and stops at `--limit`. */
+const PAGE_SIZE = 100;
+
+const USAGE = `usage: npm run -s papers -- query <what> [--limit N | --all] [--cursor C] [--format jsonl|json|csv]
+  <what>: --date YYYY-MM-DD               papers listed that day, most upvoted first
+          --category CODE [--from D] [--to D]  papers in an arXiv category (default: the last 30 days)
+          --id ID                         one paper with every day it was listed
+          --days                          the ingested days with their paper counts
+`;
+
+const VALUE_FLAGS = new Set([
+  '--date',
+  '--category',
+  '--from',
+  '--to',
+  '--id',
+  '--limit',
+  '--cursor',
+  '--format',
+]);
+
+/** Reads the command line; returns the problem as a string for a usage error. */
+export function parseQueryArgs(args: readonly string[]): QueryCommand | string {
+  const values = new Map<string, string>();
+  let days = false;
+  let all = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const [flag = '', inline] = arg.startsWith('--') && arg.includes('=') ? splitOnce(arg, '=') : [arg];
+    if (flag === '--days') days = true;
+    else if (flag === '--all') all = true;
+    else if (VALUE_FLAGS.has(flag)) {
+      const value = inline ?? args[++i];
+      if (value === undefined) return `${flag} needs a value`;
+      if (values.has(flag)) return `${flag} is given more than once`;
+      values.set(flag, value);
+    } else return `unknown option "${arg}"`;
+  }
+  const format = values.get('--format') ?? 'jsonl';
+  if (format !== 'jsonl' && format !== 'json' && format !== 'csv') {
+    return `--format must be jsonl, json or csv, got "${format}"`;
+  }
+  const limitText = values.get('--limit');
+  if (limitText !== undefined && !/^[1-9]\d*$/.test(limitText)) {
+    return `--limit must be a positive integer, got "${limitText}"`;
+  }
+  if (limitText !== undefined && all) return '--limit and --all contradict each other';
+  const id = values.get('--id');
+  if ([id !== undefined, days, values.has('--date') || values.has('--category')].filter(Boolean).length > 1) {
+    return 'ask for one of --date/--category, --id or --days';
+  }
+  // Every other value goes to the API as is, so the API's own validation answers it.
+  const parameters = new URLSearchParams();
+  for (const flag of ['--date', '--category', '--from', '--to']) {
+    const value = values.get(flag);
+    if (value !== undefined) parameters.set(flag.slice(2), value);
+  }
+  const kind = id !== undefined ? 'paper' : days ? 'days' : 'papers';
+  if (kind === 'papers' && parameters.size === 0) return 'ask for --date, --category, --id or --days';
+  return {
+    kind,
+    path: id !== undefined ? `/papers/${encodeURIComponent(id)}` : days ? '/days' : '/papers',
+    parameters,
+    format,
+    limit: limitText === undefined ? undefined : Number(limitText),
+    cursor: values.get('--cursor'),
+  };
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+const ErrorBodySchema = z.object({ message: z.string(), parameter: z.string().optional() });
+const PapersPageSchema = z.object({ items: z.array(ListedPaperSchema), cursor: z.string().optional() });
+const DaysPageSchema = z.object({ items: z.array(IngestedDaySchema), cursor: z.string().optional() });
+
+type Row = Record<string, unknown>;
+
+/** What a query produced: rows to print, and the exit code with a message when it failed. */
+export interface QueryOutcome {
+  rows: Row[];
+  exitCode: number;
+  message?: string;
+  /** Set when `--limit` stopped before the end: pass it as `--cursor` to continue. */
+  nextCursor?: string;
+}
+
+/**
+ * Runs `command` through `handler`, following cursors until the end or `command.limit`.
+ * A 400 gives exit code 2, a 404 exit code 1, each with the API's message.
+ */
+export async function runQuery(command: QueryCommand, handler: FunctionUrlHandler): Promise<QueryOutcome> {
+  const rows: Row[] = [];
+  let cursor = command.cursor;
+  for (;;) {
+    const parameters = new URLSearchParams(command.parameters);
+    if (command.kind !== 'paper') {
+      const remaining = command.limit === undefined ? PAGE_SIZE : command.limit - rows.length;
+      parameters.set('limit', String(Math.min(PAGE_SIZE, remaining)));
+      if (cursor !== undefined) parameters.set('cursor', cursor);
+    }
+    const query = parameters.toString();
+    const event = functionUrlEvent({ method: 'GET', url: query ? `${command.path}?${query}` : command.path });
+    const result = await handler(event, localLambdaContext('query'));
+    if (typeof result !== 'object' || typeof result.statusCode !== 'number') {
+      return { rows, exitCode: 1, message: 'the query handler gave no status code' };
+    }
+    const body: unknown = JSON.parse(result.body ?? 'null');
+    if (result.statusCode !== 200) {
+      const error = ErrorBodySchema.safeParse(body);
+      const message = error.success ? error.data.message : `HTTP ${result.statusCode}`;
+      return { rows, exitCode: result.statusCode === 400 ? 2 : 1, message };
+    }
+    if (command.kind === 'paper') {
+      rows.push(PaperRecordSchema.parse(body));
+      return { rows, exitCode: 0 };
+    }
+    const page = command.kind === 'days' ? DaysPageSchema.parse(body) : PapersPageSchema.parse(body);
+    rows.push(...page.items);
+    cursor = page.cursor;
+    if (cursor === undefined) return { rows, exitCode: 0 };
+    if (command.limit !== undefined && rows.length >= command.limit) {
+      return { rows, exitCode: 0, nextCursor: cursor };
+    }
+  }
+}
+
+const PAPER_COLUMNS = ['id', 'title', 'listedOn', 'upvotes', 'primaryCategory', 'authors', 'arxiv'] as const;
+const DAY_COLUMNS = ['day', 'papers', 'lastStoredAt'] as const;
+
+/** One CSV field, quoted when it holds a comma, a quote, a line break or edge spaces (RFC 4180). */
+export function csvField(value: unknown): string {
+  const text = value === undefined || value === null ? '' : String(value);
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvLine(fields: readonly unknown[]): string {
+  return `${fields.map(csvField).join(',')}\r\n`;
+}
+
+/**
+ * The rows as CSV with a header row. Papers: id, title, listedOn, upvotes,
+ * primaryCategory, authors (joined by `; `), arxiv link; one paper record gives
+ * one line per day it was listed. Days: day, papers, lastStoredAt.
+ */
+export function toCsv(kind: QueryCommand['kind'], rows: readonly Row[]): string {
+  if (kind === 'days') {
+    return [
+      csvLine(DAY_COLUMNS),
+      ...rows.map((row) => csvLine(DAY_COLUMNS.map((column) => row[column]))),
+    ].join('');
+  }
+  const lines = [csvLine(PAPER_COLUMNS)];
+  for (const row of rows) {
+    const listings = kind === 'paper' ? PaperRecordSchema.parse(row).listings : [row];
+    for (const listing of listings) {
+      const authors = Array.isArray(row.authors) ? row.authors.join('; ') : '';
+      const links = z.object({ arxiv: z.string().optional() }).safeParse(row.links);
+      lines.push(
+        csvLine([
+          row.id,
+          row.title,
+          listing.listedOn,
+          listing.upvotes,
+          row.primaryCategory,
+          authors,
+          links.success ? links.data.arxiv : '',
+        ]),
+      );
+    }
+  }
+  return lines.join('');
+}
+
+export function formatRows(command: Pick<QueryCommand, 'kind' | 'format'>, rows: readonly Row[]): string {
+  if (command.format === 'csv') return toCsv(command.kind, rows);
+  if (command.format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
+  return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
+}
+
+export async function run(args: string[]): Promise<number> {
+  const command = parseQueryArgs(args);
+  if (typeof command === 'string') {
+    process.stderr.write(`papers query: ${command}\n${USAGE}`);
+    return 2;
+  }
+  const { openLocalStack } = await import('../stack');
+  const stack = await openLocalStack();
+  try {
+    // The handler logs each request at INFO on stdout; keep stdout for the results.
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    const { loadQueryHandler } = await import('./serve');
+    const outcome = await runQuery(command, await loadQueryHandler(stack.env));
+    if (outcome.exitCode !== 0) {
+      process.stderr.write(`papers query: ${outcome.message ?? 'failed'}\n`);
+      return outcome.exitCode;
+    }
+    await write(formatRows(command, outcome.rows));
+    if (outcome.nextCursor) {
+      process.stderr.write(`papers query: more results; continue with --cursor ${outcome.nextCursor}\n`);
+    }
+    return 0;
+  } finally {
+    await stack.close();
+  }
+}
+
+/** Writes to stdout and waits for it to drain; a closed pipe (`| head`) is not an error. */
+function write(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.on('error', ignoreClosedPipe);
+    process.stdout.write(text, (error) => {
+      if (!error || isClosedPipe(error)) resolve();
+      else reject(error);
+    });
+  });
+}
+
+function isClosedPipe(error: Error): boolean {
+  return 'code' in error && error.code === 'EPIPE';
+}
+
+function ignoreClosedPipe(error: Error): void {
+  if (!isClosedPipe(error)) throw error;
+}

@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { IngestedDaySchema, ListedPaperSchema } from '../../shared/store/items';
+import {
+  createFunctionUrlServer,
+  type FunctionUrlHandler,
+  functionUrlEvent,
+  localLambdaContext,
+} from '../http-adapter';
+
+/**
+ * `npm run -s papers -- serve [--port P] [--host H]`: the query API over HTTP,
+ * through the real `functions/query.ts` handler (as behind a Function URL),
+ * against the local stack. Stops cleanly on SIGINT or SIGTERM.
+ */
+
+export const DEFAULT_PORT = 8787;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export interface QueryApiServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  /** The query handler it serves, for in-process calls. */
+  handler: FunctionUrlHandler;
+  /** Stops accepting connections and closes idle ones; the local stack stays open. */
+  close(): Promise<void>;
+}
+
+export interface ServeQueryApiOptions {
+  /** The local stack's environment (`LocalStack.env`): table name and DynamoDB endpoint. */
+  env: Record<string, string>;
+  /** Default {@link DEFAULT_PORT}; 0 picks a free port. */
+  port?: number;
+  host?: string;
+}
+
+/**
+ * Serves the query API on `host:port`. Sets `process.env` from `env` before
+ * loading the handler, which reads its configuration once, at import (its cold
+ * start): every later call in the same process uses the first one's table.
+ * @throws when the port is taken (the message says which and how to pick another).
+ */
+export async function serveQueryApi({
+  env,
+  port = DEFAULT_PORT,
+  host = DEFAULT_HOST,
+}: ServeQueryApiOptions): Promise<QueryApiServer> {
+  const handler = await loadQueryHandler(env);
+  const server = createFunctionUrlServer(handler, 'query');
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`port ${port} on ${host} is in use: pass --port with another one (0 picks a free port)`)
+          : error,
+      );
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    port: bound,
+    handler,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** The real query handler, loaded after `env` is in `process.env`. */
+export async function loadQueryHandler(env: Record<string, string>): Promise<FunctionUrlHandler> {
+  Object.assign(process.env, env);
+  const { handler } = await import('../../functions/query');
+  return handler;
+}
+
+/** Resolves with the first SIGINT or SIGTERM. */
+export function untilStopped(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** The URL and a few requests to try, one per route, with a day and a paper the table holds when it holds any. */
+export async function usageBanner(api: Pick<QueryApiServer, 'url' | 'handler'>): Promise<string> {
+  const day = (await firstItem(api.handler, '/days?limit=1', IngestedDaySchema))?.day;
+  const date = day ?? new Date().toISOString().slice(0, 10);
+  const paper = day
+    ? await firstItem(api.handler, `/papers?date=${day}&limit=1`, ListedPaperSchema)
+    : undefined;
+  const { url } = api;
+  return [
+    `query API on ${url}  (Ctrl-C to stop)`,
+    day ? `latest ingested day: ${day}` : 'no days ingested yet: run `npm run -s papers -- ingest` first',
+    'try:',
+    `  curl -s '${url}/days'`,
+    `  curl -s '${url}/papers?date=${date}&limit=5'`,
+    `  curl -s '${url}/papers?category=${paper?.primaryCategory ?? 'cs.CL'}&from=${date}&to=${date}'`,
+    `  curl -s '${url}/papers/${paper?.id ?? '2410.17243'}'`,
+    '',
+  ].join('\n');
+}
+
+async function firstItem<T>(
+  handler: FunctionUrlHandler,
+  url: string,
+  schema: z.ZodType<T>,
+): Promise<T | undefined> {
+  const result = await handler(functionUrlEvent({ method: 'GET', url }), localLambdaContext('query'));
+  if (typeof result !== 'object' || result.statusCode !== 200 || !result.body) return undefined;
+  const page = z.object({ items: z.array(schema) }).safeParse(JSON.parse(result.body));
+  return page.success ? page.data.items[0] : undefined;
+}
+
+function parseArgs(args: string[]): { port: number; host: string } | string {
+  let port = DEFAULT_PORT;
+  let host = DEFAULT_HOST;
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i];
+    const value = args[i + 1];
+    if (flag === '--port' && value !== undefined) {
+      if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535)
+        return `--port: must be 0-65535, got "${value}"`;
+      port = Number(value);
+      i++;
+    } else if (flag === '--host' && value !== undefined) {
+      host = value;
+      i++;
+    } else {
+      return `unknown or incomplete option "${flag}"`;
+    }
+  }
+  return { port, host };
+}
+
+const USAGE = 'usage: npm run -s papers -- serve [--port P] [--host H]   (default 127.0.0.1:8787)\n';
+
+export async function run(args: string[]): Promise<number> {
+  const options = parseArgs(args);
+  if (typeof options === 'string') {
+    process.stderr.write(`papers serve: ${options}\n${USAGE}`);
+    return 2;
+  }
+  const { openLocalStack } = await import('../stack');
+  const stack = await openLocalStack();
+  let api: QueryApiServer;
+  try {
+    api = await serveQueryApi({ env: stack.env, ...options });
+  } catch (error) {
+    await stack.close();
+    process.stderr.write(`papers serve: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  process.stderr.write(await usageBanner(api));
+  const signal = await untilStopped();
+  process.stderr.write(`papers serve: ${signal}, stopping\n`);
+  await api.close();
+  await stack.close();
+  return 0;
+}

@@ -1,0 +1,163 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { csvField, parseQueryArgs, run, toCsv } from '../../local/commands/query';
+import { makeDataDir, openTestStack, type SeedPaper, seed } from './support';
+
+const DAY = '2026-06-11';
+const PAPERS: SeedPaper[] = [
+  { id: '2606.00001', listedOn: DAY, upvotes: 9, categories: ['cs.CV'], title: 'Seeing, "clearly"' },
+  { id: '2606.00002', listedOn: DAY, upvotes: 8, categories: ['cs.CL'], authors: ['A. One', 'B. Two'] },
+  { id: '2606.00003', listedOn: DAY, upvotes: 7, categories: ['cs.CV'] },
+];
+
+describe('parseQueryArgs', () => {
+  it('maps --category with bounds to GET /papers, following cursors by default', () => {
+    expect(parseQueryArgs(['--category', 'cs.CV', '--from', '2026-06-01', '--to=2026-06-12'])).toMatchObject({
+      kind: 'papers',
+      path: '/papers',
+      parameters: new URLSearchParams('category=cs.CV&from=2026-06-01&to=2026-06-12'),
+      format: 'jsonl',
+      limit: undefined,
+    });
+  });
+
+  it('encodes an id with a slash into the path', () => {
+    expect(parseQueryArgs(['--id', 'hep-th/9901001', '--format', 'csv'])).toMatchObject({
+      kind: 'paper',
+      path: '/papers/hep-th%2F9901001',
+      format: 'csv',
+    });
+  });
+
+  it.each([
+    [[], 'ask for --date, --category, --id or --days'],
+    [['--date'], '--date needs a value'],
+    [['--date', DAY, '--format', 'xml'], '--format must be jsonl, json or csv'],
+    [['--date', DAY, '--limit', '0'], '--limit must be a positive integer'],
+    [['--date', DAY, '--limit', '5', '--all'], '--limit and --all contradict each other'],
+    [['--id', '2606.00001', '--days'], 'ask for one of --date/--category, --id or --days'],
+    [['--date', DAY, '--verbose'], 'unknown option "--verbose"'],
+  ])('refuses %j: %s', (args, problem) => {
+    expect(parseQueryArgs(args)).toEqual(expect.stringContaining(problem));
+  });
+
+  it('leaves the values to the API to validate', () => {
+    expect(parseQueryArgs(['--date', 'not-a-date'])).toMatchObject({
+      parameters: new URLSearchParams('date=not-a-date'),
+    });
+  });
+});
+
+describe('toCsv', () => {
+  it('quotes fields with commas, quotes, line breaks or edge spaces, and only those', () => {
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a, b')).toBe('"a, b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('two\nlines')).toBe('"two\nlines"');
+    expect(csvField(' padded')).toBe('" padded"');
+    expect(csvField(undefined)).toBe('');
+    expect(csvField(42)).toBe('42');
+  });
+
+  it('writes a header row and one row per paper, authors joined by "; "', () => {
+    const csv = toCsv('papers', [
+      {
+        id: '2606.00002',
+        title: 'A title, with a comma',
+        listedOn: DAY,
+        upvotes: 8,
+        primaryCategory: 'cs.CL',
+        authors: ['A. One', 'B. Two'],
+        links: { arxiv: 'https://arxiv.org/abs/2606.00002' },
+      },
+    ]);
+
+    expect(csv).toBe(
+      'id,title,listedOn,upvotes,primaryCategory,authors,arxiv\r\n' +
+        '2606.00002,"A title, with a comma",2026-06-11,8,cs.CL,A. One; B. Two,https://arxiv.org/abs/2606.00002\r\n',
+    );
+  });
+});
+
+describe('papers query', () => {
+  let dataDir: string;
+  let stdout: string;
+  let stderr: string;
+
+  beforeAll(async () => {
+    dataDir = await makeDataDir();
+    const stack = await openTestStack(dataDir);
+    await seed(stack.store, PAPERS);
+    await stack.close();
+  });
+
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    // Each run opens the stack afresh on a new port: load the handler afresh too, as a new process would.
+    vi.resetModules();
+    vi.stubEnv('PAPERS_DATA_DIR', dataDir);
+    stdout = '';
+    stderr = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk, ...rest) => {
+      stdout += String(chunk);
+      const callback = rest.find((arg) => typeof arg === 'function');
+      if (callback) callback();
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      stderr += String(chunk);
+      return true;
+    });
+    return () => vi.restoreAllMocks();
+  });
+
+  it('prints a day as JSON lines, most upvoted first, through the handler', async () => {
+    const code = await run(['--date', DAY]);
+
+    expect(code).toBe(0);
+    const lines = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((paper) => paper.id)).toEqual(['2606.00001', '2606.00002', '2606.00003']);
+  });
+
+  it('stops at --limit and says how to continue', async () => {
+    const code = await run(['--date', DAY, '--limit', '2', '--format', 'json']);
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).map((paper: { id: string }) => paper.id)).toEqual(['2606.00001', '2606.00002']);
+    expect(stderr).toMatch(/continue with --cursor [A-Za-z0-9_-]+/);
+  });
+
+  it('prints CSV with correct quoting', async () => {
+    const code = await run(['--category', 'cs.CV', '--from', DAY, '--to', DAY, '--format', 'csv']);
+
+    expect(code).toBe(0);
+    expect(stdout.split('\r\n')).toEqual([
+      'id,title,listedOn,upvotes,primaryCategory,authors,arxiv',
+      '2606.00001,"Seeing, ""clearly""",2026-06-11,9,cs.CV,Ada Lovelace; Alan Turing,https://arxiv.org/abs/2606.00001',
+      '2606.00003,Paper 2606.00003,2026-06-11,7,cs.CV,Ada Lovelace; Alan Turing,https://arxiv.org/abs/2606.00003',
+      '',
+    ]);
+  });
+
+  it("prints the API's 400 message on stderr and exits 2 for a bad parameter", async () => {
+    const code = await run(['--date', '2026-02-30']);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('papers query: date: must be a real date YYYY-MM-DD\n');
+  });
+
+  it('exits 1 with the API message for an unknown paper', async () => {
+    const code = await run(['--id', '2606.99999']);
+
+    expect(code).toBe(1);
+    expect(stderr).toContain('no paper with id 2606.99999');
+  });
+});
