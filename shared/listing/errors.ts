@@ -58,9 +58,8 @@ export function describeJsonError(text: string, error: unknown): string {
   if (position !== undefined && position >= text.trimEnd().length) {
     return `unexpected end of JSON at byte ${utf8Length(text)}`;
   }
-  const reason = message
-    .replace(/\s*in JSON at position \d+.*$/s, '')
-    .replace(/, ".*" is not valid JSON$/s, '');
+  // Without a position V8 quotes the text around the error instead: keep it, it says where.
+  const reason = message.replace(/\s*in JSON at position \d+.*$/s, '');
   if (position === undefined) return `invalid JSON: ${reason}`;
   return `invalid JSON at byte ${utf8Length(text.slice(0, position))}: ${reason}`;
 }

@@ -1,0 +1,147 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { type ListingContext, ListingParseError, parseListing } from '../../shared/listing/index';
+import { IsoDateSchema } from '../../shared/paper';
+
+/**
+ * `npm run -s papers -- parse <file-or-url> [--listed-on YYYY-MM-DD] [--fetched-at ISO] [--timeout-ms N]`
+ *
+ * Parses one listing (any format the parsers know) and prints one paper per
+ * line as JSON on stdout; on stderr one line per item problem, then a summary
+ * line `papers parse: format=… papers=N problems=M`. Exit 0 when the listing
+ * parsed (item problems included), 1 when it could not be read, fetched or
+ * parsed, 2 for a usage error.
+ */
+
+const USAGE = `usage: npm run -s papers -- parse <file-or-url> [--listed-on YYYY-MM-DD] [--fetched-at ISO-8601] [--timeout-ms N]
+  --listed-on   the listing day the listing stands for (dates in 2024 HF responses, arXiv Atom)
+  --fetched-at  when the listing was fetched; anchors year-less dates of the text page
+                (default for a URL: now; for a file: none)
+  --timeout-ms  HTTP timeout for a URL (default 30000)
+`;
+
+class CommandError extends Error {
+  override readonly name = 'CommandError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+interface ParseOptions {
+  source: string;
+  context: ListingContext;
+  timeoutMs: number;
+}
+
+function parseOptions(args: string[]): ParseOptions {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CommandError(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`, 2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) throw new CommandError(USAGE, 0);
+  if (positionals.length !== 1) throw new CommandError(`expected one file or URL\n${USAGE}`, 2);
+  const context: ListingContext = {};
+  if (values['listed-on'] !== undefined) {
+    const day = IsoDateSchema.safeParse(values['listed-on']);
+    if (!day.success)
+      throw new CommandError(`--listed-on: "${values['listed-on']}" is not a YYYY-MM-DD day`, 2);
+    context.listedOn = day.data;
+  }
+  if (values['fetched-at'] !== undefined) {
+    if (Number.isNaN(Date.parse(values['fetched-at']))) {
+      throw new CommandError(`--fetched-at: "${values['fetched-at']}" is not an ISO 8601 time`, 2);
+    }
+    context.fetchedAt = values['fetched-at'];
+  }
+  const timeoutMs = Number(values['timeout-ms'] ?? 30_000);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new CommandError(`--timeout-ms: "${values['timeout-ms']}" is not a positive integer`, 2);
+  }
+  return { source: positionals[0] as string, context, timeoutMs };
+}
+
+const OPTIONS = {
+  'listed-on': { type: 'string' },
+  'fetched-at': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The listing's bytes and what is known about them, from a file or over HTTP. */
+async function readListing({ source, context, timeoutMs }: ParseOptions): Promise<{
+  bytes: Uint8Array;
+  context: ListingContext;
+}> {
+  if (/^https?:\/\//i.test(source)) {
+    let response: Response;
+    try {
+      response = await fetch(source, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+    } catch (error) {
+      const reason =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? `no response within ${timeoutMs} ms`
+          : error instanceof Error
+            ? error.cause instanceof Error
+              ? error.cause.message
+              : error.message
+            : String(error);
+      throw new CommandError(`cannot fetch ${source}: ${reason}`, 1);
+    }
+    if (!response.ok) {
+      throw new CommandError(
+        `cannot fetch ${source}: HTTP ${response.status} ${response.statusText}`.trimEnd(),
+        1,
+      );
+    }
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return {
+      bytes,
+      context: { fetchedAt: new Date().toISOString(), ...context, url: response.url || source },
+    };
+  }
+  try {
+    return { bytes: await readFile(source), context: { ...context, url: source } };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CommandError(`cannot read ${source}: ${reason}`, 1);
+  }
+}
+
+export async function run(args: string[]): Promise<number> {
+  // `papers parse … | head` closes stdout early: that is the reader's choice, not a failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  try {
+    const options = parseOptions(args);
+    const { bytes, context } = await readListing(options);
+    const listing = parseListing(bytes, context);
+    const out = listing.papers.map((paper) => `${JSON.stringify(paper)}\n`).join('');
+    process.stdout.write(out);
+    const problems = listing.problems
+      .map((problem) => `papers parse: problem: ${problem.message}\n`)
+      .join('');
+    process.stderr.write(
+      `${problems}papers parse: format=${listing.format} papers=${listing.papers.length} problems=${listing.problems.length}\n`,
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof CommandError) {
+      (error.exitCode === 0 ? process.stdout : process.stderr).write(
+        error.exitCode === 0 ? error.message : `papers parse: ${error.message.trimEnd()}\n`,
+      );
+      return error.exitCode;
+    }
+    if (error instanceof ListingParseError) {
+      process.stderr.write(`papers parse: the listing could not be parsed: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
