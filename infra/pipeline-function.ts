@@ -194,8 +194,9 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
 
 /**
  * Copies the classifier's model next to the bundle. It runs only when the
- * bundle is really built (`cdk synth`/`deploy`); unit tests skip bundling, so a
- * model that is not there yet fails the real synth and nothing else.
+ * bundle is really built (`cdk synth`/`deploy`), and fails it when the model
+ * directory is missing or empty: a classifier deployed without its model would
+ * fail every cold start. Unit tests skip bundling, so they never need the model.
  */
 const copyClassifierModel: ICommandHooks = {
   beforeBundling: () => [],
@@ -204,7 +205,7 @@ const copyClassifierModel: ICommandHooks = {
     const source = path.join(inputDir, classifierModel.sourceDir);
     const target = path.join(outputDir, classifierModel.bundleDirName);
     return [
-      `test -d "${source}" || { echo "classifier model not found at ${source}" >&2; exit 1; }`,
+      `[ -n "$(ls -A "${source}" 2>/dev/null)" ] || { echo "classifier model not found (or empty) at ${source}" >&2; exit 1; }`,
       `cp -r "${source}" "${target}"`,
     ];
   },
