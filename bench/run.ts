@@ -15,6 +15,7 @@ const suites: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   parse: () => import('./suites/parse'),
   classify: () => import('./suites/classify'),
   pipeline: () => import('./suites/pipeline'),
+  query: () => import('./suites/query'),
   bundle: () => import('./suites/bundle'),
 };
 

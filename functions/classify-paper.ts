@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { makeDocumentClient } from '../shared/aws';
+import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { ClassifyPaperEnvSchema, loadConfig } from '../shared/config';
 import { classifyStage } from '../shared/pipeline/classify-stage';
 import { processSqsBatch } from '../shared/pipeline/sqs-batch';

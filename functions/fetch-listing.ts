@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { makeS3Client, makeSqsClient } from '../shared/aws';
+import { makeS3Client } from '../shared/aws/s3';
+import { makeSqsClient } from '../shared/aws/sqs';
 import { FetchListingEnvSchema, loadConfig } from '../shared/config';
 import { FetchListingRequestSchema, requestedDay } from '../shared/messages';
 import { type DailyIngestReport, fetchAndIngestDay } from '../shared/pipeline/ingest-listing';

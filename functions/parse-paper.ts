@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { makeDocumentClient, makeSqsClient } from '../shared/aws';
+import { makeDocumentClient } from '../shared/aws/dynamodb';
+import { makeSqsClient } from '../shared/aws/sqs';
 import { loadConfig, ParsePaperEnvSchema } from '../shared/config';
 import { parseStage } from '../shared/pipeline/parse-stage';
 import { processSqsBatch } from '../shared/pipeline/sqs-batch';

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { makeDocumentClient } from '../shared/aws';
+import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { loadConfig, QueryEnvSchema } from '../shared/config';
 import { handleQuery, type QueryRequest } from '../shared/query/handle-query';
 import { DynamoPaperStore } from '../shared/store/dynamo-paper-store';

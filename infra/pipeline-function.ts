@@ -11,7 +11,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { METRICS_NAMESPACE } from '../shared/telemetry';
 import { bundleOptions, classifierModel, type FunctionName, functionEntries } from './bundling';
 

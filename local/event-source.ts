@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { QueueDefinition } from '../shared/resources';
+import { localLambdaContext } from './http-adapter';
 
 /**
  * Drives queues the way Lambda's SQS event source mapping does: receive up to
@@ -120,7 +121,7 @@ async function invoke(
   report.records += messages.length;
   let failedIds: Set<string>;
   try {
-    const response = await consumer.handler(event, lambdaContext(consumer.name));
+    const response = await consumer.handler(event, localLambdaContext(consumer.name));
     failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
   } catch {
     // A thrown invocation fails the whole batch, as on Lambda.
@@ -187,25 +188,6 @@ function toRecord(message: Message, consumer: Consumer): SQSRecord {
     eventSource: 'aws:sqs',
     eventSourceARN: consumer.queueArn ?? `arn:aws:sqs:us-east-1:000000000000:${consumer.name}`,
     awsRegion: 'us-east-1',
-  };
-}
-
-/** A fixed Lambda context for local invocations. */
-export function lambdaContext(functionName: string, timeoutMs = 30_000): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
   };
 }
 

@@ -1,3 +1,4 @@
+import type { FunctionUrlHandler } from './http-adapter';
 import type { LocalStack } from './stack';
 
 /**
@@ -7,7 +8,7 @@ import type { LocalStack } from './stack';
  * process serves one stack.
  */
 export async function loadHandlers(stack: LocalStack) {
-  Object.assign(process.env, localEnvironment(stack));
+  Object.assign(process.env, localEnvironment(stack.env));
   const [fetchListing, parsePaper, classifyPaper, query] = await Promise.all([
     import('../functions/fetch-listing'),
     import('../functions/parse-paper'),
@@ -24,10 +25,20 @@ export async function loadHandlers(stack: LocalStack) {
 
 export type LocalHandlers = Awaited<ReturnType<typeof loadHandlers>>;
 
-/** The stack's resource names and endpoints, plus quiet Powertools output for a terminal. */
-export function localEnvironment(stack: LocalStack): Record<string, string> {
+/**
+ * The query handler alone, configured by `env` (a stack's, or a variation of it in tests).
+ * Like every handler it reads its environment at its first import only.
+ */
+export async function loadQueryHandler(env: Record<string, string>): Promise<FunctionUrlHandler> {
+  Object.assign(process.env, localEnvironment(env));
+  const { handler } = await import('../functions/query');
+  return handler;
+}
+
+/** A stack's resource names and endpoints, plus quiet Powertools output for a terminal. */
+export function localEnvironment(env: Record<string, string>): Record<string, string> {
   return {
-    ...stack.env,
+    ...env,
     // EMF metrics are for CloudWatch; locally they would only clutter the terminal.
     POWERTOOLS_METRICS_DISABLED: 'true',
     // WARN and above go to stderr, so the CLI's stdout stays pure data.

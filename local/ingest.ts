@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { makeDocumentClient } from '../shared/aws';
+import { makeDocumentClient } from '../shared/aws/dynamodb';
 import type { IsoDate } from '../shared/paper';
 import { type IngestedListing, ingestListingBytes } from '../shared/pipeline/ingest-listing';
 import { queues } from '../shared/resources';
@@ -90,7 +90,12 @@ export function drainPipeline(
   return drainQueues(
     stack.sqs,
     [
-      { name: 'parse-paper', queueUrl: stack.queueUrls.parse, definition: queues.parse, handler: handlers.parsePaper },
+      {
+        name: 'parse-paper',
+        queueUrl: stack.queueUrls.parse,
+        definition: queues.parse,
+        handler: handlers.parsePaper,
+      },
       {
         name: 'classify-paper',
         queueUrl: stack.queueUrls.classify,

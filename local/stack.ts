@@ -19,8 +19,9 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
-import { z } from 'zod';
-import { makeS3Client, makeSqsClient } from '../shared/aws';
+import * as z from 'zod';
+import { makeS3Client } from '../shared/aws/s3';
+import { makeSqsClient } from '../shared/aws/sqs';
 import { localResourceNames, papersTable, type QueueDefinition, queues } from '../shared/resources';
 
 /**

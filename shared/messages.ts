@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoDateSchema, ListingFormatSchema, PaperSchema } from './paper';
 import { ListingOriginSchema } from './store/items';
 

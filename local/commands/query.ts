@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IngestedDaySchema, ListedPaperSchema, PaperRecordSchema } from '../../shared/store/items';
 import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '../http-adapter';
 
@@ -219,7 +219,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     // The handler logs each request at INFO on stdout; keep stdout for the results.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-    const { loadQueryHandler } = await import('./serve');
+    const { loadQueryHandler } = await import('../handlers');
     const outcome = await runQuery(command, await loadQueryHandler(stack.env));
     if (outcome.exitCode !== 0) {
       process.stderr.write(`papers query: ${outcome.message ?? 'failed'}\n`);

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IngestedDaySchema, ListedPaperSchema } from '../../shared/store/items';
+import { loadQueryHandler } from '../handlers';
 import {
   createFunctionUrlServer,
   type FunctionUrlHandler,
@@ -76,13 +77,6 @@ export async function serveQueryApi({
       return closing;
     },
   };
-}
-
-/** The real query handler, loaded after `env` is in `process.env`. */
-export async function loadQueryHandler(env: Record<string, string>): Promise<FunctionUrlHandler> {
-  Object.assign(process.env, env);
-  const { handler } = await import('../../functions/query');
-  return handler;
 }
 
 /** Resolves with the first SIGINT or SIGTERM. */

@@ -7,7 +7,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClassificationSchema } from '../classification';
 import type { IsoDate, Paper } from '../paper';
 import { papersTable } from '../resources';

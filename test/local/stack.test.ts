@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLocalStack } from '../../local/stack';
-import { makeDocumentClient } from '../../shared/aws';
+import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 
 const run = promisify(execFile);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
 import { drainPipeline, runIngest } from '../../local/ingest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
-import { makeDocumentClient } from '../../shared/aws';
+import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { type FixtureServer, readListing, startFixtureServer } from '../support/fixture-server';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadQueryHandler } from '../../local/commands/serve';
+import { loadQueryHandler } from '../../local/handlers';
 import { functionUrlEvent, localLambdaContext } from '../../local/http-adapter';
 import { openTestStack } from './support';
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadQueryHandler, type QueryApiServer, serveQueryApi } from '../../local/commands/serve';
+import { type QueryApiServer, serveQueryApi } from '../../local/commands/serve';
+import { loadQueryHandler } from '../../local/handlers';
 import type { FunctionUrlHandler } from '../../local/http-adapter';
 import { functionUrlEvent, localLambdaContext } from '../../local/http-adapter';
 import { openTestStack, type SeedPaper, seed } from './support';

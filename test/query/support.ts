@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openLocalStack } from '../../local/stack';
-import { makeDocumentClient } from '../../shared/aws';
+import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import type { Classification } from '../../shared/classification';
 import type { IsoDate, Paper } from '../../shared/paper';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
-import { makeDocumentClient } from '../../shared/aws';
+import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import type { Classification } from '../../shared/classification';
 import type { Paper } from '../../shared/paper';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';

@@ -1,0 +1,94 @@
+/**
+ * `npm run -s papers -- classify`: reads JSON lines on stdin (any objects with
+ * `title` and `abstract`, such as the output of `papers parse`) and writes each
+ * object back, in order, with `categories`, `primaryCategory`,
+ * `classifierVersion` and `categorySource` added. An object with
+ * `sourceCategories` keeps those (see `classifyPaper`).
+ *
+ * A line that is not JSON, or not an object with a non-empty `title`, is
+ * reported on stderr with its line number and skipped; the others still come
+ * through. Blank lines are ignored. Exit code: 0 when every line was
+ * classified, 1 when any failed, 2 on a usage error.
+ */
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import * as z from 'zod';
+import { classifyPaper, loadClassifier } from '../../shared/classify/index';
+
+const USAGE = `usage: npm run -s papers -- classify < papers.jsonl > classified.jsonl
+
+Adds categories, primaryCategory, classifierVersion and categorySource to each
+JSON line on stdin (objects with "title" and "abstract").
+`;
+
+/** What a line must hold; every other field passes through untouched. */
+const ClassifiableSchema = z.looseObject({
+  title: z.string().refine((title) => title.trim().length > 0, '"title" is empty'),
+  abstract: z.string().optional(),
+  sourceCategories: z.array(z.string()).optional(),
+});
+
+/** Parses one input line into the object to classify, or the reason it cannot be. */
+function parseLine(
+  line: string,
+): { ok: true; value: z.infer<typeof ClassifiableSchema> } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (error) {
+    return {
+      ok: false,
+      reason: `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+    };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { ok: false, reason: 'not a JSON object with a "title"' };
+  }
+  const parsed = ClassifiableSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') || 'title';
+    const reason =
+      issue?.code === 'invalid_type'
+        ? `"${field}" is missing or not ${issue.expected === 'array' ? 'a list of strings' : `a ${issue.expected}`}`
+        : issue?.message;
+    return { ok: false, reason: reason ?? 'invalid' };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.length > 0) {
+    process.stderr.write(`classify: unexpected argument "${args[0]}"\n\n${USAGE}`);
+    return 2;
+  }
+  loadClassifier(); // fail once, up front, if the model is missing
+  const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNumber = 0;
+  let failed = 0;
+  for await (const line of lines) {
+    lineNumber++;
+    if (!line.trim()) continue;
+    const parsed = parseLine(line);
+    if (!parsed.ok) {
+      failed++;
+      process.stderr.write(`classify: line ${lineNumber}: ${parsed.reason}\n`);
+      continue;
+    }
+    const paper = parsed.value;
+    const classification = classifyPaper({
+      title: paper.title,
+      abstract: paper.abstract ?? '',
+      sourceCategories: paper.sourceCategories,
+    });
+    if (!process.stdout.write(`${JSON.stringify({ ...paper, ...classification })}\n`)) {
+      await once(process.stdout, 'drain');
+    }
+  }
+  if (failed > 0) process.stderr.write(`classify: ${failed} of ${lineNumber} line(s) failed\n`);
+  return failed > 0 ? 1 : 0;
+}
