@@ -1,10 +1,10 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Paper } from '../paper';
 import { arxivPaper } from './arxiv';
 import { isoDayOf } from './dates';
 import { describeZodIssues, ListingParseError, PaperParseError } from './errors';
 import type { ListingContext, ListingItem, SplitListing } from './types';
-import { childElement, childElements, childText, parseXml, type XmlElement } from './xml';
+import { childElement, childElements, childText, definedFields, parseXml, type XmlElement } from './xml';
 
 /**
  * The arXiv export API (`export.arxiv.org/api/query`): an Atom feed, one
@@ -57,28 +57,19 @@ export function splitArxivAtom(text: string): SplitListing {
 type ArxivAtomEntryFields = Partial<ArxivAtomEntry>;
 
 function entryFields(entry: XmlElement): ArxivAtomEntryFields {
-  const fields: ArxivAtomEntryFields = {};
-  const set = <K extends keyof ArxivAtomEntry>(key: K, value: ArxivAtomEntry[K] | undefined) => {
-    if (value !== undefined) fields[key] = value;
-  };
-  set('id', childText(entry, 'id'));
-  set('title', childText(entry, 'title'));
-  set('summary', childText(entry, 'summary'));
-  set('published', childText(entry, 'published'));
-  set('updated', childText(entry, 'updated'));
-  set(
-    'authors',
-    childElements(entry, 'author').map((author) => childText(author, 'name') ?? ''),
-  );
-  set('primaryCategory', childElement(entry, 'arxiv:primary_category')?.attributes.term);
-  set(
-    'categories',
-    childElements(entry, 'category').flatMap((category) => category.attributes.term ?? []),
-  );
-  set('comment', childText(entry, 'arxiv:comment'));
-  set('journalRef', childText(entry, 'arxiv:journal_ref'));
-  set('doi', childText(entry, 'arxiv:doi'));
-  return fields;
+  return definedFields({
+    id: childText(entry, 'id'),
+    title: childText(entry, 'title'),
+    summary: childText(entry, 'summary'),
+    published: childText(entry, 'published'),
+    updated: childText(entry, 'updated'),
+    authors: childElements(entry, 'author').map((author) => childText(author, 'name') ?? ''),
+    primaryCategory: childElement(entry, 'arxiv:primary_category')?.attributes.term,
+    categories: childElements(entry, 'category').flatMap((category) => category.attributes.term ?? []),
+    comment: childText(entry, 'arxiv:comment'),
+    journalRef: childText(entry, 'arxiv:journal_ref'),
+    doi: childText(entry, 'arxiv:doi'),
+  });
 }
 
 /**

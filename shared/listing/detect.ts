@@ -40,9 +40,19 @@ export function detectFormat(text: string, context: ListingContext = {}): Listin
 
 /** The first element's name, past the XML declaration, doctype, comments and processing instructions. */
 function rootElementName(head: string): string | undefined {
-  const withoutPrologue = head.replace(
-    /<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE\s+(\w+)[^>]*>/gi,
-    (_m, doctype) => (doctype ? `<${doctype} ` : ''),
-  );
-  return /<([A-Za-z][\w:.-]*)/.exec(withoutPrologue)?.[1]?.toLowerCase();
+  let pos = 0;
+  for (;;) {
+    pos = head.indexOf('<', pos);
+    if (pos < 0) return undefined;
+    if (head.startsWith('<?', pos)) {
+      pos = head.indexOf('?>', pos);
+    } else if (head.startsWith('<!--', pos)) {
+      pos = head.indexOf('-->', pos);
+    } else if (/^<!doctype\s/i.test(head.slice(pos, pos + 10))) {
+      return /^<!doctype\s+([\w:.-]+)/i.exec(head.slice(pos, pos + 100))?.[1]?.toLowerCase();
+    } else {
+      return /^<([A-Za-z][\w:.-]*)/.exec(head.slice(pos, pos + 100))?.[1]?.toLowerCase();
+    }
+    if (pos < 0) return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoDayOf } from './dates';
 import { describeJsonError, describeZodIssues, ListingParseError } from './errors';
 import type { SplitListing } from './types';

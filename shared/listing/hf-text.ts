@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type IsoDate, normalizeWhitespace, type Paper, titleDerivedId } from '../paper';
 import { isoDay, isoDayOf, monthNumber, mostRecentDayNotAfter } from './dates';
 import { describeZodIssues, PaperParseError } from './errors';

@@ -23,7 +23,8 @@ export interface XmlElement {
   text: string;
 }
 
-const NON_WHITESPACE = /\S/;
+/** Shared by every element without attributes; replaced, never written to. */
+const NO_ATTRIBUTES: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const START_TAG_NAME = /[^\s/>="'<]+/y;
 const ATTRIBUTE = /\s+([^\s/>="'<]+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
 const TAG_END = /\s*(\/?)>/y;
@@ -48,23 +49,24 @@ export function parseXml(text: string, format: ListingFormat): XmlElement {
   while (pos < text.length) {
     const lt = text.indexOf('<', pos);
     const end = lt < 0 ? text.length : lt;
-    if (end > pos) {
-      const chars = text.slice(pos, end);
-      // Whitespace between tags is layout, not content: skipping it saves
-      // building strings nobody reads (every read trims).
-      if (NON_WHITESPACE.test(chars)) {
-        if (top === document) throw malformed(pos, 'text outside the root element');
-        top.text += decodeXmlEntities(chars, pos, malformed);
-      }
+    // Whitespace between tags is layout, not content: skipping it saves
+    // building strings nobody reads (every read trims).
+    if (end > pos && !isXmlWhitespaceRun(text, pos, end)) {
+      if (top === document) throw malformed(pos, 'text outside the root element');
+      top.text += decodeXmlEntities(text.slice(pos, end), pos, malformed);
     }
     if (lt < 0) break;
     const next = text.charCodeAt(lt + 1);
     if (next === 0x2f /* / */) {
       const gt = text.indexOf('>', lt);
       if (gt < 0) throw malformed(lt, 'unterminated end tag');
-      const name = text.slice(lt + 2, gt).trimEnd();
-      if (top === document) throw malformed(lt, `end tag </${name}> without a start tag`);
-      if (name !== top.name) throw malformed(lt, `expected </${top.name}>, found </${name}>`);
+      // The usual case, `</name>`, is checked without cutting the name out.
+      const nameEnd = lt + 2 + top.name.length;
+      if (top === document || nameEnd !== gt || !text.startsWith(top.name, lt + 2)) {
+        const name = text.slice(lt + 2, gt).trimEnd();
+        if (top === document) throw malformed(lt, `end tag </${name}> without a start tag`);
+        if (name !== top.name) throw malformed(lt, `expected </${top.name}>, found </${name}>`);
+      }
       stack.pop();
       top = stack[stack.length - 1] as XmlElement;
       pos = gt + 1;
@@ -96,13 +98,14 @@ export function parseXml(text: string, format: ListingFormat): XmlElement {
       const name = START_TAG_NAME.exec(text)?.[0];
       if (!name) throw malformed(lt, 'a "<" that starts no tag');
       let cursor = lt + 1 + name.length;
-      const element: XmlElement = { name, attributes: {}, children: [], text: '' };
+      const element: XmlElement = { name, attributes: NO_ATTRIBUTES, children: [], text: '' };
       // Most tags have no attributes: try the attribute pattern only before one.
       while (text.charCodeAt(cursor) !== 0x3e /* > */ && text.charCodeAt(cursor) !== 0x2f /* / */) {
         ATTRIBUTE.lastIndex = cursor;
         const attribute = ATTRIBUTE.exec(text);
         if (!attribute) break;
         const value = attribute[2] ?? attribute[3] ?? '';
+        if (element.attributes === NO_ATTRIBUTES) element.attributes = {};
         element.attributes[attribute[1] as string] = decodeXmlEntities(value, cursor, malformed);
         cursor = ATTRIBUTE.lastIndex;
       }
@@ -123,6 +126,15 @@ export function parseXml(text: string, format: ListingFormat): XmlElement {
   const root = document.children[0];
   if (!root) throw malformed(0, 'no root element');
   return root;
+}
+
+/** True when `text[start, end)` holds only XML whitespace (space, tab, CR, LF). */
+function isXmlWhitespaceRun(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
 }
 
 const STRAY_AMPERSAND = /&(?!#\d{1,7};|#x[0-9a-fA-F]{1,6};|(?:lt|gt|amp|quot|apos);)/;
@@ -155,4 +167,13 @@ export function childElements(element: XmlElement, name: string): XmlElement[] {
 /** The trimmed text of the first child element called `name`, when there is one. */
 export function childText(element: XmlElement, name: string): string | undefined {
   return childElement(element, name)?.text.trim();
+}
+
+/** The object without its undefined fields, so that it serialises to what it says. */
+export function definedFields<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const key in fields) {
+    if (fields[key] !== undefined) out[key] = fields[key];
+  }
+  return out;
 }

@@ -193,6 +193,22 @@ describe('parseListing on the arXiv RSS feed', () => {
     expect(paper).not.toHaveProperty('publishedOn');
   });
 
+  it.each([
+    ['A B, C D and E F', ['A B', 'C D', 'E F']],
+    ['A B, C D, and E F', ['A B', 'C D', 'E F']],
+    ['Solo Author', ['Solo Author']],
+  ])('splits the creators %j into names', (creators, names) => {
+    // Prepare
+    const feed = `<rss><channel><item><title>T</title><guid>oai:arXiv.org:2609.00001v1</guid><dc:creator>${creators}</dc:creator></item></channel></rss>`;
+
+    // Act
+    const [paper] = parseListing(feed).papers;
+
+    // Assess
+    expect(paper?.authors).toEqual(names);
+    expect(paper?.authorCount).toBe(names.length);
+  });
+
   it('treats a channel without items as a normal empty day', () => {
     // Act
     const listing = parseListing(
