@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod';
+
+/**
+ * The on-disk format of the classifier, written by `scripts/train-classifier.ts`
+ * and read by the loader: one definition of both directions, so the training
+ * script cannot write what the loader cannot read.
+ *
+ * A model directory holds
+ * - `model.json`, the header ({@link ModelHeaderSchema}): classes, shape, calibration,
+ *   and the length and SHA-256 of the two data files;
+ * - `weights.bin`, little-endian: `bias f32[classes]`, `idf f32[terms]`,
+ *   `scale f32[terms]`, then `weights i8[terms × classes]` row-major (term by term);
+ *   the weight of term `t` for class `c` is `scale[t] × weights[t × classes + c]`;
+ * - `vocab.txt`, the terms in id order, one per line (UTF-8, `\n`);
+ * - `metrics.json`, the validation figures of this model ({@link ModelMetricsSchema}),
+ *   informational: the classifier does not read it.
+ */
+
+export const MODEL_FORMAT = 'daily-papers-classifier/1';
+export const WEIGHTS_LAYOUT = 'bias:f32[classes] idf:f32[terms] scale:f32[terms] weights:i8[terms*classes]';
+
+export const MODEL_FILES = {
+  header: 'model.json',
+  weights: 'weights.bin',
+  vocab: 'vocab.txt',
+  metrics: 'metrics.json',
+} as const;
+
+const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
+
+const DataFileSchema = z.object({
+  path: z.string().min(1),
+  bytes: z.number().int().nonnegative(),
+  sha256: Sha256Schema,
+});
+
+export const ModelHeaderSchema = z.object({
+  format: z.literal(MODEL_FORMAT),
+  /** Model family, the first part of the classifier version. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+  /** The tokeniser the model was trained with; must equal `TOKENIZER_VERSION`. */
+  tokenizer: z.string().min(1),
+  /** Category codes, in weight-column order. */
+  classes: z.array(z.string().min(1)).min(2).max(255),
+  /** Vocabulary size: rows of the weight matrix, lines of `vocab.txt`. */
+  terms: z.number().int().positive(),
+  layout: z.literal(WEIGHTS_LAYOUT),
+  weights: DataFileSchema.extend({ path: z.literal(MODEL_FILES.weights) }),
+  vocab: DataFileSchema.extend({ path: z.literal(MODEL_FILES.vocab) }),
+  /**
+   * score = σ(slope · ln p + intercept), p the softmax probability: the chance
+   * that the category is one of the paper's arXiv categories, fitted on
+   * papers held out of training.
+   */
+  calibration: z.object({ slope: z.number().positive(), intercept: z.number() }),
+  /** A category is assigned when its score reaches this (the top one always is). */
+  assignThreshold: z.number().min(0).max(1),
+  /** How many categories a prediction lists (and may assign). */
+  topK: z.number().int().min(1).max(10),
+  /** Explanation: at most this many terms per category, each adding at least `minContribution` to its logit. */
+  explain: z.object({ maxTerms: z.number().int().min(0), minContribution: z.number().min(0) }),
+  /** How the model was trained: informational. */
+  training: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+});
+export type ModelHeader = z.infer<typeof ModelHeaderSchema>;
+
+const RateSchema = z.number().min(0).max(1);
+
+/** Validation figures of a trained model, as the training script printed them. */
+export const ModelMetricsSchema = z.object({
+  split: z.object({ train: z.number().int(), calibration: z.number().int(), validation: z.number().int() }),
+  validation: z.object({
+    papers: z.number().int().positive(),
+    top1IsPrimary: RateSchema,
+    top1InCategories: RateSchema,
+    primaryInTop3: RateSchema,
+    assignedMicroF1: RateSchema,
+    assignedPrecision: RateSchema,
+    assignedRecall: RateSchema,
+    meanAssigned: z.number().nonnegative(),
+    /** Mean calibrated score minus observed rate, per score decile: near zero when calibrated. */
+    calibrationError: z.number().nonnegative(),
+  }),
+});
+export type ModelMetrics = z.infer<typeof ModelMetricsSchema>;
+
+/** The model or its files are missing, unreadable or inconsistent. */
+export class ClassifierModelError extends Error {
+  override name = 'ClassifierModelError';
+}
+
+/** A decoded model, ready for inference. */
+export interface ClassifierModel {
+  header: ModelHeader;
+  /** `<name>-<first 12 hex of the header's SHA-256>`; the header pins the data files' hashes. */
+  version: string;
+  vocab: ReadonlyMap<string, number>;
+  /** id → term. */
+  terms: readonly string[];
+  bias: Float32Array;
+  idf: Float32Array;
+  scale: Float32Array;
+  weights: Int8Array;
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Byte length of `weights.bin` for a given shape. */
+export function weightsByteLength(terms: number, classes: number): number {
+  return 4 * classes + 8 * terms + terms * classes;
+}
+
+function assertLittleEndian(): void {
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+    throw new ClassifierModelError('the classifier model needs a little-endian platform');
+  }
+}
+
+/**
+ * Decodes and checks a model from the bytes of its three files. Throws
+ * {@link ClassifierModelError} when the header does not match its schema, a data
+ * file has the wrong length or hash, or the vocabulary is malformed.
+ */
+export function decodeModel(
+  headerText: string,
+  weightsBytes: Uint8Array,
+  vocabBytes: Uint8Array,
+  expectedTokenizer: string,
+): ClassifierModel {
+  assertLittleEndian();
+  let json: unknown;
+  try {
+    json = JSON.parse(headerText);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ClassifierModelError(`model header is not JSON: ${reason}`);
+  }
+  const parsed = ModelHeaderSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ClassifierModelError(`model header is invalid: ${issues}`);
+  }
+  const header = parsed.data;
+  if (header.tokenizer !== expectedTokenizer) {
+    throw new ClassifierModelError(
+      `model was trained with tokenizer "${header.tokenizer}", this code has "${expectedTokenizer}"`,
+    );
+  }
+  const classes = header.classes.length;
+  const expectedBytes = weightsByteLength(header.terms, classes);
+  if (header.weights.bytes !== expectedBytes) {
+    throw new ClassifierModelError(
+      `model header declares ${header.weights.bytes} weight bytes, its shape needs ${expectedBytes}`,
+    );
+  }
+  checkData('weights', weightsBytes, header.weights);
+  checkData('vocab', vocabBytes, header.vocab);
+
+  const terms = new TextDecoder('utf-8', { fatal: true }).decode(vocabBytes).split('\n');
+  if (terms.at(-1) === '') terms.pop();
+  if (terms.length !== header.terms) {
+    throw new ClassifierModelError(
+      `vocabulary has ${terms.length} terms, the header declares ${header.terms}`,
+    );
+  }
+  const vocab = new Map<string, number>();
+  terms.forEach((term, id) => {
+    if (!term || vocab.has(term))
+      throw new ClassifierModelError(`vocabulary line ${id + 1} is empty or repeated`);
+    vocab.set(term, id);
+  });
+
+  // Typed-array views need 4-byte alignment; copy once if the buffer is not aligned.
+  const bytes = weightsBytes.byteOffset % 4 === 0 ? weightsBytes : weightsBytes.slice();
+  const { buffer, byteOffset } = bytes;
+  const idfOffset = byteOffset + 4 * classes;
+  const scaleOffset = idfOffset + 4 * header.terms;
+  const weightOffset = scaleOffset + 4 * header.terms;
+  return {
+    header,
+    version: `${header.name}-${sha256Hex(headerText).slice(0, 12)}`,
+    vocab,
+    terms,
+    bias: new Float32Array(buffer, byteOffset, classes),
+    idf: new Float32Array(buffer, idfOffset, header.terms),
+    scale: new Float32Array(buffer, scaleOffset, header.terms),
+    weights: new Int8Array(buffer, weightOffset, header.terms * classes),
+  };
+}
+
+function checkData(label: string, bytes: Uint8Array, declared: z.infer<typeof DataFileSchema>): void {
+  if (bytes.byteLength !== declared.bytes) {
+    throw new ClassifierModelError(
+      `model ${label} file ${declared.path} has ${bytes.byteLength} bytes, the header declares ${declared.bytes}`,
+    );
+  }
+  if (sha256Hex(bytes) !== declared.sha256) {
+    throw new ClassifierModelError(
+      `model ${label} file ${declared.path} does not match its SHA-256 (corrupt?)`,
+    );
+  }
+}
+
+/** What the training script hands over to be written. */
+export interface ModelParts {
+  name: string;
+  tokenizer: string;
+  classes: readonly string[];
+  terms: readonly string[];
+  bias: Float32Array;
+  idf: Float32Array;
+  scale: Float32Array;
+  weights: Int8Array;
+  calibration: ModelHeader['calibration'];
+  assignThreshold: number;
+  topK: number;
+  explain: ModelHeader['explain'];
+  training: ModelHeader['training'];
+}
+
+/**
+ * Encodes a model into the bytes of its files (header text last, since it pins
+ * the others' hashes). Deterministic: the same parts give the same bytes.
+ */
+export function encodeModel(parts: ModelParts): { header: string; weights: Uint8Array; vocab: Uint8Array } {
+  assertLittleEndian();
+  const V = parts.terms.length;
+  const C = parts.classes.length;
+  if (parts.bias.length !== C || parts.idf.length !== V || parts.scale.length !== V) {
+    throw new ClassifierModelError('model parts have inconsistent shapes');
+  }
+  if (parts.weights.length !== V * C) throw new ClassifierModelError('weight matrix has the wrong size');
+  const weights = new Uint8Array(weightsByteLength(V, C));
+  let offset = 0;
+  for (const part of [parts.bias, parts.idf, parts.scale, parts.weights]) {
+    weights.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), offset);
+    offset += part.byteLength;
+  }
+  const vocab = new TextEncoder().encode(`${parts.terms.join('\n')}\n`);
+  const header: ModelHeader = {
+    format: MODEL_FORMAT,
+    name: parts.name,
+    tokenizer: parts.tokenizer,
+    classes: [...parts.classes],
+    terms: V,
+    layout: WEIGHTS_LAYOUT,
+    weights: { path: MODEL_FILES.weights, bytes: weights.byteLength, sha256: sha256Hex(weights) },
+    vocab: { path: MODEL_FILES.vocab, bytes: vocab.byteLength, sha256: sha256Hex(vocab) },
+    calibration: parts.calibration,
+    assignThreshold: parts.assignThreshold,
+    topK: parts.topK,
+    explain: parts.explain,
+    training: parts.training,
+  };
+  return { header: `${JSON.stringify(ModelHeaderSchema.parse(header), null, 2)}\n`, weights, vocab };
+}

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ClassificationSchema } from '../../shared/classification';
+import { quantumErrorCorrection, visionTransformer } from './papers';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Runs `papers classify` with `stdin`, as a user would. */
+function classifyCli(stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('node_modules/.bin/tsx', ['local/cli.ts', 'classify'], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+const outputLines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+
+describe('papers classify', () => {
+  it('adds categories to every line, keeps the other fields and the order, and exits 0', async () => {
+    // Prepare
+    const links = { arxiv: 'https://arxiv.org/abs/2103.14030' };
+    const input = [
+      { id: 'a', ...quantumErrorCorrection, upvotes: 3 },
+      { id: 'b', ...visionTransformer, links },
+      { id: 'c', title: 'Given', abstract: '', sourceCategories: ['hep-th', 'gr-qc'] },
+    ];
+
+    // Act
+    const { code, stdout, stderr } = await classifyCli(`${input.map((p) => JSON.stringify(p)).join('\n')}\n`);
+
+    // Assess
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const lines = outputLines(stdout);
+    expect(lines.map((line) => line.id)).toEqual(['a', 'b', 'c']);
+    expect(lines[0]).toMatchObject({ upvotes: 3, primaryCategory: 'quant-ph', categorySource: 'model' });
+    expect(lines[1]).toMatchObject({ links, primaryCategory: 'cs.CV' });
+    expect(lines[2]).toMatchObject({ primaryCategory: 'hep-th', categorySource: 'source' });
+    for (const line of lines) {
+      const { categories, primaryCategory, classifierVersion, categorySource } = line;
+      ClassificationSchema.parse({ categories, primaryCategory, classifierVersion, categorySource });
+    }
+  });
+
+  it('reports bad lines on stderr by number, passes the good ones through and exits non-zero', async () => {
+    const stdin = [
+      JSON.stringify({ id: 'first', ...quantumErrorCorrection }),
+      '{not json',
+      JSON.stringify({ id: 'untitled', abstract: 'An abstract without its title.' }),
+      '',
+      JSON.stringify({ id: 'empty-title', title: '   ', abstract: 'x' }),
+      '[1, 2]',
+      JSON.stringify({ id: 'last', ...visionTransformer }),
+    ].join('\n');
+
+    const { code, stdout, stderr } = await classifyCli(stdin);
+
+    expect(code).toBe(1);
+    expect(outputLines(stdout).map((line) => line.id)).toEqual(['first', 'last']);
+    expect(stderr).toMatch(/line 2: not valid JSON/);
+    expect(stderr).toMatch(/line 3: "title" is missing/);
+    expect(stderr).toMatch(/line 5: "title" is empty/);
+    expect(stderr).toMatch(/line 6: not a JSON object/);
+    expect(stderr).not.toMatch(/line [147]:/);
+  });
+});

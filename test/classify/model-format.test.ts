@@ -1,0 +1,179 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadModel, modelDirectory } from '../../shared/classify/load-model';
+import {
+  ClassifierModelError,
+  decodeModel,
+  encodeModel,
+  MODEL_FILES,
+  ModelHeaderSchema,
+  ModelMetricsSchema,
+  type ModelParts,
+  sha256Hex,
+  weightsByteLength,
+} from '../../shared/classify/model-format';
+import { TOKENIZER_VERSION } from '../../shared/classify/tokenize';
+
+const committed = modelDirectory({});
+const read = (name: string) => readFileSync(join(committed, name));
+
+function tinyParts(): ModelParts {
+  return {
+    name: 'tiny',
+    tokenizer: TOKENIZER_VERSION,
+    classes: ['cs.CV', 'quant-ph'],
+    terms: ['image', 'qubit', 'error correction'],
+    bias: Float32Array.from([0.1, -0.1]),
+    idf: Float32Array.from([1.5, 2, 3]),
+    scale: Float32Array.from([0.01, 0.02, 0.03]),
+    weights: Int8Array.from([127, -127, -100, 100, 0, 50]),
+    calibration: { slope: 1, intercept: 0 },
+    assignThreshold: 0.4,
+    topK: 2,
+    explain: { maxTerms: 3, minContribution: 0 },
+    training: { seed: 1 },
+  };
+}
+
+function writeModel(files: { header: string; weights: Uint8Array; vocab: Uint8Array }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'classifier-model-'));
+  writeFileSync(join(dir, MODEL_FILES.header), files.header);
+  writeFileSync(join(dir, MODEL_FILES.weights), files.weights);
+  writeFileSync(join(dir, MODEL_FILES.vocab), files.vocab);
+  return dir;
+}
+
+describe('the committed model', () => {
+  it('has a header that matches the schema the training script writes', () => {
+    const header = ModelHeaderSchema.parse(JSON.parse(read(MODEL_FILES.header).toString('utf8')));
+
+    expect(header.tokenizer).toBe(TOKENIZER_VERSION);
+    expect(header.topK).toBe(5);
+    expect(new Set(header.classes).size).toBe(header.classes.length);
+  });
+
+  it('has a weights file whose length is the declared shape and whose hash is the declared one', () => {
+    const header = ModelHeaderSchema.parse(JSON.parse(read(MODEL_FILES.header).toString('utf8')));
+    const weights = read(MODEL_FILES.weights);
+
+    expect(weights.byteLength).toBe(weightsByteLength(header.terms, header.classes.length));
+    expect(weights.byteLength).toBe(header.weights.bytes);
+    expect(sha256Hex(weights)).toBe(header.weights.sha256);
+  });
+
+  it('has one vocabulary line per declared term, none repeated', () => {
+    const header = ModelHeaderSchema.parse(JSON.parse(read(MODEL_FILES.header).toString('utf8')));
+    const lines = read(MODEL_FILES.vocab).toString('utf8').split('\n');
+
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(header.terms);
+    expect(new Set(lines).size).toBe(header.terms);
+    expect(sha256Hex(read(MODEL_FILES.vocab))).toBe(header.vocab.sha256);
+  });
+
+  it('is byte for byte what encodeModel writes for its own decoded parts', () => {
+    const model = loadModel(committed);
+    const { header } = model;
+
+    const reencoded = encodeModel({
+      ...header,
+      terms: model.terms,
+      bias: model.bias,
+      idf: model.idf,
+      scale: model.scale,
+      weights: model.weights,
+    });
+
+    expect(reencoded.header).toBe(read(MODEL_FILES.header).toString('utf8'));
+    expect(Buffer.from(reencoded.weights).equals(read(MODEL_FILES.weights))).toBe(true);
+    expect(Buffer.from(reencoded.vocab).equals(read(MODEL_FILES.vocab))).toBe(true);
+  });
+
+  it('records its validation figures, and they meet the issue targets', () => {
+    const { validation } = ModelMetricsSchema.parse(JSON.parse(read(MODEL_FILES.metrics).toString('utf8')));
+
+    expect(validation.papers).toBeGreaterThan(1000);
+    expect(validation.top1IsPrimary).toBeGreaterThanOrEqual(0.71);
+    expect(validation.top1InCategories).toBeGreaterThanOrEqual(0.85);
+    expect(validation.primaryInTop3).toBeGreaterThanOrEqual(0.92);
+  });
+});
+
+describe('encodeModel / decodeModel', () => {
+  it('round-trips a model', () => {
+    const parts = tinyParts();
+    const files = encodeModel(parts);
+
+    const model = decodeModel(files.header, files.weights, files.vocab, TOKENIZER_VERSION);
+
+    expect(model.terms).toEqual(parts.terms);
+    expect(model.vocab.get('error correction')).toBe(2);
+    expect([...model.weights]).toEqual([...parts.weights]);
+    expect([...model.idf]).toEqual([...parts.idf]);
+    expect(model.version).toBe(`tiny-${sha256Hex(files.header).slice(0, 12)}`);
+  });
+
+  it('gives the same bytes for the same parts', () => {
+    expect(encodeModel(tinyParts())).toEqual(encodeModel(tinyParts()));
+  });
+
+  it('rejects a weights file that does not match its declared hash', () => {
+    const files = encodeModel(tinyParts());
+    const corrupt = Uint8Array.from(files.weights);
+    corrupt[10] = (corrupt[10] as number) ^ 0xff;
+
+    expect(() => decodeModel(files.header, corrupt, files.vocab, TOKENIZER_VERSION)).toThrow(
+      ClassifierModelError,
+    );
+  });
+
+  it('rejects a truncated weights file, naming the lengths', () => {
+    const files = encodeModel(tinyParts());
+
+    expect(() => decodeModel(files.header, files.weights.slice(1), files.vocab, TOKENIZER_VERSION)).toThrow(
+      /has \d+ bytes, the header declares \d+/,
+    );
+  });
+
+  it('rejects a header that is not JSON or breaks the schema', () => {
+    const files = encodeModel(tinyParts());
+
+    expect(() => decodeModel('{', files.weights, files.vocab, TOKENIZER_VERSION)).toThrow(
+      ClassifierModelError,
+    );
+    const header = { ...JSON.parse(files.header), topK: 0 };
+    expect(() => decodeModel(JSON.stringify(header), files.weights, files.vocab, TOKENIZER_VERSION)).toThrow(
+      /topK/,
+    );
+  });
+
+  it('rejects a model trained with another tokeniser', () => {
+    const files = encodeModel({ ...tinyParts(), tokenizer: 'other-v0' });
+
+    expect(() => decodeModel(files.header, files.weights, files.vocab, TOKENIZER_VERSION)).toThrow(
+      /tokenizer/,
+    );
+  });
+});
+
+describe('loadModel', () => {
+  it('loads a model from a directory it is given', () => {
+    const dir = writeModel(encodeModel(tinyParts()));
+
+    expect(loadModel(dir).header.classes).toEqual(['cs.CV', 'quant-ph']);
+  });
+
+  it('throws ClassifierModelError naming the file when the model is missing', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'classifier-empty-'));
+
+    expect(() => loadModel(empty)).toThrow(ClassifierModelError);
+    expect(() => loadModel(empty)).toThrow(/model\.json/);
+  });
+
+  it('reads the directory from CLASSIFIER_MODEL_DIR when set, else model/ beside the module', () => {
+    expect(modelDirectory({ CLASSIFIER_MODEL_DIR: '/opt/model' })).toBe('/opt/model');
+    expect(modelDirectory({})).toMatch(/shared\/classify\/model\/$/);
+  });
+});
