@@ -2,10 +2,16 @@
  * `npm run bench [-- suite ...]`: runs the benchmark suites, prints a table of
  * their figures against the issues' targets and writes `bench/results.json`.
  * A suite lives in `bench/suites/<name>.ts` and exports `suite: BenchSuite`.
+ *
+ * Each suite runs in a fresh Node process: the Lambda handlers read their
+ * configuration once per process (as on Lambda), and a suite's JIT state and
+ * heap should not colour the next one's timings.
  */
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { type BenchSuite, type Metric, meetsTarget } from './harness';
 
 // The SDK warns on every run that its 2027 releases need Node 22; Lambda runs 22+, this machine 20.
@@ -18,6 +24,8 @@ const suites: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   query: () => import('./suites/query'),
   bundle: () => import('./suites/bundle'),
 };
+
+const SUITE_FLAG = '--run-suite';
 
 function formatValue(metric: Metric): string {
   const digits = Math.abs(metric.value) >= 100 ? 0 : Math.abs(metric.value) >= 1 ? 2 : 4;
@@ -33,19 +41,40 @@ function formatTarget(metric: Metric): string {
   return `${parts.join(', ')} ${ok ? 'ok' : 'MISSED'}`;
 }
 
+/** In the child: run one suite and print its metrics as JSON on the last line of stdout. */
+async function runOne(name: string): Promise<number> {
+  const load = suites[name];
+  if (!load) throw new Error(`unknown suite "${name}"`);
+  const { suite } = await load();
+  const metrics = await suite.run();
+  process.stdout.write(`\n${JSON.stringify(metrics)}\n`);
+  return 0;
+}
+
+async function runInChild(name: string): Promise<Metric[]> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), SUITE_FLAG, name],
+    { maxBuffer: 64 * 1024 * 1024, env: process.env },
+  );
+  const lastLine = stdout.trimEnd().split('\n').at(-1) ?? '[]';
+  return JSON.parse(lastLine) as Metric[];
+}
+
 async function main(selected: string[]): Promise<number> {
   const names = selected.length ? selected : Object.keys(suites);
+  const unknown = names.filter((name) => !suites[name]);
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `bench: unknown suite(s) ${unknown.join(', ')} (known: ${Object.keys(suites).join(', ')})\n`,
+    );
+    return 2;
+  }
   const results: Record<string, Metric> = {};
   let missed = 0;
   for (const name of names) {
-    const load = suites[name];
-    if (!load) {
-      process.stderr.write(`bench: unknown suite "${name}" (known: ${Object.keys(suites).join(', ')})\n`);
-      return 2;
-    }
-    const { suite } = await load();
-    process.stderr.write(`bench: running ${suite.name}…\n`);
-    for (const metric of await suite.run()) {
+    process.stderr.write(`bench: running ${name}…\n`);
+    for (const metric of await runInChild(name)) {
       results[metric.name] = metric;
       if (meetsTarget(metric) === false) missed++;
     }
@@ -70,6 +99,8 @@ async function main(selected: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => {
+const args = process.argv.slice(2);
+const run = args[0] === SUITE_FLAG ? runOne(args[1] ?? '') : main(args);
+run.then((code) => {
   process.exitCode = code;
 });
