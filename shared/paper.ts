@@ -117,7 +117,12 @@ export function huggingFacePaperUrl(arxivId: string): string {
 
 const GITHUB_REPO_URL = /https?:\/\/(?:www\.)?github\.com\/[\w.-]+\/[\w.-]+/i;
 
+const TRAILING_PUNCTUATION = /[.,;:)]+$/;
+
 /** The first github.com repository URL in a text (an abstract's "Code: …" line), without trailing punctuation. */
 export function githubUrlIn(text: string): string | undefined {
-  return GITHUB_REPO_URL.exec(text)?.[0].replace(/[.,;:)]+$/, '');
+  // Most abstracts hold no URL at all: a plain search for "://" rules them out
+  // faster than the case-insensitive pattern can.
+  if (!text.includes('://')) return undefined;
+  return GITHUB_REPO_URL.exec(text)?.[0].replace(TRAILING_PUNCTUATION, '');
 }

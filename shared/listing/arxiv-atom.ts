@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import type { Paper } from '../paper';
-import { arxivPaper } from './arxiv';
+import { type ArxivFields, arxivPaper } from './arxiv';
 import { isoDayOf } from './dates';
 import { describeZodIssues, ListingParseError, PaperParseError } from './errors';
 import type { ListingContext, ListingItem, SplitListing } from './types';
-import { childElement, childElements, childText, definedFields, parseXml, type XmlElement } from './xml';
+import { childText, parseXml, type XmlElement } from './xml';
 
 /**
  * The arXiv export API (`export.arxiv.org/api/query`): an Atom feed, one
@@ -39,37 +39,93 @@ export function splitArxivAtom(text: string): SplitListing {
   const feed = parseXml(text, 'arxiv-atom');
   if (feed.name !== 'feed')
     throw new ListingParseError('arxiv-atom', `the root element is <${feed.name}>, not <feed>`);
-  const items: ListingItem[] = childElements(feed, 'entry').map((entry, index) => ({
-    format: 'arxiv-atom',
-    index,
-    raw: entryFields(entry),
-  }));
-  for (const { raw } of items) {
-    const { id, summary } = raw as ArxivAtomEntryFields;
-    if (id && /\/api\/errors\b/.test(id)) {
-      throw new ListingParseError('arxiv-atom', `the arXiv API returned an error: ${summary ?? id}`);
+  const items: ListingItem[] = [];
+  for (const child of feed.children) {
+    if (child.name !== 'entry') continue;
+    const raw = entryFields(child);
+    if (raw.id && API_ERROR_ID.test(raw.id)) {
+      throw new ListingParseError('arxiv-atom', `the arXiv API returned an error: ${raw.summary ?? raw.id}`);
     }
+    items.push({ format: 'arxiv-atom', index: items.length, raw });
   }
   return { format: 'arxiv-atom', items };
 }
 
+const API_ERROR_ID = /\/api\/errors\b/;
+
 /** What {@link entryFields} extracts; checked again by {@link ArxivAtomEntrySchema} on the other side of the queue. */
 type ArxivAtomEntryFields = Partial<ArxivAtomEntry>;
 
+/**
+ * The entry's fields in one pass over its children: each text field from the
+ * first element of its name, every author's name and category term in order.
+ */
 function entryFields(entry: XmlElement): ArxivAtomEntryFields {
-  return definedFields({
-    id: childText(entry, 'id'),
-    title: childText(entry, 'title'),
-    summary: childText(entry, 'summary'),
-    published: childText(entry, 'published'),
-    updated: childText(entry, 'updated'),
-    authors: childElements(entry, 'author').map((author) => childText(author, 'name') ?? ''),
-    primaryCategory: childElement(entry, 'arxiv:primary_category')?.attributes.term,
-    categories: childElements(entry, 'category').flatMap((category) => category.attributes.term ?? []),
-    comment: childText(entry, 'arxiv:comment'),
-    journalRef: childText(entry, 'arxiv:journal_ref'),
-    doi: childText(entry, 'arxiv:doi'),
-  });
+  let id: string | undefined;
+  let title: string | undefined;
+  let summary: string | undefined;
+  let published: string | undefined;
+  let updated: string | undefined;
+  let primary: XmlElement | undefined;
+  let comment: string | undefined;
+  let journalRef: string | undefined;
+  let doi: string | undefined;
+  const authors: string[] = [];
+  const categories: string[] = [];
+  for (const child of entry.children) {
+    switch (child.name) {
+      case 'id':
+        id ??= child.text.trim();
+        break;
+      case 'title':
+        title ??= child.text.trim();
+        break;
+      case 'summary':
+        summary ??= child.text.trim();
+        break;
+      case 'published':
+        published ??= child.text.trim();
+        break;
+      case 'updated':
+        updated ??= child.text.trim();
+        break;
+      case 'author':
+        authors.push(childText(child, 'name') ?? '');
+        break;
+      case 'arxiv:primary_category':
+        primary ??= child;
+        break;
+      case 'category': {
+        const term = child.attribute('term');
+        if (term !== undefined) categories.push(term);
+        break;
+      }
+      case 'arxiv:comment':
+        comment ??= child.text.trim();
+        break;
+      case 'arxiv:journal_ref':
+        journalRef ??= child.text.trim();
+        break;
+      case 'arxiv:doi':
+        doi ??= child.text.trim();
+        break;
+    }
+  }
+  // Built in one fixed key order, without undefined fields, so the item serialises to what it says.
+  const fields: ArxivAtomEntryFields = {};
+  if (id !== undefined) fields.id = id;
+  if (title !== undefined) fields.title = title;
+  if (summary !== undefined) fields.summary = summary;
+  if (published !== undefined) fields.published = published;
+  if (updated !== undefined) fields.updated = updated;
+  fields.authors = authors;
+  const primaryCategory = primary?.attribute('term');
+  if (primaryCategory !== undefined) fields.primaryCategory = primaryCategory;
+  fields.categories = categories;
+  if (comment !== undefined) fields.comment = comment;
+  if (journalRef !== undefined) fields.journalRef = journalRef;
+  if (doi !== undefined) fields.doi = doi;
+  return fields;
 }
 
 /**
@@ -85,19 +141,20 @@ export function normalizeArxivAtomItem(item: ListingItem, context: ListingContex
     });
   }
   const entry = result.data;
-  const categories = [...(entry.primaryCategory ? [entry.primaryCategory] : []), ...(entry.categories ?? [])];
-  const publishedOn = entry.published ? isoDayOf(entry.published) : undefined;
-  const listedOn = item.listedOn ?? context.listedOn;
-  return arxivPaper({
+  const categories = entry.categories ?? [];
+  const fields: ArxivFields = {
     source: 'arxiv-atom',
     index: item.index,
     idText: entry.id,
     title: entry.title ?? '',
     abstract: entry.summary ?? '',
     authors: entry.authors ?? [],
-    categories,
-    ...(entry.comment ? { comment: entry.comment } : {}),
-    ...(publishedOn ? { publishedOn } : {}),
-    ...(listedOn ? { listedOn } : {}),
-  });
+    categories: entry.primaryCategory ? [entry.primaryCategory, ...categories] : categories,
+  };
+  if (entry.comment) fields.comment = entry.comment;
+  const publishedOn = entry.published ? isoDayOf(entry.published) : undefined;
+  if (publishedOn) fields.publishedOn = publishedOn;
+  const listedOn = item.listedOn ?? context.listedOn;
+  if (listedOn) fields.listedOn = listedOn;
+  return arxivPaper(fields);
 }

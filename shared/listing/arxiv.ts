@@ -28,6 +28,7 @@ export interface ArxivFields {
   listedOn?: IsoDate;
 }
 
+const TRAILING_DOTS = /[.]+$/;
 const PROJECT_PAGE = /project\s*page\s*(?:at|is)?\s*:?\s*(https?:\/\/[^\s,;)]+)/i;
 
 /**
@@ -50,18 +51,27 @@ export function arxivPaper(fields: ArxivFields): Paper {
   }
   const github = githubUrlIn(abstract) ?? githubUrlIn(comment);
   if (github) links.github = github;
-  const projectPage = PROJECT_PAGE.exec(comment)?.[1]?.replace(/[.]+$/, '');
+  const projectPage = PROJECT_PAGE.exec(comment)?.[1]?.replace(TRAILING_DOTS, '');
   if (projectPage && URL.canParse(projectPage)) links.projectPage = projectPage;
 
   const out: Paper = { id: arxivId ?? titleDerivedId(title), title, abstract, links, source: fields.source };
-  const authors = fields.authors.map(normalizeWhitespace).filter(Boolean);
+  const authors: string[] = [];
+  for (const author of fields.authors) {
+    const name = normalizeWhitespace(author);
+    if (name) authors.push(name);
+  }
   if (authors.length) {
     out.authors = authors;
     out.authorCount = authors.length;
   }
   if (fields.publishedOn) out.publishedOn = fields.publishedOn;
   if (fields.listedOn) out.listedOn = fields.listedOn;
-  const categories = [...new Set(fields.categories.map((c) => c.trim()).filter(Boolean))];
+  // A handful per paper: a linear duplicate check costs less than a Set.
+  const categories: string[] = [];
+  for (const category of fields.categories) {
+    const term = category.trim();
+    if (term && !categories.includes(term)) categories.push(term);
+  }
   if (categories.length) out.sourceCategories = categories;
   return out;
 }

@@ -68,15 +68,32 @@ export function mostRecentDayNotAfter(month: number, day: number, anchor: IsoDat
   return undefined;
 }
 
-const RFC822_DAY = /^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{4})\b/;
+/** Leading whitespace is matched rather than trimmed: one string fewer per item of a feed. */
+const RFC822_DAY = /^\s*(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{4})\b/;
+
+/** Months as RFC 822 writes them; other spellings take {@link monthNumber}. */
+const RFC822_MONTHS: Readonly<Record<string, number>> = {
+  Jan: 1,
+  Feb: 2,
+  Mar: 3,
+  Apr: 4,
+  May: 5,
+  Jun: 6,
+  Jul: 7,
+  Aug: 8,
+  Sep: 9,
+  Oct: 10,
+  Nov: 11,
+  Dec: 12,
+};
 
 /**
  * The calendar day of an RSS (RFC 822) date as written, in its own time zone:
  * `Thu, 24 Sep 2026 00:00:00 -0400` is 2026-09-24.
  */
 export function isoDayOfRfc822(text: string): IsoDate | undefined {
-  const match = RFC822_DAY.exec(text.trim());
+  const match = RFC822_DAY.exec(text);
   if (!match) return undefined;
-  const month = monthNumber(match[2] as string);
+  const month = RFC822_MONTHS[match[2] as string] ?? monthNumber(match[2] as string);
   return month === undefined ? undefined : isoDay(Number(match[3]), month, Number(match[1]));
 }

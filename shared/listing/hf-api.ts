@@ -4,6 +4,7 @@ import {
   arxivIdFrom,
   githubUrlIn,
   huggingFacePaperUrl,
+  type IsoDate,
   type ListingFormat,
   normalizeWhitespace,
   type Paper,
@@ -61,6 +62,12 @@ export type HfDailyPaperItem = z.infer<typeof HfDailyPaperItemSchema>;
  * Checks that the text is a JSON array and cuts it into one item per element.
  * Elements are not validated here: a bad element becomes a problem in
  * {@link normalizeHfItem}, not a failure of the whole listing.
+ *
+ * The split's `listedOn` is the day of `paper.submittedOnDailyAt` when every
+ * element carries one and all fall on the same day: the listing day the
+ * response stands for. It is absent for an empty array, when any element
+ * lacks the field (responses from 2024), or when the response spans several
+ * days (`?date=` around a weekend).
  * @throws ListingParseError when the text is not JSON or not an array.
  */
 export function splitHfApi(text: string): SplitListing {
@@ -74,7 +81,22 @@ export function splitHfApi(text: string): SplitListing {
     const error = isRecord(parsed) && typeof parsed.error === 'string' ? ` (error: ${parsed.error})` : '';
     throw new ListingParseError('hf-api', `expected a JSON array of papers, got ${jsonKind(parsed)}${error}`);
   }
-  return { format: 'hf-api', items: parsed.map((raw, index) => ({ format: 'hf-api', index, raw })) };
+  const items: ListingItem[] = parsed.map((raw, index) => ({ format: 'hf-api', index, raw }));
+  const listedOn = sharedListingDay(parsed);
+  return listedOn ? { format: 'hf-api', items, listedOn } : { format: 'hf-api', items };
+}
+
+/** The one day of every element's `paper.submittedOnDailyAt`, or undefined when some element has none or the days differ. */
+function sharedListingDay(elements: unknown[]): IsoDate | undefined {
+  let shared: IsoDate | undefined;
+  for (const element of elements) {
+    const paper = isRecord(element) ? element.paper : undefined;
+    const submitted = isRecord(paper) ? paper.submittedOnDailyAt : undefined;
+    const day = typeof submitted === 'string' ? isoDayOf(submitted) : undefined;
+    if (!day || (shared && day !== shared)) return undefined;
+    shared = day;
+  }
+  return shared;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ListingParseError, parseListing } from '../../shared/listing/index';
+import { ListingParseError, normalizeItem, parseListing, splitListing } from '../../shared/listing/index';
+import { PaperSchema } from '../../shared/paper';
 import { fixture, fixtureText } from './support';
 
 function atomFeed(entries: string): string {
@@ -217,5 +218,73 @@ describe('parseListing on the arXiv RSS feed', () => {
 
     // Assess
     expect(listing).toEqual({ format: 'arxiv-rss', papers: [], problems: [] });
+  });
+});
+
+describe('the arXiv feeds’ XML reader', () => {
+  it('reads category terms in either quote style, with entities, from self-closing and open tags', () => {
+    // Prepare
+    const feed = atomFeed(`<entry>
+    <id>http://arxiv.org/abs/2606.00002v1</id><title>T</title>
+    <category term='cs.LG' scheme="http://arxiv.org/schemas/atom"/>
+    <category scheme = 'x' term = "q-bio.NC&amp;x" ></category>
+    <category scheme="no term"/>
+    <arxiv:primary_category term="cs.LG" term="stat.ML"/>
+  </entry>`);
+
+    // Act
+    const [paper] = parseListing(feed).papers;
+
+    // Assess: a repeated attribute keeps its last value, as in the attribute map.
+    expect(paper?.sourceCategories).toEqual(['stat.ML', 'cs.LG', 'q-bio.NC&x']);
+  });
+
+  it('rejects a "<" inside an attribute value and an attribute without whitespace before it', () => {
+    // Act
+    const lessThan = () => parseListing(atomFeed('<entry><category term="a<b"/></entry>'));
+    const glued = () => parseListing(atomFeed('<entry><category term="a"scheme="b"/></entry>'));
+
+    // Assess
+    expect(lessThan).toThrow(
+      /^arxiv-atom: malformed XML at line 4 column 17: malformed start tag <category>$/,
+    );
+    expect(glued).toThrow(/^arxiv-atom: malformed XML at line 4 column 26: malformed start tag <category>$/);
+  });
+
+  it('points at a stray "&" inside an attribute value', () => {
+    // Act
+    const act = () => parseListing(atomFeed('<entry><category scheme="x" term="A & B"/></entry>'));
+
+    // Assess
+    expect(act).toThrow(/^arxiv-atom: malformed XML at line 4 column 37: an "&" that begins no known entity/);
+  });
+});
+
+describe('normalizeItem on arXiv items', () => {
+  it('gives papers that conform to PaperSchema, links included, after a queue round trip', () => {
+    // Prepare
+    const feed = atomFeed(`<entry>
+    <id>http://arxiv.org/abs/2606.00003v1</id>
+    <title>Links
+      everywhere</title>
+    <summary>Code: https://github.com/example/repo.</summary>
+    <arxiv:comment>Project page at: https://example.org/project. 9 pages</arxiv:comment>
+    <author><name>A. Author</name></author>
+  </entry>
+  <entry><id>urn:no-arxiv-id</id><title>Only a title</title></entry>`);
+    const split = splitListing(feed);
+
+    // Act
+    const papers = split.items.map((item) => normalizeItem(JSON.parse(JSON.stringify(item))));
+
+    // Assess
+    expect(papers[0]?.links).toEqual({
+      arxiv: 'https://arxiv.org/abs/2606.00003',
+      huggingface: 'https://huggingface.co/papers/2606.00003',
+      github: 'https://github.com/example/repo',
+      projectPage: 'https://example.org/project',
+    });
+    expect(papers[1]?.id).toMatch(/^title-[0-9a-f]{16}$/);
+    for (const paper of papers) expect(PaperSchema.parse(paper)).toEqual(paper);
   });
 });

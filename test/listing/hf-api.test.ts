@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ListingParseError, normalizeItem, PaperParseError, parseListing } from '../../shared/listing/index';
+import {
+  ListingParseError,
+  normalizeItem,
+  PaperParseError,
+  parseListing,
+  splitListing,
+} from '../../shared/listing/index';
 import { fixture, fixtureText } from './support';
 
 function apiItems(file: string): Record<string, unknown>[] {
@@ -189,6 +195,72 @@ describe('parseListing on the HF daily papers API', () => {
     expect(paper?.abstract).toBe('');
     expect(paper).not.toHaveProperty('authors');
     expect(paper).not.toHaveProperty('listedOn');
+  });
+});
+
+describe('splitListing on the HF daily papers API: the listing day', () => {
+  it('is the day every item was submitted to the daily list', () => {
+    // Act
+    const june = splitListing(fixture('hf-daily-papers-2026-06-12.json'));
+    const august = splitListing(fixture('hf-daily-papers-2026-08-03.json'));
+
+    // Assess
+    expect(june.listedOn).toBe('2026-06-12');
+    expect(august.listedOn).toBe('2026-08-03');
+  });
+
+  it('is the shared day even when the timestamps differ in time of day', () => {
+    // Prepare
+    const items = apiItems('hf-daily-papers-2026-08-03.json');
+    const paper = (items[1] as { paper: Record<string, unknown> }).paper;
+    paper.submittedOnDailyAt = '2026-08-03T23:59:59.999Z';
+
+    // Act
+    const split = splitListing(JSON.stringify(items));
+
+    // Assess
+    expect(split.listedOn).toBe('2026-08-03');
+  });
+
+  it('is absent when the items span several days', () => {
+    // Act
+    const split = splitListing(fixture('hf-daily-papers-2026-07-10+13.json'));
+
+    // Assess
+    expect(split).not.toHaveProperty('listedOn');
+    expect(split.items).toHaveLength(25);
+  });
+
+  it('is absent when any item lacks submittedOnDailyAt or has an unreadable one', () => {
+    // Prepare
+    const withoutDay = apiItems('hf-daily-papers-2026-08-03.json');
+    delete (withoutDay[2] as { paper: Record<string, unknown> }).paper.submittedOnDailyAt;
+    const withNull = apiItems('hf-daily-papers-2026-08-03.json');
+    (withNull[0] as { paper: Record<string, unknown> }).paper.submittedOnDailyAt = null;
+    const withGarbage = apiItems('hf-daily-papers-2026-08-03.json');
+    (withGarbage[1] as { paper: Record<string, unknown> }).paper.submittedOnDailyAt = 'yesterday';
+    const withoutPaper = [...apiItems('hf-daily-papers-2026-08-03.json'), { title: 'no paper object' }];
+
+    // Act
+    const splits = [withoutDay, withNull, withGarbage, withoutPaper].map((items) =>
+      splitListing(JSON.stringify(items)),
+    );
+
+    // Assess
+    for (const split of splits) expect(split).not.toHaveProperty('listedOn');
+  });
+
+  it('is absent for an empty day, and leaves the items and their papers as they were', () => {
+    // Act
+    const empty = splitListing('[]');
+    const split = splitListing(fixture('hf-daily-papers-2026-06-12.json'));
+
+    // Assess
+    expect(empty).toEqual({ format: 'hf-api', items: [] });
+    expect(split.items.every((item) => !('listedOn' in item))).toBe(true);
+    expect(split.items.map((item) => normalizeItem(item))).toEqual(
+      parseListing(fixture('hf-daily-papers-2026-06-12.json')).papers,
+    );
   });
 });
 
