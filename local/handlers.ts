@@ -41,8 +41,9 @@ export function localEnvironment(env: Record<string, string>): Record<string, st
     ...env,
     // EMF metrics are for CloudWatch; locally they would only clutter the terminal.
     POWERTOOLS_METRICS_DISABLED: 'true',
-    // WARN and above go to stderr, so the CLI's stdout stays pure data.
-    POWERTOOLS_LOG_LEVEL: process.env.PAPERS_LOG_LEVEL ?? 'WARN',
+    // Errors only by default (to stderr, so the CLI's stdout stays pure data): a poison message
+    // would otherwise log a warning on every retry. PAPERS_LOG_LEVEL=WARN shows why records failed.
+    POWERTOOLS_LOG_LEVEL: process.env.PAPERS_LOG_LEVEL ?? 'ERROR',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }

@@ -54,7 +54,8 @@ export function describeSummary(summary: IngestSummary): string {
   return (
     `ingest ${summary.day}: listed ${summary.listed}, new ${summary.new}, updated ${summary.updated}, ` +
     `failed ${dead}, in the DLQ ${dead} (parse ${summary.deadLettered.parse}, classify ${summary.deadLettered.classify}); ` +
-    `failed attempts ${summary.failedAttempts}\n${lines.join('\n')}\n`
+    `failed attempts ${summary.failedAttempts}\n${lines.join('\n')}\n` +
+    (summary.failedAttempts > 0 ? '(set PAPERS_LOG_LEVEL=WARN to log why each record failed)\n' : '')
   );
 }
 
