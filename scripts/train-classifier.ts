@@ -3,24 +3,30 @@
  * on the labelled papers and writes the model to `shared/classify/model/`.
  *
  * Deterministic: the same data and options give the same model bytes (seeded
- * shuffles, a split by hash of the paper id, no clock or randomness elsewhere).
+ * initialisation, dropout and shuffles, a split by hash of the paper id, no
+ * clock or other randomness).
  *
  * 1. Split by SHA-256 of the id: 10% validation, 5% calibration, 85% training.
  * 2. Features: uni- and bigrams (the shared tokeniser), vocabulary the terms of
  *    highest document frequency in the training split, sublinear tf-idf, L2-normalised.
- * 3. Model: a linear softmax over the categories, trained with Adagrad and L2
- *    on soft targets that spread each paper's mass over all its categories,
- *    weighted toward the primary, so it learns from cross-lists as well.
- * 4. Weights centred across classes (the softmax does not change, and a term's
- *    weight then reads as "for this class rather than the average one"), then
- *    quantised to int8 with one scale per term.
- * 5. Calibration on the calibration split, with the quantised model: Platt
- *    scaling of ln p to the chance the category is among the paper's, and the
- *    global threshold for `assigned` that maximises micro-F1 there.
+ * 3. Model: one hidden ReLU layer over the terms, feeding two heads: a softmax
+ *    for the primary category and a sigmoid per category for "is listed"
+ *    (every category of the paper). The listed head is what lets the model
+ *    learn from cross-lists: it shapes the shared hidden layer, and its
+ *    log-probability joins the primary one in the ranking. Trained with
+ *    dropout on the terms and the hidden units, Adagrad (term weights) and
+ *    Adam (heads); the weights are averaged over the last epochs.
+ * 4. Primary-head weights centred across classes (the softmax does not
+ *    change, and a term's contribution then reads as "for this class rather
+ *    than the average one"); term weights quantised to int8, one scale per term.
+ * 5. Calibration on the calibration split, with the quantised model: the
+ *    weight of the listed head in the ranking, Platt scaling of the ranking
+ *    score to the chance the category is among the paper's, and the global
+ *    threshold for `assigned` that maximises micro-F1 there.
  * 6. Written, read back through the loader, and evaluated on the validation split.
  *
- * Options: --data <train.jsonl.gz> --out <dir> --vocab <terms> --epochs <n>
- * --seed <n> --primary-weight <0..1> --l2 <λ> --lr <η> --dry-run (no files written).
+ * Options: --data <train.jsonl.gz> --out <dir> --vocab <terms> --hidden <units>
+ * --epochs <n> --average-from <epoch> --seed <n> --dry-run (no files written).
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -29,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import * as z from 'zod';
-import { calibratedScore, classProbabilities, featuresOf, topIndices } from '../shared/classify/classifier';
+import { calibratedScore, featuresOf, forward, topIndices } from '../shared/classify/classifier';
 import { vectorize } from '../shared/classify/features';
 import { loadModel } from '../shared/classify/load-model';
 import {
@@ -37,6 +43,7 @@ import {
   decodeModel,
   encodeModel,
   MODEL_FILES,
+  type ModelHeader,
   type ModelMetrics,
   ModelMetricsSchema,
   type ModelParts,
@@ -45,7 +52,7 @@ import {
 import { canonicalCategory } from '../shared/classify/taxonomy';
 import { paperTerms, TOKENIZER_VERSION } from '../shared/classify/tokenize';
 
-const MODEL_NAME = 'tfidf-softmax';
+const MODEL_NAME = 'tfidf-mlp';
 const TOP_K = 5;
 /** A category needs this many training papers (as primary or cross-list) to be a class. */
 const MIN_CLASS_PAPERS = 5;
@@ -74,11 +81,10 @@ const Options = z.object({
   data: z.string().min(1),
   out: z.string().min(1),
   vocab: z.coerce.number().int().positive(),
+  hidden: z.coerce.number().int().positive(),
   epochs: z.coerce.number().int().positive(),
+  averageFrom: z.coerce.number().int().positive(),
   seed: z.coerce.number().int(),
-  primaryWeight: z.coerce.number().min(0).max(1),
-  l2: z.coerce.number().min(0),
-  lr: z.coerce.number().positive(),
   dryRun: z.boolean(),
 });
 type Options = z.infer<typeof Options>;
@@ -170,109 +176,250 @@ function buildRows(papers: Paper[], vocab: ReadonlyMap<string, number>, idf: Flo
   return { offsets, ids, values };
 }
 
-/**
- * Soft target of a paper: its known categories share the mass, the primary
- * getting `primaryWeight` and the cross-lists the rest equally (a paper with
- * one known category puts all of it there).
- */
-function targetsOf(paper: Paper, classIndex: ReadonlyMap<string, number>, primaryWeight: number) {
-  const known = paper.categories.map((code) => classIndex.get(code)).filter((c) => c !== undefined);
-  if (known.length === 0) return [];
-  const [first, ...rest] = known;
-  if (rest.length === 0) return [{ c: first as number, t: 1 }];
-  const primaryKnown = classIndex.get(paper.categories[0] as string) !== undefined;
-  const head = primaryKnown ? primaryWeight : 1 / known.length;
-  const tail = (1 - head) / rest.length;
-  return [{ c: first as number, t: head }, ...rest.map((c) => ({ c, t: tail }))];
+/** Learning rates and dropout: fixed, chosen on the calibration split. */
+const TERM_LEARNING_RATE = 0.05;
+const HEAD_LEARNING_RATE = 0.002;
+const HEAD_BATCH = 16;
+const TERM_DROPOUT = 0.4;
+const HIDDEN_DROPOUT = 0.5;
+const INIT_TERM_WEIGHT = 0.05;
+
+interface Network {
+  termWeights: Float32Array;
+  hiddenBias: Float64Array;
+  primaryWeights: Float64Array;
+  primaryBias: Float64Array;
+  listedWeights: Float64Array;
+  listedBias: Float64Array;
 }
 
-/** Multinomial logistic regression on soft targets: Adagrad, L2 on the weights it touches. */
-function trainSoftmax(
+/**
+ * Trains the two-headed network: term weights and hidden bias by Adagrad,
+ * one paper at a time; the heads by Adam on mini-batches. Returns the weights
+ * averaged over the epochs from `averageFrom` on.
+ */
+function trainNetwork(
   rows: Rows,
-  targets: Array<Array<{ c: number; t: number }>>,
+  primaries: Array<number | undefined>,
+  listed: Array<ReadonlySet<number>>,
   V: number,
   C: number,
   options: Options,
-): { W: Float32Array; b: Float64Array } {
-  const W = new Float32Array(V * C);
-  const G = new Float32Array(V * C).fill(1e-8);
-  const b = new Float64Array(C);
-  const Gb = new Float64Array(C).fill(1e-8);
-  const z = new Float64Array(C);
-  const g = new Float64Array(C);
-  const order = new Int32Array(targets.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
+): Network {
+  const H = options.hidden;
   const random = rng(options.seed);
-  const { lr, l2 } = options;
+  const uniform = (limit: number) => (random() * 2 - 1) * limit;
+  const headLimit = Math.sqrt(6 / (H + C));
+  const net: Network = {
+    termWeights: Float32Array.from({ length: V * H }, () => uniform(INIT_TERM_WEIGHT)),
+    hiddenBias: new Float64Array(H),
+    primaryWeights: Float64Array.from({ length: H * C }, () => uniform(headLimit)),
+    primaryBias: new Float64Array(C),
+    listedWeights: Float64Array.from({ length: H * C }, () => uniform(headLimit)),
+    listedBias: new Float64Array(C),
+  };
+  const termSquares = new Float32Array(V * H).fill(1e-8);
+  const biasSquares = new Float64Array(H).fill(1e-8);
+  const heads = [net.primaryWeights, net.primaryBias, net.listedWeights, net.listedBias];
+  const headGrads = heads.map((a) => new Float64Array(a.length));
+  const headMoment1 = heads.map((a) => new Float64Array(a.length));
+  const headMoment2 = heads.map((a) => new Float64Array(a.length));
+  let adamStep = 0;
+  const updateHeads = () => {
+    adamStep++;
+    const correction1 = 1 - 0.9 ** adamStep;
+    const correction2 = 1 - 0.999 ** adamStep;
+    heads.forEach((param, k) => {
+      const g = headGrads[k] as Float64Array;
+      const m = headMoment1[k] as Float64Array;
+      const v = headMoment2[k] as Float64Array;
+      for (let i = 0; i < param.length; i++) {
+        const gi = (g[i] as number) / HEAD_BATCH;
+        m[i] = 0.9 * (m[i] as number) + 0.1 * gi;
+        v[i] = 0.999 * (v[i] as number) + 0.001 * gi * gi;
+        param[i] =
+          (param[i] as number) -
+          (HEAD_LEARNING_RATE * ((m[i] as number) / correction1)) /
+            (Math.sqrt((v[i] as number) / correction2) + 1e-8);
+        g[i] = 0;
+      }
+    });
+  };
+  const [gPrimaryW, gPrimaryB, gListedW, gListedB] = headGrads as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
+
+  const averaged: Network = {
+    termWeights: new Float32Array(V * H),
+    hiddenBias: new Float64Array(H),
+    primaryWeights: new Float64Array(H * C),
+    primaryBias: new Float64Array(C),
+    listedWeights: new Float64Array(H * C),
+    listedBias: new Float64Array(C),
+  };
+  let snapshots = 0;
+
+  const hidden = new Float64Array(H);
+  const mask = new Float64Array(H);
+  const dHidden = new Float64Array(H);
+  const primary = new Float64Array(C);
+  const listedOut = new Float64Array(C);
+  const kept = new Uint8Array(1 << 16);
+  const order = new Int32Array(primaries.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  const termScale = 1 / (1 - TERM_DROPOUT);
+  const hiddenScale = 1 / (1 - HIDDEN_DROPOUT);
+
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     shuffle(order, random);
-    let loss = 0;
     const started = Date.now();
+    let loss = 0;
+    let inBatch = 0;
     for (const d of order) {
-      const target = targets[d] as Array<{ c: number; t: number }>;
-      if (target.length === 0) continue;
+      const target = primaries[d];
+      if (target === undefined) continue;
       const from = rows.offsets[d] as number;
       const to = rows.offsets[d + 1] as number;
-      for (let c = 0; c < C; c++) z[c] = b[c] as number;
+      // Forward, with dropout on terms and hidden units.
+      for (let h = 0; h < H; h++) hidden[h] = net.hiddenBias[h] as number;
       for (let k = from; k < to; k++) {
-        const x = rows.values[k] as number;
-        const base = (rows.ids[k] as number) * C;
-        for (let c = 0; c < C; c++) z[c] = (z[c] as number) + x * (W[base + c] as number);
+        const keep = random() >= TERM_DROPOUT;
+        kept[k - from] = keep ? 1 : 0;
+        if (!keep) continue;
+        const x = (rows.values[k] as number) * termScale;
+        const base = (rows.ids[k] as number) * H;
+        for (let h = 0; h < H; h++)
+          hidden[h] = (hidden[h] as number) + x * (net.termWeights[base + h] as number);
       }
+      for (let h = 0; h < H; h++) {
+        mask[h] = random() >= HIDDEN_DROPOUT ? hiddenScale : 0;
+        hidden[h] = (hidden[h] as number) > 0 ? (hidden[h] as number) * (mask[h] as number) : 0;
+      }
+      for (let c = 0; c < C; c++) {
+        primary[c] = net.primaryBias[c] as number;
+        listedOut[c] = net.listedBias[c] as number;
+      }
+      for (let h = 0; h < H; h++) {
+        const a = hidden[h] as number;
+        if (a === 0) continue;
+        const base = h * C;
+        for (let c = 0; c < C; c++) {
+          primary[c] = (primary[c] as number) + a * (net.primaryWeights[base + c] as number);
+          listedOut[c] = (listedOut[c] as number) + a * (net.listedWeights[base + c] as number);
+        }
+      }
+      // Output gradients: softmax cross-entropy on the primary, sigmoid cross-entropy on every category.
       let max = Number.NEGATIVE_INFINITY;
-      for (let c = 0; c < C; c++) if ((z[c] as number) > max) max = z[c] as number;
+      for (let c = 0; c < C; c++) if ((primary[c] as number) > max) max = primary[c] as number;
       let sum = 0;
       for (let c = 0; c < C; c++) {
-        const e = Math.exp((z[c] as number) - max);
-        g[c] = e;
+        const e = Math.exp((primary[c] as number) - max);
+        primary[c] = e;
         sum += e;
       }
-      for (let c = 0; c < C; c++) g[c] = (g[c] as number) / sum;
-      for (const { c, t } of target) {
-        loss -= t * Math.log(Math.max(g[c] as number, 1e-12));
-        g[c] = (g[c] as number) - t;
+      for (let c = 0; c < C; c++) primary[c] = (primary[c] as number) / sum;
+      loss -= Math.log(Math.max(primary[target] as number, 1e-12));
+      primary[target] = (primary[target] as number) - 1;
+      const gold = listed[d] as ReadonlySet<number>;
+      for (let c = 0; c < C; c++) {
+        listedOut[c] = 1 / (1 + Math.exp(-(listedOut[c] as number))) - (gold.has(c) ? 1 : 0);
       }
       for (let c = 0; c < C; c++) {
-        const grad = g[c] as number;
-        Gb[c] = (Gb[c] as number) + grad * grad;
-        b[c] = (b[c] as number) - (lr * grad) / Math.sqrt(Gb[c] as number);
+        gPrimaryB[c] = (gPrimaryB[c] as number) + (primary[c] as number);
+        gListedB[c] = (gListedB[c] as number) + (listedOut[c] as number);
+      }
+      for (let h = 0; h < H; h++) {
+        const a = hidden[h] as number;
+        if (a === 0) {
+          dHidden[h] = 0;
+          continue;
+        }
+        const base = h * C;
+        let back = 0;
+        for (let c = 0; c < C; c++) {
+          const gp = primary[c] as number;
+          const gl = listedOut[c] as number;
+          gPrimaryW[base + c] = (gPrimaryW[base + c] as number) + a * gp;
+          gListedW[base + c] = (gListedW[base + c] as number) + a * gl;
+          back +=
+            (net.primaryWeights[base + c] as number) * gp + (net.listedWeights[base + c] as number) * gl;
+        }
+        dHidden[h] = back * (mask[h] as number);
+      }
+      for (let h = 0; h < H; h++) {
+        const g = dHidden[h] as number;
+        biasSquares[h] = (biasSquares[h] as number) + g * g;
+        net.hiddenBias[h] =
+          (net.hiddenBias[h] as number) - (TERM_LEARNING_RATE * g) / Math.sqrt(biasSquares[h] as number);
       }
       for (let k = from; k < to; k++) {
-        const x = rows.values[k] as number;
-        const base = (rows.ids[k] as number) * C;
-        for (let c = 0; c < C; c++) {
-          const i = base + c;
-          const w = W[i] as number;
-          const grad = x * (g[c] as number) + l2 * w;
-          const acc = (G[i] as number) + grad * grad;
-          G[i] = acc;
-          W[i] = w - (lr * grad) / Math.sqrt(acc);
+        if (!kept[k - from]) continue;
+        const x = (rows.values[k] as number) * termScale;
+        const base = (rows.ids[k] as number) * H;
+        for (let h = 0; h < H; h++) {
+          const g = dHidden[h] as number;
+          if (g === 0) continue;
+          const i = base + h;
+          const gi = x * g;
+          const acc = (termSquares[i] as number) + gi * gi;
+          termSquares[i] = acc;
+          net.termWeights[i] = (net.termWeights[i] as number) - (TERM_LEARNING_RATE * gi) / Math.sqrt(acc);
         }
+      }
+      if (++inBatch === HEAD_BATCH) {
+        updateHeads();
+        inBatch = 0;
+      }
+    }
+    if (epoch + 1 >= options.averageFrom) {
+      snapshots++;
+      for (const key of Object.keys(net) as Array<keyof Network>) {
+        const live = net[key];
+        const mean = averaged[key];
+        for (let i = 0; i < live.length; i++)
+          mean[i] = (mean[i] as number) + ((live[i] as number) - (mean[i] as number)) / snapshots;
       }
     }
     log(
-      `epoch ${epoch + 1}/${options.epochs}: loss ${(loss / order.length).toFixed(4)} (${Date.now() - started} ms)`,
+      `epoch ${epoch + 1}/${options.epochs}: primary loss ${(loss / order.length).toFixed(4)} (${Date.now() - started} ms)${snapshots ? `, averaging ${snapshots}` : ''}`,
     );
   }
-  return { W, b };
+  return snapshots ? averaged : net;
 }
 
-/** Centres each term's weights across classes, then quantises them to int8 with one scale per term. */
-function quantise(W: Float32Array, V: number, C: number): { scale: Float32Array; weights: Int8Array } {
-  const scale = new Float32Array(V);
-  const weights = new Int8Array(V * C);
-  for (let v = 0; v < V; v++) {
-    const base = v * C;
-    let mean = 0;
-    for (let c = 0; c < C; c++) mean += W[base + c] as number;
-    mean /= C;
+/** Quantises term weights to int8 with one scale per term (row). */
+function quantiseRows(
+  W: Float32Array,
+  rows: number,
+  width: number,
+): { scale: Float32Array; weights: Int8Array } {
+  const scale = new Float32Array(rows);
+  const weights = new Int8Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    const base = r * width;
     let maxAbs = 0;
-    for (let c = 0; c < C; c++) maxAbs = Math.max(maxAbs, Math.abs((W[base + c] as number) - mean));
+    for (let i = 0; i < width; i++) maxAbs = Math.max(maxAbs, Math.abs(W[base + i] as number));
     const s = maxAbs > 0 ? maxAbs / 127 : 1;
-    scale[v] = s;
-    for (let c = 0; c < C; c++) weights[base + c] = Math.round(((W[base + c] as number) - mean) / s);
+    scale[r] = s;
+    for (let i = 0; i < width; i++) weights[base + i] = Math.round((W[base + i] as number) / s);
   }
   return { scale, weights };
+}
+
+/** Subtracts each row's mean across classes (and the bias's mean): the softmax does not change. */
+function centreAcrossClasses(W: Float64Array, bias: Float64Array, rows: number, C: number): Float32Array[] {
+  const centred = new Float32Array(rows * C);
+  for (let r = 0; r < rows; r++) {
+    let mean = 0;
+    for (let c = 0; c < C; c++) mean += W[r * C + c] as number;
+    mean /= C;
+    for (let c = 0; c < C; c++) centred[r * C + c] = (W[r * C + c] as number) - mean;
+  }
+  const biasMean = bias.reduce((s, x) => s + x, 0) / C;
+  return [centred, Float32Array.from(bias, (x) => x - biasMean)];
 }
 
 /** Platt scaling: fits σ(a·x + b) to 0/1 outcomes by Newton's method with step halving. */
@@ -338,13 +485,13 @@ interface Ranked {
 
 function rank(model: ClassifierModel, papers: Paper[]): Ranked[] {
   return papers.map((paper) => {
-    const probabilities = classProbabilities(model, featuresOf(model, paper.title, paper.abstract));
-    const top = topIndices(probabilities, model.header.topK);
+    const { rank: scores } = forward(model, featuresOf(model, paper.title, paper.abstract));
+    const top = topIndices(scores, model.header.topK);
     return {
       gold: new Set(paper.categories),
       primary: paper.categories[0] as string,
       codes: top.map((c) => model.header.classes[c] as string),
-      scores: top.map((c) => calibratedScore(model, probabilities[c] as number)),
+      scores: top.map((c) => calibratedScore(model, scores[c] as number)),
     };
   });
 }
@@ -416,18 +563,17 @@ async function main(): Promise<void> {
         default: fileURLToPath(new URL('../../shared/data/arxiv-labeled/train.jsonl.gz', import.meta.url)),
       },
       out: { type: 'string', default: fileURLToPath(new URL('../shared/classify/model/', import.meta.url)) },
-      vocab: { type: 'string', default: '40000' },
-      epochs: { type: 'string', default: '5' },
+      vocab: { type: 'string', default: '50000' },
+      hidden: { type: 'string', default: '128' },
+      epochs: { type: 'string', default: '9' },
+      'average-from': { type: 'string', default: '4' },
       seed: { type: 'string', default: '20260601' },
-      'primary-weight': { type: 'string', default: '1' },
-      l2: { type: 'string', default: '1e-4' },
-      lr: { type: 'string', default: '0.5' },
       'dry-run': { type: 'boolean', default: false },
     },
   });
   const options = Options.parse({
     ...values,
-    primaryWeight: values['primary-weight'],
+    averageFrom: values['average-from'],
     dryRun: values['dry-run'],
   });
   const started = Date.now();
@@ -455,72 +601,89 @@ async function main(): Promise<void> {
   const rows = buildRows(train, vocab, idf);
   log(`features built: ${rows.ids.length} non-zeros (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
-  const targets = train.map((paper) => targetsOf(paper, classIndex, options.primaryWeight));
   const V = terms.length;
   const C = classes.length;
-  const { W, b } = trainSoftmax(rows, targets, V, C, options);
-  const { scale, weights } = quantise(W, V, C);
-  const meanBias = b.reduce((s, x) => s + x, 0) / C;
-  const bias = Float32Array.from(b, (x) => x - meanBias);
+  const H = options.hidden;
+  const primaries = train.map((paper) => classIndex.get(paper.categories[0] as string));
+  const listed = train.map(
+    (paper) => new Set(paper.categories.map((code) => classIndex.get(code)).filter((c) => c !== undefined)),
+  );
+  const net = trainNetwork(rows, primaries, listed, V, C, options);
+  const { scale, weights: termWeights } = quantiseRows(net.termWeights, V, H);
+  const [primaryWeights, primaryBias] = centreAcrossClasses(net.primaryWeights, net.primaryBias, H, C) as [
+    Float32Array,
+    Float32Array,
+  ];
 
   const parts: ModelParts = {
     name: MODEL_NAME,
     tokenizer: TOKENIZER_VERSION,
     classes,
     terms,
-    bias,
     idf,
     scale,
-    weights,
+    hiddenBias: Float32Array.from(net.hiddenBias),
+    primaryWeights,
+    primaryBias,
+    listedWeights: Float32Array.from(net.listedWeights),
+    listedBias: Float32Array.from(net.listedBias),
+    termWeights,
+    listedWeight: 0,
     calibration: { slope: 1, intercept: 0 },
     assignThreshold: 0.5,
     topK: TOP_K,
-    explain: { maxTerms: 5, minContribution: 0.05 },
+    explain: { maxTerms: 5, minContribution: 0.05, candidates: 48 },
     training: {
       data: sha256Hex(papers.map((p) => p.id).join('\n')).slice(0, 16),
       trainPapers: train.length,
       vocabulary: V,
       minDf: MIN_DF,
+      hidden: H,
       epochs: options.epochs,
+      averageFrom: options.averageFrom,
       seed: options.seed,
-      primaryWeight: options.primaryWeight,
-      l2: options.l2,
-      learningRate: options.lr,
-      optimizer: 'adagrad',
-      quantisation: 'int8, per-term scale, centred across classes',
+      termDropout: TERM_DROPOUT,
+      hiddenDropout: HIDDEN_DROPOUT,
+      termLearningRate: TERM_LEARNING_RATE,
+      headLearningRate: HEAD_LEARNING_RATE,
+      optimizer: 'adagrad (term weights), adam (heads)',
+      quantisation: 'term weights int8, per-term scale; primary head centred across classes',
     },
   };
 
   // Calibrate the model as it will ship (quantised), on papers it was not trained on.
-  const uncalibrated = encodeModel(parts);
-  const provisional = decodeModel(
-    uncalibrated.header,
-    uncalibrated.weights,
-    uncalibrated.vocab,
-    TOKENIZER_VERSION,
-  );
+  const encoded = encodeModel(parts);
+  const provisional = decodeModel(encoded.header, encoded.weights, encoded.vocab, TOKENIZER_VERSION);
+  const withHeader = (patch: Partial<ModelHeader>): ClassifierModel => ({
+    ...provisional,
+    header: { ...provisional.header, ...patch },
+  });
+  let bestWeight = { listedWeight: 0, score: -1 };
+  for (const listedWeight of [0, 0.25, 0.5, 0.75, 1]) {
+    const figures = evaluate(rank(withHeader({ listedWeight }), calibration), 0.5);
+    const score = figures.top1IsPrimary + figures.top1InCategories + figures.primaryInTop3;
+    log(
+      `calibration: listed weight ${listedWeight}: ${percent(figures.top1IsPrimary)} / ${percent(figures.top1InCategories)} / ${percent(figures.primaryInTop3)}`,
+    );
+    if (score > bestWeight.score) bestWeight = { listedWeight, score };
+  }
+  parts.listedWeight = bestWeight.listedWeight;
   const xs: number[] = [];
   const ys: number[] = [];
+  const ranking = withHeader({ listedWeight: parts.listedWeight });
   for (const paper of calibration) {
-    const probabilities = classProbabilities(
-      provisional,
-      featuresOf(provisional, paper.title, paper.abstract),
-    );
+    const { rank: scores } = forward(ranking, featuresOf(ranking, paper.title, paper.abstract));
     const gold = new Set(paper.categories);
-    for (const c of topIndices(probabilities, TOP_K)) {
-      xs.push(Math.log(Math.max(probabilities[c] as number, 1e-12)));
+    for (const c of topIndices(scores, TOP_K)) {
+      xs.push(scores[c] as number);
       ys.push(gold.has(classes[c] as string) ? 1 : 0);
     }
   }
   parts.calibration = fitPlatt(xs, ys);
-  const calibrated = encodeModel(parts);
-  const calibrationModel = decodeModel(
-    calibrated.header,
-    calibrated.weights,
-    calibrated.vocab,
-    TOKENIZER_VERSION,
+  const calibrationRanked = rank(
+    withHeader({ listedWeight: parts.listedWeight, calibration: parts.calibration }),
+    calibration,
   );
-  const calibrationRanked = rank(calibrationModel, calibration);
   let best = { threshold: 0.5, f1: -1 };
   for (let t = 0.05; t <= 0.951; t += 0.01) {
     const threshold = Math.round(t * 100) / 100;
@@ -529,7 +692,7 @@ async function main(): Promise<void> {
   }
   parts.assignThreshold = best.threshold;
   log(
-    `calibration: score = sigmoid(${parts.calibration.slope.toFixed(4)} ln p + ${parts.calibration.intercept.toFixed(4)}), assign at ${best.threshold} (micro-F1 ${best.f1.toFixed(4)} on the calibration split)`,
+    `calibration: listed weight ${parts.listedWeight}, score = sigmoid(${parts.calibration.slope.toFixed(4)} r + ${parts.calibration.intercept.toFixed(4)}), assign at ${best.threshold} (micro-F1 ${best.f1.toFixed(4)} on the calibration split)`,
   );
 
   const final = encodeModel(parts);
@@ -561,7 +724,7 @@ async function main(): Promise<void> {
   const bytes = final.weights.byteLength + final.vocab.byteLength + final.header.length;
   process.stdout.write(
     [
-      `model ${model.version}: ${V} terms x ${C} classes, ${bytes} bytes${options.dryRun ? ' (dry run, not written)' : ` written to ${options.out}`}`,
+      `model ${model.version}: ${V} terms x ${H} hidden x ${C} classes, ${bytes} bytes${options.dryRun ? ' (dry run, not written)' : ` written to ${options.out}`}`,
       `validation (${v.papers} papers):`,
       `  top-1 == primary          ${percent(v.top1IsPrimary)}`,
       `  top-1 in categories       ${percent(v.top1InCategories)}`,

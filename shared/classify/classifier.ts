@@ -17,29 +17,64 @@ export function featuresOf(model: ClassifierModel, title: string, abstract: stri
   return vectorize(paperTerms(title, abstract), model.vocab, model.idf);
 }
 
-/** Softmax probabilities over `model.header.classes` (uncalibrated), in class order. */
-export function classProbabilities(model: ClassifierModel, features: FeatureVector): Float64Array {
+/** One forward pass: the hidden layer and each class's ranking score. */
+export interface ForwardPass {
+  /** Hidden activations after ReLU (H). */
+  hidden: Float64Array;
+  /** r = ln p + listedWeight · ln q per class (see `ModelHeaderSchema.listedWeight`). */
+  rank: Float64Array;
+}
+
+/**
+ * Runs the network on a feature vector: hidden = ReLU(hiddenBias + Σ x·termWeights),
+ * then the primary head (softmax) and the listed head (sigmoid), combined into
+ * each class's ranking score.
+ */
+export function forward(model: ClassifierModel, features: FeatureVector): ForwardPass {
   const C = model.header.classes.length;
-  const z = new Float64Array(C);
-  for (let c = 0; c < C; c++) z[c] = model.bias[c] as number;
+  const H = model.header.hidden;
+  const { termWeights, scale, primaryWeights, listedWeights } = model;
+  const hidden = new Float64Array(H);
+  for (let h = 0; h < H; h++) hidden[h] = model.hiddenBias[h] as number;
   const { ids, values } = features;
-  const { weights, scale } = model;
   for (let k = 0; k < ids.length; k++) {
     const id = ids[k] as number;
     const x = (values[k] as number) * (scale[id] as number);
-    const base = id * C;
-    for (let c = 0; c < C; c++) z[c] = (z[c] as number) + x * (weights[base + c] as number);
+    const base = id * H;
+    for (let h = 0; h < H; h++) hidden[h] = (hidden[h] as number) + x * (termWeights[base + h] as number);
+  }
+  const primary = new Float64Array(C);
+  const listed = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    primary[c] = model.primaryBias[c] as number;
+    listed[c] = model.listedBias[c] as number;
+  }
+  for (let h = 0; h < H; h++) {
+    const a = hidden[h] as number;
+    if (a <= 0) {
+      hidden[h] = 0;
+      continue;
+    }
+    const base = h * C;
+    for (let c = 0; c < C; c++) {
+      primary[c] = (primary[c] as number) + a * (primaryWeights[base + c] as number);
+      listed[c] = (listed[c] as number) + a * (listedWeights[base + c] as number);
+    }
   }
   let max = Number.NEGATIVE_INFINITY;
-  for (let c = 0; c < C; c++) if ((z[c] as number) > max) max = z[c] as number;
+  for (let c = 0; c < C; c++) if ((primary[c] as number) > max) max = primary[c] as number;
   let sum = 0;
+  for (let c = 0; c < C; c++) sum += Math.exp((primary[c] as number) - max);
+  const logNormaliser = max + Math.log(sum);
+  const gamma = model.header.listedWeight;
+  const rank = new Float64Array(C);
   for (let c = 0; c < C; c++) {
-    const e = Math.exp((z[c] as number) - max);
-    z[c] = e;
-    sum += e;
+    const z = listed[c] as number;
+    // ln σ(z), computed stably
+    const logListed = z >= 0 ? -Math.log1p(Math.exp(-z)) : z - Math.log1p(Math.exp(z));
+    rank[c] = (primary[c] as number) - logNormaliser + gamma * logListed;
   }
-  for (let c = 0; c < C; c++) z[c] = (z[c] as number) / sum;
-  return z;
+  return { hidden, rank };
 }
 
 /** Indices of the `k` largest entries, largest first (ties: lower index first). */
@@ -56,31 +91,61 @@ export function topIndices(values: ArrayLike<number>, k: number): number[] {
   return top;
 }
 
-/** The calibrated score of a softmax probability: the chance the category is one of the paper's. */
-export function calibratedScore(model: ClassifierModel, probability: number): number {
+/** The calibrated score of a ranking score: the chance the category is one of the paper's. */
+export function calibratedScore(model: ClassifierModel, rank: number): number {
   const { slope, intercept } = model.header.calibration;
-  const logit = slope * Math.log(Math.max(probability, 1e-12)) + intercept;
-  return 1 / (1 + Math.exp(-logit));
+  return 1 / (1 + Math.exp(-(slope * rank + intercept)));
 }
 
 /**
- * The terms that pushed class `c` up most: the paper's terms whose contribution
- * to the class's logit (feature value × weight; weights are centred across
- * classes, so a positive contribution favours `c` over the average class) is
- * largest, strongest first.
+ * The terms that pushed class `c` up most. With the hidden units' on/off
+ * pattern fixed, the primary logit of `c` is exactly a sum of one contribution
+ * per term, x · Σ_h termWeight[h] · primaryWeight[h][c] over active units (the
+ * primary weights are centred across classes, so a positive contribution
+ * favours `c` over the average class). Returns the largest positive ones,
+ * strongest first, searched among the paper's most heavily weighted terms.
  */
-export function explainingTerms(model: ClassifierModel, features: FeatureVector, c: number): string[] {
-  const { maxTerms, minContribution } = model.header.explain;
+export function explainingTerms(
+  model: ClassifierModel,
+  features: FeatureVector,
+  pass: ForwardPass,
+  classes: readonly number[],
+): string[][] {
+  const { maxTerms, minContribution, candidates } = model.header.explain;
   const C = model.header.classes.length;
-  const scored: Array<{ id: number; contribution: number }> = [];
-  for (let k = 0; k < features.ids.length; k++) {
+  const H = model.header.hidden;
+  const { termWeights, scale, primaryWeights } = model;
+  // Direction of each class in hidden space, zero where the unit is off.
+  const directions = classes.map((c) => {
+    const d = new Float64Array(H);
+    for (let h = 0; h < H; h++)
+      if ((pass.hidden[h] as number) > 0) d[h] = primaryWeights[h * C + c] as number;
+    return d;
+  });
+  const order = Array.from(features.ids.keys())
+    .map((k) => ({
+      k,
+      weight: (features.values[k] as number) * (scale[features.ids[k] as number] as number),
+    }))
+    .sort((a, b) => b.weight - a.weight || a.k - b.k)
+    .slice(0, candidates);
+  const scored = classes.map(() => [] as Array<{ id: number; contribution: number }>);
+  for (const { k, weight } of order) {
     const id = features.ids[k] as number;
-    const contribution =
-      (features.values[k] as number) * (model.scale[id] as number) * (model.weights[id * C + c] as number);
-    if (contribution > minContribution) scored.push({ id, contribution });
+    const base = id * H;
+    directions.forEach((d, i) => {
+      let dot = 0;
+      for (let h = 0; h < H; h++) dot += (termWeights[base + h] as number) * (d[h] as number);
+      const contribution = weight * dot;
+      if (contribution > minContribution) scored[i]?.push({ id, contribution });
+    });
   }
-  scored.sort((a, b) => b.contribution - a.contribution || a.id - b.id);
-  return scored.slice(0, maxTerms).map(({ id }) => model.terms[id] as string);
+  return scored.map((list) =>
+    list
+      .sort((a, b) => b.contribution - a.contribution || a.id - b.id)
+      .slice(0, maxTerms)
+      .map(({ id }) => model.terms[id] as string),
+  );
 }
 
 /**
@@ -90,15 +155,17 @@ export function explainingTerms(model: ClassifierModel, features: FeatureVector,
  */
 export function predictWithModel(model: ClassifierModel, title: string, abstract: string): Classification {
   const features = featuresOf(model, title, abstract);
-  const probabilities = classProbabilities(model, features);
+  const pass = forward(model, features);
   const { classes, topK, assignThreshold } = model.header;
-  const categories: CategoryScore[] = topIndices(probabilities, topK).map((c, rank) => {
-    const score = calibratedScore(model, probabilities[c] as number);
+  const top = topIndices(pass.rank, topK);
+  const terms = explainingTerms(model, features, pass, top);
+  const categories: CategoryScore[] = top.map((c, rank) => {
+    const score = calibratedScore(model, pass.rank[c] as number);
     return {
       ...describeCategory(classes[c] as string),
       score,
       assigned: rank === 0 || score >= assignThreshold,
-      terms: explainingTerms(model, features, c),
+      terms: terms[rank] ?? [],
     };
   });
   return {

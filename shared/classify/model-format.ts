@@ -9,16 +9,19 @@ import * as z from 'zod';
  * A model directory holds
  * - `model.json`, the header ({@link ModelHeaderSchema}): classes, shape, calibration,
  *   and the length and SHA-256 of the two data files;
- * - `weights.bin`, little-endian: `bias f32[classes]`, `idf f32[terms]`,
- *   `scale f32[terms]`, then `weights i8[terms × classes]` row-major (term by term);
- *   the weight of term `t` for class `c` is `scale[t] × weights[t × classes + c]`;
+ * - `weights.bin`, little-endian, in this order (T terms, H hidden units, C classes):
+ *   `idf f32[T]`, `scale f32[T]`, `hiddenBias f32[H]`, `primaryWeights f32[H×C]`,
+ *   `primaryBias f32[C]`, `listedWeights f32[H×C]`, `listedBias f32[C]`, then
+ *   `termWeights i8[T×H]` row-major (term by term); the weight of term `t` for
+ *   hidden unit `h` is `scale[t] × termWeights[t × H + h]`;
  * - `vocab.txt`, the terms in id order, one per line (UTF-8, `\n`);
  * - `metrics.json`, the validation figures of this model ({@link ModelMetricsSchema}),
  *   informational: the classifier does not read it.
  */
 
-export const MODEL_FORMAT = 'daily-papers-classifier/1';
-export const WEIGHTS_LAYOUT = 'bias:f32[classes] idf:f32[terms] scale:f32[terms] weights:i8[terms*classes]';
+export const MODEL_FORMAT = 'daily-papers-classifier/2';
+export const WEIGHTS_LAYOUT =
+  'idf:f32[T] scale:f32[T] hiddenBias:f32[H] primaryWeights:f32[H*C] primaryBias:f32[C] listedWeights:f32[H*C] listedBias:f32[C] termWeights:i8[T*H]';
 
 export const MODEL_FILES = {
   header: 'model.json',
@@ -43,23 +46,38 @@ export const ModelHeaderSchema = z.object({
   tokenizer: z.string().min(1),
   /** Category codes, in weight-column order. */
   classes: z.array(z.string().min(1)).min(2).max(255),
-  /** Vocabulary size: rows of the weight matrix, lines of `vocab.txt`. */
+  /** Vocabulary size: rows of the term weights, lines of `vocab.txt`. */
   terms: z.number().int().positive(),
+  /** Hidden units (ReLU) between the terms and the two heads. */
+  hidden: z.number().int().positive().max(4096),
   layout: z.literal(WEIGHTS_LAYOUT),
   weights: DataFileSchema.extend({ path: z.literal(MODEL_FILES.weights) }),
   vocab: DataFileSchema.extend({ path: z.literal(MODEL_FILES.vocab) }),
   /**
-   * score = σ(slope · ln p + intercept), p the softmax probability: the chance
-   * that the category is one of the paper's arXiv categories, fitted on
-   * papers held out of training.
+   * Categories are ranked by r = ln p + listedWeight · ln q, p the primary
+   * head's softmax probability, q the listed head's sigmoid (the chance the
+   * category is listed at all).
+   */
+  listedWeight: z.number().min(0),
+  /**
+   * score = σ(slope · r + intercept): the chance that the category is one of
+   * the paper's arXiv categories, fitted on papers held out of training.
    */
   calibration: z.object({ slope: z.number().positive(), intercept: z.number() }),
   /** A category is assigned when its score reaches this (the top one always is). */
   assignThreshold: z.number().min(0).max(1),
   /** How many categories a prediction lists (and may assign). */
   topK: z.number().int().min(1).max(10),
-  /** Explanation: at most this many terms per category, each adding at least `minContribution` to its logit. */
-  explain: z.object({ maxTerms: z.number().int().min(0), minContribution: z.number().min(0) }),
+  /**
+   * Explanation: at most `maxTerms` terms per category, each adding at least
+   * `minContribution` to the category's primary logit, searched among the
+   * paper's `candidates` most heavily weighted terms.
+   */
+  explain: z.object({
+    maxTerms: z.number().int().min(0),
+    minContribution: z.number().min(0),
+    candidates: z.number().int().positive(),
+  }),
   /** How the model was trained: informational. */
   training: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
 });
@@ -98,10 +116,30 @@ export interface ClassifierModel {
   vocab: ReadonlyMap<string, number>;
   /** id → term. */
   terms: readonly string[];
-  bias: Float32Array;
   idf: Float32Array;
   scale: Float32Array;
-  weights: Int8Array;
+  hiddenBias: Float32Array;
+  /** H×C, row-major (hidden unit by hidden unit), centred across classes. */
+  primaryWeights: Float32Array;
+  primaryBias: Float32Array;
+  /** H×C, row-major. */
+  listedWeights: Float32Array;
+  listedBias: Float32Array;
+  /** T×H int8, row-major; multiply by `scale[term]`. */
+  termWeights: Int8Array;
+}
+
+/** The model's arrays, in file order, with their lengths for a shape. */
+function arrayLayout(T: number, H: number, C: number) {
+  return [
+    ['idf', T],
+    ['scale', T],
+    ['hiddenBias', H],
+    ['primaryWeights', H * C],
+    ['primaryBias', C],
+    ['listedWeights', H * C],
+    ['listedBias', C],
+  ] as const;
 }
 
 export function sha256Hex(data: Uint8Array | string): string {
@@ -109,8 +147,8 @@ export function sha256Hex(data: Uint8Array | string): string {
 }
 
 /** Byte length of `weights.bin` for a given shape. */
-export function weightsByteLength(terms: number, classes: number): number {
-  return 4 * classes + 8 * terms + terms * classes;
+export function weightsByteLength(terms: number, hidden: number, classes: number): number {
+  return 4 * (2 * terms + hidden + 2 * hidden * classes + 2 * classes) + terms * hidden;
 }
 
 function assertLittleEndian(): void {
@@ -150,7 +188,7 @@ export function decodeModel(
     );
   }
   const classes = header.classes.length;
-  const expectedBytes = weightsByteLength(header.terms, classes);
+  const expectedBytes = weightsByteLength(header.terms, header.hidden, classes);
   if (header.weights.bytes !== expectedBytes) {
     throw new ClassifierModelError(
       `model header declares ${header.weights.bytes} weight bytes, its shape needs ${expectedBytes}`,
@@ -175,19 +213,26 @@ export function decodeModel(
 
   // Typed-array views need 4-byte alignment; copy once if the buffer is not aligned.
   const bytes = weightsBytes.byteOffset % 4 === 0 ? weightsBytes : weightsBytes.slice();
-  const { buffer, byteOffset } = bytes;
-  const idfOffset = byteOffset + 4 * classes;
-  const scaleOffset = idfOffset + 4 * header.terms;
-  const weightOffset = scaleOffset + 4 * header.terms;
+  let offset = bytes.byteOffset;
+  const floats: Record<string, Float32Array> = {};
+  for (const [name, length] of arrayLayout(header.terms, header.hidden, classes)) {
+    floats[name] = new Float32Array(bytes.buffer, offset, length);
+    offset += 4 * length;
+  }
+  const float = (name: string) => floats[name] as Float32Array;
   return {
     header,
     version: `${header.name}-${sha256Hex(headerText).slice(0, 12)}`,
     vocab,
     terms,
-    bias: new Float32Array(buffer, byteOffset, classes),
-    idf: new Float32Array(buffer, idfOffset, header.terms),
-    scale: new Float32Array(buffer, scaleOffset, header.terms),
-    weights: new Int8Array(buffer, weightOffset, header.terms * classes),
+    idf: float('idf'),
+    scale: float('scale'),
+    hiddenBias: float('hiddenBias'),
+    primaryWeights: float('primaryWeights'),
+    primaryBias: float('primaryBias'),
+    listedWeights: float('listedWeights'),
+    listedBias: float('listedBias'),
+    termWeights: new Int8Array(bytes.buffer, offset, header.terms * header.hidden),
   };
 }
 
@@ -205,37 +250,50 @@ function checkData(label: string, bytes: Uint8Array, declared: z.infer<typeof Da
 }
 
 /** What the training script hands over to be written. */
-export interface ModelParts {
-  name: string;
-  tokenizer: string;
-  classes: readonly string[];
-  terms: readonly string[];
-  bias: Float32Array;
-  idf: Float32Array;
-  scale: Float32Array;
-  weights: Int8Array;
-  calibration: ModelHeader['calibration'];
-  assignThreshold: number;
-  topK: number;
-  explain: ModelHeader['explain'];
-  training: ModelHeader['training'];
-}
+export type ModelParts = Pick<
+  ModelHeader,
+  | 'name'
+  | 'tokenizer'
+  | 'classes'
+  | 'listedWeight'
+  | 'calibration'
+  | 'assignThreshold'
+  | 'topK'
+  | 'explain'
+  | 'training'
+> &
+  Pick<
+    ClassifierModel,
+    | 'terms'
+    | 'idf'
+    | 'scale'
+    | 'hiddenBias'
+    | 'primaryWeights'
+    | 'primaryBias'
+    | 'listedWeights'
+    | 'listedBias'
+    | 'termWeights'
+  >;
 
 /**
- * Encodes a model into the bytes of its files (header text last, since it pins
- * the others' hashes). Deterministic: the same parts give the same bytes.
+ * Encodes a model into the bytes of its files (the header pins the others'
+ * hashes). Deterministic: the same parts give the same bytes.
  */
 export function encodeModel(parts: ModelParts): { header: string; weights: Uint8Array; vocab: Uint8Array } {
   assertLittleEndian();
-  const V = parts.terms.length;
+  const T = parts.terms.length;
   const C = parts.classes.length;
-  if (parts.bias.length !== C || parts.idf.length !== V || parts.scale.length !== V) {
-    throw new ClassifierModelError('model parts have inconsistent shapes');
-  }
-  if (parts.weights.length !== V * C) throw new ClassifierModelError('weight matrix has the wrong size');
-  const weights = new Uint8Array(weightsByteLength(V, C));
+  const H = parts.hiddenBias.length;
+  const arrays = arrayLayout(T, H, C).map(([name, length]) => {
+    const array = parts[name];
+    if (array.length !== length)
+      throw new ClassifierModelError(`model part ${name} has length ${array.length}, not ${length}`);
+    return array;
+  });
+  if (parts.termWeights.length !== T * H) throw new ClassifierModelError('term weights have the wrong size');
+  const weights = new Uint8Array(weightsByteLength(T, H, C));
   let offset = 0;
-  for (const part of [parts.bias, parts.idf, parts.scale, parts.weights]) {
+  for (const part of [...arrays, parts.termWeights]) {
     weights.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), offset);
     offset += part.byteLength;
   }
@@ -245,10 +303,12 @@ export function encodeModel(parts: ModelParts): { header: string; weights: Uint8
     name: parts.name,
     tokenizer: parts.tokenizer,
     classes: [...parts.classes],
-    terms: V,
+    terms: T,
+    hidden: H,
     layout: WEIGHTS_LAYOUT,
     weights: { path: MODEL_FILES.weights, bytes: weights.byteLength, sha256: sha256Hex(weights) },
     vocab: { path: MODEL_FILES.vocab, bytes: vocab.byteLength, sha256: sha256Hex(vocab) },
+    listedWeight: parts.listedWeight,
     calibration: parts.calibration,
     assignThreshold: parts.assignThreshold,
     topK: parts.topK,

@@ -10,32 +10,14 @@ import {
   MODEL_FILES,
   ModelHeaderSchema,
   ModelMetricsSchema,
-  type ModelParts,
   sha256Hex,
   weightsByteLength,
 } from '../../shared/classify/model-format';
 import { TOKENIZER_VERSION } from '../../shared/classify/tokenize';
+import { tinyParts } from './tiny-model';
 
 const committed = modelDirectory({});
 const read = (name: string) => readFileSync(join(committed, name));
-
-function tinyParts(): ModelParts {
-  return {
-    name: 'tiny',
-    tokenizer: TOKENIZER_VERSION,
-    classes: ['cs.CV', 'quant-ph'],
-    terms: ['image', 'qubit', 'error correction'],
-    bias: Float32Array.from([0.1, -0.1]),
-    idf: Float32Array.from([1.5, 2, 3]),
-    scale: Float32Array.from([0.01, 0.02, 0.03]),
-    weights: Int8Array.from([127, -127, -100, 100, 0, 50]),
-    calibration: { slope: 1, intercept: 0 },
-    assignThreshold: 0.4,
-    topK: 2,
-    explain: { maxTerms: 3, minContribution: 0 },
-    training: { seed: 1 },
-  };
-}
 
 function writeModel(files: { header: string; weights: Uint8Array; vocab: Uint8Array }): string {
   const dir = mkdtempSync(join(tmpdir(), 'classifier-model-'));
@@ -58,7 +40,7 @@ describe('the committed model', () => {
     const header = ModelHeaderSchema.parse(JSON.parse(read(MODEL_FILES.header).toString('utf8')));
     const weights = read(MODEL_FILES.weights);
 
-    expect(weights.byteLength).toBe(weightsByteLength(header.terms, header.classes.length));
+    expect(weights.byteLength).toBe(weightsByteLength(header.terms, header.hidden, header.classes.length));
     expect(weights.byteLength).toBe(header.weights.bytes);
     expect(sha256Hex(weights)).toBe(header.weights.sha256);
   });
@@ -77,14 +59,7 @@ describe('the committed model', () => {
     const model = loadModel(committed);
     const { header } = model;
 
-    const reencoded = encodeModel({
-      ...header,
-      terms: model.terms,
-      bias: model.bias,
-      idf: model.idf,
-      scale: model.scale,
-      weights: model.weights,
-    });
+    const reencoded = encodeModel({ ...header, ...model });
 
     expect(reencoded.header).toBe(read(MODEL_FILES.header).toString('utf8'));
     expect(Buffer.from(reencoded.weights).equals(read(MODEL_FILES.weights))).toBe(true);
@@ -110,7 +85,8 @@ describe('encodeModel / decodeModel', () => {
 
     expect(model.terms).toEqual(parts.terms);
     expect(model.vocab.get('error correction')).toBe(2);
-    expect([...model.weights]).toEqual([...parts.weights]);
+    expect([...model.termWeights]).toEqual([...parts.termWeights]);
+    expect([...model.listedWeights]).toEqual([...parts.listedWeights]);
     expect([...model.idf]).toEqual([...parts.idf]);
     expect(model.version).toBe(`tiny-${sha256Hex(files.header).slice(0, 12)}`);
   });
