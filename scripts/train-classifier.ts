@@ -36,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import * as z from 'zod';
 import { calibratedScore, featuresOf, forward, topIndices } from '../shared/classify/classifier';
-import { vectorize } from '../shared/classify/features';
+import { TermIndex, vectorize } from '../shared/classify/features';
 import { loadModel } from '../shared/classify/load-model';
 import {
   type ClassifierModel,
@@ -160,8 +160,8 @@ interface Rows {
   values: Float32Array;
 }
 
-function buildRows(papers: Paper[], vocab: ReadonlyMap<string, number>, idf: Float32Array): Rows {
-  const vectors = papers.map((p) => vectorize(paperTerms(p.title, p.abstract), vocab, idf));
+function buildRows(papers: Paper[], index: TermIndex, idf: Float32Array): Rows {
+  const vectors = papers.map((p) => vectorize(index.termIds(p.title, p.abstract), idf));
   const offsets = new Int32Array(papers.length + 1);
   vectors.forEach((v, i) => {
     offsets[i + 1] = (offsets[i] as number) + v.ids.length;
@@ -180,8 +180,8 @@ function buildRows(papers: Paper[], vocab: ReadonlyMap<string, number>, idf: Flo
 const TERM_LEARNING_RATE = 0.05;
 const HEAD_LEARNING_RATE = 0.002;
 const HEAD_BATCH = 16;
-const TERM_DROPOUT = 0.4;
-const HIDDEN_DROPOUT = 0.5;
+const TERM_DROPOUT = 0.55;
+const HIDDEN_DROPOUT = 0.3;
 const INIT_TERM_WEIGHT = 0.05;
 
 interface Network {
@@ -565,8 +565,8 @@ async function main(): Promise<void> {
       out: { type: 'string', default: fileURLToPath(new URL('../shared/classify/model/', import.meta.url)) },
       vocab: { type: 'string', default: '50000' },
       hidden: { type: 'string', default: '128' },
-      epochs: { type: 'string', default: '9' },
-      'average-from': { type: 'string', default: '4' },
+      epochs: { type: 'string', default: '8' },
+      'average-from': { type: 'string', default: '5' },
       seed: { type: 'string', default: '20260601' },
       'dry-run': { type: 'boolean', default: false },
     },
@@ -597,8 +597,7 @@ async function main(): Promise<void> {
   log(`${classes.length} classes (categories on >= ${MIN_CLASS_PAPERS} training papers)`);
 
   const { terms, idf } = chooseVocabulary(train, options.vocab);
-  const vocab = new Map(terms.map((term, i) => [term, i]));
-  const rows = buildRows(train, vocab, idf);
+  const rows = buildRows(train, new TermIndex(terms), idf);
   log(`features built: ${rows.ids.length} non-zeros (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
   const V = terms.length;
@@ -632,7 +631,7 @@ async function main(): Promise<void> {
     calibration: { slope: 1, intercept: 0 },
     assignThreshold: 0.5,
     topK: TOP_K,
-    explain: { maxTerms: 5, minContribution: 0.05, candidates: 48 },
+    explain: { maxTerms: 5, minContribution: 0.05, candidates: 24 },
     training: {
       data: sha256Hex(papers.map((p) => p.id).join('\n')).slice(0, 16),
       trainPapers: train.length,

@@ -2,7 +2,6 @@ import type { CategoryScore, Classification } from '../classification';
 import { type FeatureVector, vectorize } from './features';
 import type { ClassifierModel } from './model-format';
 import { describeCategory } from './taxonomy';
-import { paperTerms } from './tokenize';
 
 /** What the classifier reads of a paper. */
 export interface ClassifyInput {
@@ -14,7 +13,7 @@ export interface ClassifyInput {
 
 /** The feature vector of a paper under `model`'s vocabulary. */
 export function featuresOf(model: ClassifierModel, title: string, abstract: string): FeatureVector {
-  return vectorize(paperTerms(title, abstract), model.vocab, model.idf);
+  return vectorize(model.index.termIds(title, abstract), model.idf);
 }
 
 /** One forward pass: the hidden layer and each class's ranking score. */
@@ -114,13 +113,15 @@ export function explainingTerms(
   const { maxTerms, minContribution, candidates } = model.header.explain;
   const C = model.header.classes.length;
   const H = model.header.hidden;
+  const K = classes.length;
   const { termWeights, scale, primaryWeights } = model;
-  // Direction of each class in hidden space, zero where the unit is off.
-  const directions = classes.map((c) => {
-    const d = new Float64Array(H);
-    for (let h = 0; h < H; h++)
-      if ((pass.hidden[h] as number) > 0) d[h] = primaryWeights[h * C + c] as number;
-    return d;
+  // Each class's direction in hidden space, over the active units only: [unit][class].
+  const active: number[] = [];
+  for (let h = 0; h < H; h++) if ((pass.hidden[h] as number) > 0) active.push(h);
+  const directions = new Float64Array(active.length * K);
+  active.forEach((h, a) => {
+    for (let i = 0; i < K; i++)
+      directions[a * K + i] = primaryWeights[h * C + (classes[i] as number)] as number;
   });
   const order = Array.from(features.ids.keys())
     .map((k) => ({
@@ -130,15 +131,20 @@ export function explainingTerms(
     .sort((a, b) => b.weight - a.weight || a.k - b.k)
     .slice(0, candidates);
   const scored = classes.map(() => [] as Array<{ id: number; contribution: number }>);
+  const dots = new Float64Array(K);
   for (const { k, weight } of order) {
     const id = features.ids[k] as number;
     const base = id * H;
-    directions.forEach((d, i) => {
-      let dot = 0;
-      for (let h = 0; h < H; h++) dot += (termWeights[base + h] as number) * (d[h] as number);
-      const contribution = weight * dot;
+    dots.fill(0);
+    for (let a = 0; a < active.length; a++) {
+      const w = termWeights[base + (active[a] as number)] as number;
+      if (w === 0) continue;
+      for (let i = 0; i < K; i++) dots[i] = (dots[i] as number) + w * (directions[a * K + i] as number);
+    }
+    for (let i = 0; i < K; i++) {
+      const contribution = weight * (dots[i] as number);
       if (contribution > minContribution) scored[i]?.push({ id, contribution });
-    });
+    }
   }
   return scored.map((list) =>
     list

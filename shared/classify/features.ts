@@ -3,42 +3,103 @@
  * over the model's vocabulary, L2-normalised, so long and short abstracts weigh
  * alike.
  */
+import { tokenize } from './tokenize';
 
-/** Sparse vector: `values[i]` is the weight of vocabulary term `ids[i]`; ids in first-occurrence order. */
+/** Sparse vector: `values[i]` is the weight of vocabulary term `ids[i]`; ids ascending. */
 export interface FeatureVector {
   ids: Int32Array;
   values: Float32Array;
 }
 
 /**
- * Maps a paper's terms (see `paperTerms`) to its feature vector: for each term
- * in `vocab`, `(1 + ln tf) × idf[term]`, then the vector is scaled to unit
- * length. Terms outside the vocabulary are ignored; no known term gives the
- * empty vector.
+ * The vocabulary as a lookup from a paper's text to term ids. Gives exactly the
+ * ids of `paperTerms(title, abstract)` that are in the vocabulary, without
+ * building a string per bigram: a bigram of two known words is found by the
+ * pair of their ids (every word of a vocabulary bigram is at least as frequent
+ * as the bigram, so it is almost always a term itself); only a bigram with an
+ * unknown word is looked up by its text.
  */
-export function vectorize(
-  terms: readonly string[],
-  vocab: ReadonlyMap<string, number>,
-  idf: ArrayLike<number>,
-): FeatureVector {
-  const counts = new Map<number, number>();
-  for (const term of terms) {
-    const id = vocab.get(term);
-    if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+export class TermIndex {
+  readonly size: number;
+  private readonly ids = new Map<string, number>();
+  private readonly pairs = new Map<number, number>();
+
+  constructor(terms: readonly string[]) {
+    this.size = terms.length;
+    terms.forEach((term, id) => {
+      this.ids.set(term, id);
+    });
+    terms.forEach((term, id) => {
+      const space = term.indexOf(' ');
+      if (space < 0) return;
+      const first = this.ids.get(term.slice(0, space));
+      const second = this.ids.get(term.slice(space + 1));
+      if (first !== undefined && second !== undefined) this.pairs.set(first * this.size + second, id);
+    });
   }
-  const ids = new Int32Array(counts.size);
-  const raw = new Float64Array(counts.size);
-  let i = 0;
+
+  /** The id of one term, or undefined. */
+  idOf(term: string): number | undefined {
+    return this.ids.get(term);
+  }
+
+  /** Vocabulary ids of the title's and the abstract's uni- and bigrams, once per occurrence (no bigram spans the two). */
+  termIds(title: string, abstract: string): number[] {
+    const out: number[] = [];
+    this.collect(tokenize(title), out);
+    this.collect(tokenize(abstract), out);
+    return out;
+  }
+
+  private collect(tokens: string[], out: number[]): void {
+    let previous = -1;
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i] as string;
+      const id = this.ids.get(token) ?? -1;
+      if (id >= 0) out.push(id);
+      if (i > 0) {
+        const bigram =
+          previous >= 0 && id >= 0
+            ? this.pairs.get(previous * this.size + id)
+            : this.ids.get(`${tokens[i - 1]} ${token}`);
+        if (bigram !== undefined) out.push(bigram);
+      }
+      previous = id;
+    }
+  }
+}
+
+/**
+ * Maps a paper's term ids (see {@link TermIndex.termIds}) to its feature
+ * vector: for each distinct term, `(1 + ln tf) × idf[term]`, then the vector is
+ * scaled to unit length. No term gives the empty vector.
+ */
+export function vectorize(termIds: readonly number[], idf: ArrayLike<number>): FeatureVector {
+  const sorted = Int32Array.from(termIds).sort();
+  let distinct = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct++;
+  const ids = new Int32Array(distinct);
+  const values = new Float32Array(distinct);
+  const raw = new Float64Array(distinct);
   let norm = 0;
-  for (const [id, tf] of counts) {
-    const value = (1 + Math.log(tf)) * (idf[id] as number);
-    ids[i] = id;
-    raw[i] = value;
+  let k = -1;
+  let tf = 0;
+  const flush = () => {
+    const value = (1 + Math.log(tf)) * (idf[ids[k] as number] as number);
+    raw[k] = value;
     norm += value * value;
-    i++;
+  };
+  for (let i = 0; i < sorted.length; i++) {
+    if (i === 0 || sorted[i] !== sorted[i - 1]) {
+      if (k >= 0) flush();
+      k++;
+      ids[k] = sorted[i] as number;
+      tf = 0;
+    }
+    tf++;
   }
-  const values = new Float32Array(counts.size);
+  if (k >= 0) flush();
   const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  for (let k = 0; k < raw.length; k++) values[k] = (raw[k] as number) * scale;
+  for (let i = 0; i < distinct; i++) values[i] = (raw[i] as number) * scale;
   return { ids, values };
 }

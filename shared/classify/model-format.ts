@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { TermIndex } from './features';
 
 /**
  * The on-disk format of the classifier, written by `scripts/train-classifier.ts`
@@ -113,7 +114,8 @@ export interface ClassifierModel {
   header: ModelHeader;
   /** `<name>-<first 12 hex of the header's SHA-256>`; the header pins the data files' hashes. */
   version: string;
-  vocab: ReadonlyMap<string, number>;
+  /** The vocabulary, as a lookup from text to term ids. */
+  index: TermIndex;
   /** id → term. */
   terms: readonly string[];
   idf: Float32Array;
@@ -204,11 +206,11 @@ export function decodeModel(
       `vocabulary has ${terms.length} terms, the header declares ${header.terms}`,
     );
   }
-  const vocab = new Map<string, number>();
+  const seen = new Set<string>();
   terms.forEach((term, id) => {
-    if (!term || vocab.has(term))
+    if (!term || seen.has(term))
       throw new ClassifierModelError(`vocabulary line ${id + 1} is empty or repeated`);
-    vocab.set(term, id);
+    seen.add(term);
   });
 
   // Typed-array views need 4-byte alignment; copy once if the buffer is not aligned.
@@ -223,7 +225,7 @@ export function decodeModel(
   return {
     header,
     version: `${header.name}-${sha256Hex(headerText).slice(0, 12)}`,
-    vocab,
+    index: new TermIndex(terms),
     terms,
     idf: float('idf'),
     scale: float('scale'),

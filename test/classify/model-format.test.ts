@@ -84,7 +84,7 @@ describe('encodeModel / decodeModel', () => {
     const model = decodeModel(files.header, files.weights, files.vocab, TOKENIZER_VERSION);
 
     expect(model.terms).toEqual(parts.terms);
-    expect(model.vocab.get('error correction')).toBe(2);
+    expect(model.index.idOf('error correction')).toBe(2);
     expect([...model.termWeights]).toEqual([...parts.termWeights]);
     expect([...model.listedWeights]).toEqual([...parts.listedWeights]);
     expect([...model.idf]).toEqual([...parts.idf]);
