@@ -7,6 +7,7 @@ import type { IsoDate } from '../shared/paper';
 import { type IngestedListing, ingestListingBytes } from '../shared/pipeline/ingest-listing';
 import { queues } from '../shared/resources';
 import { DynamoPaperStore } from '../shared/store/dynamo-paper-store';
+import type { IngestedDay } from '../shared/store/items';
 import { type ConsumerReport, drainQueues } from './event-source';
 import type { LocalHandlers } from './handlers';
 import type { LocalStack } from './stack';
@@ -32,8 +33,10 @@ export interface IngestSummary {
   listed: number;
   /** Listings (paper, day) stored for the first time. */
   new: number;
-  /** Listings that were already stored and were refreshed. */
+  /** Listings that were already stored and were refreshed by this run. */
   updated: number;
+  /** Listings left as they were because the table holds a newer fetch of them. */
+  stale: number;
   /** Records a handler reported as failed, retries included. */
   failedAttempts: number;
   /** Messages this run added to the dead-letter queues. */
@@ -52,10 +55,11 @@ export async function runIngest(
     makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB),
     stack.env.TABLE_NAME ?? '',
   );
+  const startedAt = new Date().toISOString();
   const countsBefore = await dayCounts(store);
   const dlqBefore = await deadLetterCounts(stack);
 
-  const listings = await fetchOrRead(stack, handlers, request.date ?? today, request.source);
+  const listings = await fetchOrRead(stack, handlers, request.date, request.source);
   const consumers = await drainPipeline(stack, handlers, options);
   await stack.persistArchive();
 
@@ -64,6 +68,11 @@ export async function runIngest(
   const listed = listings.reduce((sum, listing) => sum + listing.papers, 0);
   let created = 0;
   for (const [listedOn, count] of countsAfter) created += count - (countsBefore.get(listedOn) ?? 0);
+  const written = await listingsWrittenBy(
+    store,
+    new Set(listings.map((listing) => listing.fetchedAt)),
+    startedAt,
+  );
   const deadLettered = {
     parse: dlqAfter.parse - dlqBefore.parse,
     classify: dlqAfter.classify - dlqBefore.classify,
@@ -74,7 +83,8 @@ export async function runIngest(
     listings,
     listed,
     new: created,
-    updated: Math.max(0, listed - created - deadLettered.parse),
+    updated: written - created,
+    stale: Math.max(0, listed - written - deadLettered.parse),
     failedAttempts: consumers.reduce((sum, consumer) => sum + consumer.failedRecords, 0),
     deadLettered,
     consumers,
@@ -110,7 +120,7 @@ export function drainPipeline(
 async function fetchOrRead(
   stack: LocalStack,
   handlers: LocalHandlers,
-  day: IsoDate,
+  day: IsoDate | undefined,
   source: string | undefined,
 ): Promise<IngestedListing[]> {
   if (source && !/^https?:\/\//i.test(source)) {
@@ -120,8 +130,8 @@ async function fetchOrRead(
         bytes: new Uint8Array(await readFile(file)),
         url: pathToFileURL(file).toString(),
         fetchedAt: new Date().toISOString(),
-        // A saved file says which day it holds; only a day given on the command line overrides it.
-        listedOn: undefined,
+        // A day given on the command line wins; without one, the file's own day (or today).
+        listedOn: day,
       },
       {
         s3: stack.s3,
@@ -133,9 +143,10 @@ async function fetchOrRead(
     return [listing];
   }
   // As the daily schedule invokes it; a URL source goes through the same fetch path.
+  const date = day ?? (new Date().toISOString().slice(0, 10) as IsoDate);
   const report = await handlers.fetchListing({
-    scheduledTime: `${day}T00:00:00Z`,
-    date: day,
+    scheduledTime: `${date}T00:00:00Z`,
+    date,
     ...(source ? { url: source } : {}),
   });
   return report.listings;
@@ -143,13 +154,37 @@ async function fetchOrRead(
 
 async function dayCounts(store: DynamoPaperStore): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
+  for (const day of await allDays(store)) counts.set(day.day, day.papers);
+  return counts;
+}
+
+async function allDays(store: DynamoPaperStore): Promise<IngestedDay[]> {
+  const days: IngestedDay[] = [];
   let cursor: string | undefined;
   do {
     const page = await store.ingestedDays({ limit: 100, cursor });
-    for (const day of page.items) counts.set(day.day, day.papers);
+    days.push(...page.items);
     cursor = page.cursor;
   } while (cursor);
-  return counts;
+  return days;
+}
+
+/**
+ * Listings (paper, day) this run wrote, new or refreshed: on the days touched since
+ * `startedAt`, the listing items that carry one of this run's fetch times.
+ */
+async function listingsWrittenBy(store: DynamoPaperStore, fetchedAts: Set<string>, startedAt: string) {
+  let written = 0;
+  for (const day of await allDays(store)) {
+    if (day.lastStoredAt < startedAt) continue;
+    let cursor: string | undefined;
+    do {
+      const page = await store.papersListedOn(day.day, { limit: 100, cursor });
+      written += page.items.filter((paper) => paper.fetchedAt && fetchedAts.has(paper.fetchedAt)).length;
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  return written;
 }
 
 async function deadLetterCounts(stack: LocalStack): Promise<{ parse: number; classify: number }> {

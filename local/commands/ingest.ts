@@ -22,7 +22,10 @@ export function ingestRequestFrom(values: { date?: string; source?: string }) {
   return { date: values.date, source: values.source };
 }
 
-/** `papers ingest [--date D] [--source FILE-OR-URL]`: one run on the local stack; exit 1 if anything reached a DLQ. */
+/**
+ * `papers ingest [--date D] [--source FILE-OR-URL]`: one run on the local stack; exit 1 if a listing
+ * was malformed or anything reached a DLQ.
+ */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: ingestOptions, allowPositionals: false });
   const request = ingestRequestFrom(values);
@@ -31,7 +34,8 @@ export async function run(args: string[]): Promise<number> {
     const handlers = await loadHandlers(stack);
     const summary = await runIngest(stack, handlers, request);
     process.stderr.write(describeSummary(summary));
-    return summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
+    const malformed = summary.listings.some((listing) => listing.malformed !== undefined);
+    return malformed || summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
   } catch (error) {
     if (error instanceof ListingFetchError) {
       process.stderr.write(noNetworkHint(error));
@@ -53,6 +57,7 @@ export function describeSummary(summary: IngestSummary): string {
   const dead = summary.deadLettered.parse + summary.deadLettered.classify;
   return (
     `ingest ${summary.day}: listed ${summary.listed}, new ${summary.new}, updated ${summary.updated}, ` +
+    (summary.stale > 0 ? `stale ${summary.stale} (the table holds a newer fetch), ` : '') +
     `failed ${dead}, in the DLQ ${dead} (parse ${summary.deadLettered.parse}, classify ${summary.deadLettered.classify}); ` +
     `failed attempts ${summary.failedAttempts}\n${lines.join('\n')}\n` +
     (summary.failedAttempts > 0 ? '(set PAPERS_LOG_LEVEL=WARN to log why each record failed)\n' : '')

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { archiveListing } from '../archive';
@@ -33,6 +34,8 @@ export interface ListingBytes {
 
 export interface IngestedListing {
   url: string;
+  /** When the bytes were fetched: every listing item this listing wrote carries it. */
+  fetchedAt: string;
   archiveKey: string;
   /** False when identical bytes were archived before. */
   archived: boolean;
@@ -70,7 +73,13 @@ export async function ingestListingBytes(
     parseStatus: split ? 'parsed' : 'malformed',
     items: split?.items.length ?? 0,
   });
-  const report = { url: listing.url, archiveKey: archived.key, archived: archived.written, listedOn };
+  const report = {
+    url: listing.url,
+    fetchedAt: listing.fetchedAt,
+    archiveKey: archived.key,
+    archived: archived.written,
+    listedOn,
+  };
   if (!split) return { ...report, format, papers: 0, malformed: malformed?.message };
 
   const messages = split.items.map((item) =>
@@ -128,10 +137,15 @@ export async function fetchAndIngestDay(
   const maxPages = options.maxPages ?? 20;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const listings: IngestedListing[] = [];
+  const seenPages = new Set<string>();
   for (let page = 0; page < maxPages; page++) {
     const url = page === 0 ? firstUrl : withPage(firstUrl, page);
     if (page > 0) await sleep(options.pageDelayMs);
     const fetched = await fetchListing(url, options);
+    // A source that ignores `p` answers the same page again: stop rather than fetch it maxPages times.
+    const digest = createHash('sha256').update(fetched.bytes).digest('hex');
+    if (seenPages.has(digest)) break;
+    seenPages.add(digest);
     const listing = await ingestListingBytes(
       {
         bytes: fetched.bytes,

@@ -8,7 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { ClassificationSchema } from '../classification';
+import type { ClassificationSchema } from '../classification';
 import type { IsoDate, Paper } from '../paper';
 import { papersTable } from '../resources';
 import {
@@ -42,6 +42,8 @@ import {
   type PaperStore,
   StoreThrottledError,
 } from './paper-store';
+
+type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
 /** DynamoDB's limit on one BatchWriteItem. */
 const BATCH_WRITE_LIMIT = 25;
@@ -110,31 +112,35 @@ export class DynamoPaperStore implements PaperStore {
     listedOn,
     classification,
   }: ClassificationWrite): Promise<CategoryChanges> {
-    let previous: unknown;
+    const assigned = classification.categories.filter((category) => category.assigned);
+    const codes = assigned.map((category) => category.code);
+    let indexedBefore: ReadonlySet<string> = new Set();
     try {
       const result = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: paperPk(paper.id), sk: listingSk(listedOn) },
           ConditionExpression: 'attribute_exists(pk)',
-          UpdateExpression: 'SET classification = :classification',
-          ExpressionAttributeValues: { ':classification': classification },
+          // `indexedCategories` only grows: every code that may have an entry stays in it, so a
+          // redelivery after a failed batch write still knows which stale entries to remove.
+          UpdateExpression: 'SET classification = :classification ADD indexedCategories :codes',
+          ExpressionAttributeValues: { ':classification': classification, ':codes': new Set(codes) },
           ReturnValues: 'UPDATED_OLD',
         }),
       );
-      previous = result.Attributes?.classification;
+      const before = result.Attributes?.indexedCategories;
+      if (before instanceof Set) indexedBefore = before;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         throw new ListingNotStoredError(`paper ${paper.id} is not stored as listed on ${listedOn}`);
       }
       throw error;
     }
-    const assigned = classification.categories.filter((category) => category.assigned);
-    const keep = new Set(assigned.map((category) => category.code));
-    const before = ClassificationSchema.safeParse(previous);
-    const removed = before.success
-      ? before.data.categories.filter((category) => category.assigned && !keep.has(category.code))
-      : [];
+    // Entries carry the paper without its per-day figures: a category entry is written after the
+    // listing, from a message that may be older than the listing's latest fetch, so upvotes and
+    // comments live on the listing alone (and never roll back).
+    const { upvotes: _upvotes, comments: _comments, ...stablePaper } = paper;
+    const keep = new Set(codes);
     return {
       puts: assigned.map((category) => ({
         pk: paperPk(paper.id),
@@ -144,21 +150,25 @@ export class DynamoPaperStore implements PaperStore {
         code: category.code,
         score: category.score,
         listedOn,
-        paper,
+        paper: stablePaper,
         classification,
       })),
-      deletes: removed.map((category) => ({
-        pk: paperPk(paper.id),
-        sk: categoryEntrySk(category.code, listedOn),
-      })),
+      deletes: [...indexedBefore]
+        .filter((code) => typeof code === 'string' && !keep.has(code))
+        .map((code) => ({ pk: paperPk(paper.id), sk: categoryEntrySk(String(code), listedOn) })),
     };
   }
 
   async applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<void> {
-    const requests = changes.flatMap((change) => [
-      ...change.puts.map((item) => ({ PutRequest: { Item: item } })),
-      ...change.deletes.map((key) => ({ DeleteRequest: { Key: key } })),
-    ]);
+    // One request per key: BatchWriteItem refuses a batch naming a key twice, which happens when
+    // the same paper is delivered twice in one batch. The later change wins.
+    const byKey = new Map<string, BatchWriteRequest>();
+    for (const change of changes) {
+      for (const key of change.deletes)
+        byKey.set(`${key.pk}\u0000${key.sk}`, { DeleteRequest: { Key: key } });
+      for (const item of change.puts) byKey.set(`${item.pk}\u0000${item.sk}`, { PutRequest: { Item: item } });
+    }
+    const requests = [...byKey.values()];
     for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
       await this.batchWrite({ [this.tableName]: requests.slice(start, start + BATCH_WRITE_LIMIT) });
     }
@@ -231,7 +241,13 @@ export class DynamoPaperStore implements PaperStore {
     );
     if (!latest) return undefined;
     const { listedOn: _listedOn, upvotes: _upvotes, comments: _comments, ...paper } = latest.paper;
-    const classification = listings.find((listing) => listing.classification)?.classification;
+    // The latest classification: listings are classified in turn, and a reclassification may lag.
+    const classification = listings
+      .filter((listing) => listing.classification)
+      .reduce<(typeof listings)[number] | undefined>(
+        (best, listing) => (!best || listing.fetchedAt > best.fetchedAt ? listing : best),
+        undefined,
+      )?.classification;
     return {
       ...paper,
       listings: listings.map((listing) => ({

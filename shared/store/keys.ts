@@ -16,7 +16,8 @@ import type { IsoDate } from '../paper';
  * - Papers listed on a day, by upvotes: `Query byDay dayPk = DAY#<day>`, descending.
  * - Papers in a category within a date range: `Query byCategory categoryPk = CATEGORY#<code>
  *   AND categorySk BETWEEN '<from>#' AND '<to>#\uffff'`. One entry per listing of the paper, so
- *   a paper listed on two days appears under each of them.
+ *   a paper listed on two days appears under each of them. Entries hold the paper without its
+ *   per-day upvotes and comments: those live on the listing item only.
  * - Days ingested with their counts: `Query pk = DAYS`, one item per day.
  *
  * Room to grow without a rewrite: upvote snapshots fit under the paper's partition as

@@ -61,7 +61,7 @@ export interface ClassificationWrite {
 
 /** Opaque to callers: produced by `putClassification`, consumed by `applyCategoryChanges`. */
 export interface CategoryChanges {
-  readonly puts: readonly Record<string, unknown>[];
+  readonly puts: readonly ({ pk: string; sk: string } & Record<string, unknown>)[];
   readonly deletes: readonly { pk: string; sk: string }[];
 }
 

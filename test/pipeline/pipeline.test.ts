@@ -32,6 +32,10 @@ let dataDir: string;
 const flaky = { failuresLeft: 0 };
 
 async function hfApi(url: URL) {
+  if (url.pathname === '/static/listing.json') {
+    // A static file server: it ignores `p` and answers every page with the same bytes.
+    return { body: await readListing('hf-daily-papers-2026-08-03.json') };
+  }
   const date = url.searchParams.get('date');
   const limit = Number(url.searchParams.get('limit'));
   const page = Number(url.searchParams.get('p') ?? 0);
@@ -48,6 +52,12 @@ async function hfApi(url: URL) {
     case '2026-06-14': {
       const whole = await readListing('hf-daily-papers-2026-06-12.json');
       return { body: whole.subarray(0, 5000) };
+    }
+    case '2026-09-01': {
+      // A fresh day no other test ingests: the 06-12 papers, relisted.
+      const items = JSON.parse((await readListing('hf-daily-papers-2026-06-12.json')).toString());
+      for (const item of items) item.paper.submittedOnDailyAt = '2026-09-01T00:00:00.000Z';
+      return paged(items);
     }
     case '2026-08-03':
       if (flaky.failuresLeft-- > 0) return { status: 503, body: 'busy', headers: { 'retry-after': '0' } };
@@ -191,6 +201,41 @@ describe('the daily ingest', () => {
     expect(await listedOn('2026-08-03')).toHaveLength(3);
   });
 
+  it('stops paging when a source answers every page with the same bytes', async () => {
+    const url = `${upstream.origin}/static/listing.json?limit=3`;
+
+    const summary = await runIngest(
+      stack,
+      handlers,
+      { date: '2026-08-03', source: url },
+      { retryDelaySeconds: 0 },
+    );
+
+    expect(
+      upstream.requests.filter((request) => request.url.pathname === '/static/listing.json'),
+    ).toHaveLength(2);
+    expect(summary.listed).toBe(3);
+  });
+
+  it('stores a saved file under the day given with --date, and archives it there', async () => {
+    // The text page says only "Dec 16"; the day asked for places it.
+    const summary = await runIngest(
+      stack,
+      handlers,
+      { date: '2025-12-16', source: 'test/fixtures/listings/hf-papers-page-text.txt' },
+      { retryDelaySeconds: 0 },
+    );
+
+    expect(summary.listings[0]?.archiveKey).toMatch(/^listings\/2025\/12\/16\//);
+    expect(summary).toMatchObject({
+      day: '2025-12-16',
+      listed: 36,
+      new: 36,
+      deadLettered: { parse: 0, classify: 0 },
+    });
+    expect(await listedOn('2025-12-16')).toHaveLength(36);
+  });
+
   it('fails with a ListingFetchError that names the status when the upstream refuses', async () => {
     await expect(runIngest(stack, handlers, { date: '2026-01-01' })).rejects.toThrow(ListingFetchError);
     await expect(runIngest(stack, handlers, { date: '2026-01-01' })).rejects.toThrow(/HTTP 400/);
@@ -259,11 +304,18 @@ describe('the queue consumers', () => {
     const record = await store.paperById(id);
     expect(record?.listings).toEqual([expect.objectContaining({ listedOn: '2026-08-03', upvotes: 999 })]);
     expect(await listedOn('2026-08-03')).toHaveLength(3);
+    // One category entry per assigned category, however often the paper was classified.
+    const assigned = record?.categories?.filter((category) => category.assigned) ?? [];
+    expect(assigned.length).toBeGreaterThan(0);
+    for (const category of assigned) {
+      const entries = await store.papersInCategory(category.code, '2026-08-03', '2026-08-03', { limit: 100 });
+      expect(entries.items.filter((paper) => paper.id === id)).toHaveLength(1);
+    }
   });
 
   it('sends a poison message to the dead-letter queue while its batch-mates land', async () => {
-    // Prepare: a batch of real messages for a fresh day plus a body that is not JSON and an item of the wrong type.
-    const good = await parseMessagesFrom('2026-07-13');
+    // Prepare: real messages for a day no other test ingests, plus a body that is not JSON and an item of the wrong type.
+    const good = await parseMessagesFrom('2026-09-01');
     const entries = good.map((message, i) => ({ Id: `good-${i}`, MessageBody: message.Body ?? '' }));
     const wrongType = JSON.parse(good[0]?.Body ?? '{}');
     wrongType.item.raw = { paper: { id: 42, title: ['not', 'a', 'title'] } };
@@ -288,6 +340,8 @@ describe('the queue consumers', () => {
     expect((await queueDepth(stack.queueUrls.parseDeadLetter)) - dlqBefore).toBe(2);
     expect(reports[0]?.failedRecords).toBeGreaterThanOrEqual(2 * 3);
     expect(await queueDepth(stack.queueUrls.parse)).toBe(0);
-    expect(await listedOn('2026-07-13')).toHaveLength(14);
+    const papers = await listedOn('2026-09-01');
+    expect(papers).toHaveLength(30);
+    expect(papers.every((paper) => paper.primaryCategory)).toBe(true);
   });
 });

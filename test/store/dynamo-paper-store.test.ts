@@ -140,4 +140,68 @@ describe('DynamoPaperStore.putClassification', () => {
       'LISTED#2026-06-12',
     ]);
   });
+
+  it('still removes a stale entry when the batch write failed after the classification was stored', async () => {
+    // Prepare: classified under cs.CL and cs.LG, entries written.
+    const p = paper('2606.00003', 5);
+    await store.putListing(p, origin('2026-06-12T10:00:00.000Z'));
+    await store.applyCategoryChanges([
+      await store.putClassification({
+        paper: p,
+        listedOn: '2026-06-12',
+        classification: classification('cs.CL', 'cs.LG'),
+      }),
+    ]);
+
+    // Act: a reclassification stores cs.CL only, its batch write is lost, and the message is delivered again.
+    await store.putClassification({
+      paper: p,
+      listedOn: '2026-06-12',
+      classification: classification('cs.CL'),
+    });
+    await store.applyCategoryChanges([
+      await store.putClassification({
+        paper: p,
+        listedOn: '2026-06-12',
+        classification: classification('cs.CL'),
+      }),
+    ]);
+
+    // Assess
+    const inLg = await store.papersInCategory('cs.LG', '2026-06-12', '2026-06-12', { limit: 10 });
+    expect(inLg.items.map((item) => item.id)).not.toContain('2606.00003');
+  });
+
+  it('keeps upvotes off category entries, so a late classification cannot roll them back', async () => {
+    const p = paper('2606.00004', 5);
+    await store.putListing({ ...p, upvotes: 9 }, origin('2026-06-13T10:00:00.000Z'));
+
+    // A classification from the older message (upvotes 5) lands last.
+    await store.applyCategoryChanges([
+      await store.putClassification({
+        paper: p,
+        listedOn: '2026-06-12',
+        classification: classification('cs.AI'),
+      }),
+    ]);
+
+    const inAi = await store.papersInCategory('cs.AI', '2026-06-12', '2026-06-12', { limit: 10 });
+    expect(inAi.items.find((item) => item.id === '2606.00004')?.upvotes).toBeUndefined();
+    const onDay = await store.papersListedOn('2026-06-12', { limit: 100 });
+    expect(onDay.items.find((item) => item.id === '2606.00004')?.upvotes).toBe(9);
+  });
+
+  it('writes one entry when the same paper is classified twice in one batch', async () => {
+    const p = paper('2606.00005', 1);
+    await store.putListing(p, origin('2026-06-12T10:00:00.000Z'));
+    const write = { paper: p, listedOn: '2026-06-12', classification: classification('cs.CL') };
+
+    await store.applyCategoryChanges([
+      await store.putClassification(write),
+      await store.putClassification(write),
+    ]);
+
+    const inCl = await store.papersInCategory('cs.CL', '2026-06-12', '2026-06-12', { limit: 100 });
+    expect(inCl.items.filter((item) => item.id === '2606.00005')).toHaveLength(1);
+  });
 });
