@@ -1,27 +1,25 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
+import { loadClassifier } from '../shared/classify';
 import { ClassifyPaperEnvSchema, loadConfig } from '../shared/config';
 import { classifyStage } from '../shared/pipeline/classify-stage';
-import { processSqsBatch } from '../shared/pipeline/sqs-batch';
+import { sqsConsumerHandler } from '../shared/pipeline/sqs-batch';
 import { DynamoPaperStore } from '../shared/store/dynamo-paper-store';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
 
 const config = loadConfig(ClassifyPaperEnvSchema);
-const logger = new Logger({ serviceName: serviceNames.classifyPaper });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: serviceNames.classifyPaper });
+// Load the model during the cold start, not inside the first batch.
+loadClassifier();
 const stage = classifyStage(
   new DynamoPaperStore(makeDocumentClient(config.AWS_ENDPOINT_URL_DYNAMODB), config.TABLE_NAME),
 );
 
 /** Consumes the classify queue with partial batch responses: a bad message fails alone. */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const { response, succeeded, failed } = await processSqsBatch(event, context, stage);
-  for (const { messageId, error } of failed)
-    logger.warn('paper not classified', { messageId, error: { name: error.name, message: error.message } });
-  metrics.addMetric(metricNames.papersClassified, MetricUnit.Count, succeeded.length);
-  metrics.addMetric(metricNames.papersFailed, MetricUnit.Count, failed.length);
-  metrics.publishStoredMetrics();
-  return response;
-};
+export const handler = sqsConsumerHandler(stage, {
+  logger: new Logger({ serviceName: serviceNames.classifyPaper }),
+  metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: serviceNames.classifyPaper }),
+  succeededMetric: metricNames.papersClassified,
+  failedMetric: metricNames.papersFailed,
+  failureMessage: 'paper not classified',
+});

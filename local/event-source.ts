@@ -37,6 +37,8 @@ export interface ConsumerReport {
   invocations: number;
   records: number;
   failedRecords: number;
+  /** Successful records the queue refused to delete (they come back; the stages are idempotent). */
+  undeleted: number;
 }
 
 export interface DrainOptions {
@@ -58,11 +60,12 @@ export async function drainQueues(
 ): Promise<ConsumerReport[]> {
   const { retryDelaySeconds = 1, pollers = 2, timeoutMs = 10 * 60_000 } = options;
   const deadline = Date.now() + timeoutMs;
-  const reports = consumers.map((consumer) => ({
+  const reports: ConsumerReport[] = consumers.map((consumer) => ({
     name: consumer.name,
     invocations: 0,
     records: 0,
     failedRecords: 0,
+    undeleted: 0,
   }));
   const done: Promise<void>[] = [];
   // Set when any poller fails, so the others stop instead of polling until the deadline.
@@ -99,14 +102,25 @@ export async function drainQueues(
         await sleep(upstreamDone ? 250 : 50);
       }
     };
-    const pollersDone = Promise.all(Array.from({ length: pollers }, poll)).then(() => undefined);
-    pollersDone.catch(() => {
-      aborted = true;
-    });
+    const pollersDone = Promise.allSettled(
+      Array.from({ length: pollers }, () =>
+        poll().catch((error: unknown) => {
+          aborted = true;
+          throw error;
+        }),
+      ),
+    ).then(firstFailure);
     done.push(pollersDone);
   });
-  await Promise.all(done);
+  // Wait for every poller to stop (none is left invoking a handler against a closing stack), then fail.
+  firstFailure(await Promise.allSettled(done));
   return reports;
+}
+
+/** Throws the first rejection among settled promises. */
+function firstFailure(outcomes: PromiseSettledResult<unknown>[]): void {
+  const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 async function invoke(
@@ -131,12 +145,14 @@ async function invoke(
   const succeeded = messages.filter((message) => !failedIds.has(message.MessageId ?? ''));
   const failed = messages.filter((message) => failedIds.has(message.MessageId ?? ''));
   if (succeeded.length > 0) {
-    await sqs.send(
+    const deleted = await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: consumer.queueUrl,
         Entries: succeeded.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })),
       }),
     );
+    // Not fatal: an undeleted message is delivered again, and every stage is idempotent.
+    report.undeleted += deleted.Failed?.length ?? 0;
   }
   if (failed.length > 0) {
     await sqs.send(

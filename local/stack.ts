@@ -2,12 +2,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, Server } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ResourceInUseException,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -20,6 +15,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import * as z from 'zod';
+import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { makeS3Client } from '../shared/aws/s3';
 import { makeSqsClient } from '../shared/aws/sqs';
 import { localResourceNames, papersTable, type QueueDefinition, queues } from '../shared/resources';
@@ -197,11 +193,8 @@ async function createResources(endpoints: {
   dynamodb: string;
   sqsS3: string;
 }): Promise<StackFile['queueUrls']> {
-  const dynamo = new DynamoDBClient({
-    endpoint: endpoints.dynamodb,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  // The document client passes table commands through unchanged.
+  const dynamo = makeDocumentClient(endpoints.dynamodb);
   try {
     const { partitionKey, sortKey, indexes } = papersTable;
     const indexList = Object.values(indexes);

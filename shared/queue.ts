@@ -27,6 +27,8 @@ export async function sendMessages(
   for (const batch of packBatches(bodies)) {
     let pending = batch;
     for (let attempt = 1; pending.length > 0; attempt++) {
+      // Entries SQS refused are usually throttled: give it a moment before the retry.
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
       const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
       const failed = new Set((result.Failed ?? []).map((entry) => entry.Id));
       pending = pending.filter((entry) => failed.has(entry.Id));

@@ -1,4 +1,6 @@
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /**
@@ -63,4 +65,37 @@ export async function processSqsBatch<R>(
 
 function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
+}
+
+export interface ConsumerTelemetry {
+  logger: Logger;
+  metrics: Metrics;
+  /** Metric counting the records that succeeded (e.g. `PapersStored`). */
+  succeededMetric: string;
+  /** Metric counting the records reported as failed. */
+  failedMetric: string;
+  /** Log message for a failed record, e.g. "paper not stored". */
+  failureMessage: string;
+}
+
+/**
+ * A Lambda handler for an SQS event source over `stage`: partial batch responses,
+ * one warning per failed record (its error's name and message), and a count of
+ * successes and failures as metrics.
+ */
+export function sqsConsumerHandler<R>(stage: BatchStage<R>, telemetry: ConsumerTelemetry) {
+  const { logger, metrics } = telemetry;
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const { response, succeeded, failed } = await processSqsBatch(event, context, stage);
+    for (const { messageId, error } of failed) {
+      logger.warn(telemetry.failureMessage, {
+        messageId,
+        error: { name: error.name, message: error.message },
+      });
+    }
+    metrics.addMetric(telemetry.succeededMetric, MetricUnit.Count, succeeded.length);
+    metrics.addMetric(telemetry.failedMetric, MetricUnit.Count, failed.length);
+    metrics.publishStoredMetrics();
+    return response;
+  };
 }

@@ -3,10 +3,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
+import { papersTable, queues } from '../../shared/resources';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 
 const run = promisify(execFile);
@@ -24,6 +27,50 @@ afterEach(async () => {
 });
 
 describe('openLocalStack', () => {
+  it('creates the table, queues and dead-letter queues that shared/resources.ts defines', async () => {
+    const stack = await openLocalStack({ dataDir: await tempDataDir() });
+    try {
+      const table = await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
+        new DescribeTableCommand({ TableName: stack.env.TABLE_NAME }),
+      );
+      const keys = (schema: { AttributeName?: string; KeyType?: string }[] = []) =>
+        schema.map((key) => `${key.KeyType}:${key.AttributeName}`);
+      expect(keys(table.Table?.KeySchema)).toEqual([
+        `HASH:${papersTable.partitionKey.name}`,
+        `RANGE:${papersTable.sortKey.name}`,
+      ]);
+      const indexes = Object.fromEntries(
+        (table.Table?.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, keys(index.KeySchema)]),
+      );
+      expect(indexes).toEqual(
+        Object.fromEntries(
+          Object.values(papersTable.indexes).map((index) => [
+            index.indexName,
+            [`HASH:${index.partitionKey.name}`, `RANGE:${index.sortKey.name}`],
+          ]),
+        ),
+      );
+      const types = Object.fromEntries(
+        (table.Table?.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]),
+      );
+      expect(types.upvotes).toBe(papersTable.indexes.byDay.sortKey.type);
+
+      for (const [url, definition] of [
+        [stack.queueUrls.parse, queues.parse],
+        [stack.queueUrls.classify, queues.classify],
+      ] as const) {
+        const { Attributes = {} } = await stack.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }),
+        );
+        expect(Number(Attributes.VisibilityTimeout)).toBe(definition.visibilityTimeoutSeconds);
+        expect(Number(Attributes.MessageRetentionPeriod)).toBe(definition.retentionPeriodSeconds);
+        expect(JSON.parse(Attributes.RedrivePolicy ?? '{}').maxReceiveCount).toBe(definition.maxReceiveCount);
+      }
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('keeps the table and the archive across a restart', async () => {
     // Prepare: a first run writes a day and an archived listing.
     const dataDir = await tempDataDir();
