@@ -13,7 +13,7 @@ export interface ClassifyInput {
 
 /** The feature vector of a paper under `model`'s vocabulary. */
 export function featuresOf(model: ClassifierModel, title: string, abstract: string): FeatureVector {
-  return vectorize(model.index.termIds(title, abstract), model.idf);
+  return vectorize(model.index.termIds(title, abstract, model.header.titleRepeat), model.idf);
 }
 
 /** One forward pass: the hidden layer and each class's ranking score. */

@@ -43,10 +43,17 @@ export class TermIndex {
     return this.ids.get(term);
   }
 
-  /** Vocabulary ids of the title's and the abstract's uni- and bigrams, once per occurrence (no bigram spans the two). */
-  termIds(title: string, abstract: string): number[] {
+  /**
+   * Vocabulary ids of the title's and the abstract's uni- and bigrams, once per
+   * occurrence (no bigram spans the two); the title's are listed `titleRepeat`
+   * times, so a title term counts as that many occurrences (titles say more
+   * about the topic than most abstract sentences).
+   */
+  termIds(title: string, abstract: string, titleRepeat = 1): number[] {
     const out: number[] = [];
     this.collect(tokenize(title), out);
+    const titleEnd = out.length;
+    for (let r = 1; r < titleRepeat; r++) for (let i = 0; i < titleEnd; i++) out.push(out[i] as number);
     this.collect(tokenize(abstract), out);
     return out;
   }

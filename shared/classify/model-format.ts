@@ -13,16 +13,18 @@ import { TermIndex } from './features';
  * - `weights.bin`, little-endian, in this order (T terms, H hidden units, C classes):
  *   `idf f32[T]`, `scale f32[T]`, `hiddenBias f32[H]`, `primaryWeights f32[H×C]`,
  *   `primaryBias f32[C]`, `listedWeights f32[H×C]`, `listedBias f32[C]`, then
- *   `termWeights i8[T×H]` row-major (term by term); the weight of term `t` for
- *   hidden unit `h` is `scale[t] × termWeights[t × H + h]`;
+ *   `termWeights` row-major (term by term), signed integers of the header's
+ *   `termBits`: 8 bits a byte, or 4 bits two a byte (low nibble first, two's
+ *   complement, -8..7); the weight of term `t` for hidden unit `h` is
+ *   `scale[t] × termWeights[t × H + h]`;
  * - `vocab.txt`, the terms in id order, one per line (UTF-8, `\n`);
  * - `metrics.json`, the validation figures of this model ({@link ModelMetricsSchema}),
  *   informational: the classifier does not read it.
  */
 
-export const MODEL_FORMAT = 'daily-papers-classifier/2';
+export const MODEL_FORMAT = 'daily-papers-classifier/3';
 export const WEIGHTS_LAYOUT =
-  'idf:f32[T] scale:f32[T] hiddenBias:f32[H] primaryWeights:f32[H*C] primaryBias:f32[C] listedWeights:f32[H*C] listedBias:f32[C] termWeights:i8[T*H]';
+  'idf:f32[T] scale:f32[T] hiddenBias:f32[H] primaryWeights:f32[H*C] primaryBias:f32[C] listedWeights:f32[H*C] listedBias:f32[C] termWeights:int<termBits>[T*H]';
 
 export const MODEL_FILES = {
   header: 'model.json',
@@ -51,6 +53,10 @@ export const ModelHeaderSchema = z.object({
   terms: z.number().int().positive(),
   /** Hidden units (ReLU) between the terms and the two heads. */
   hidden: z.number().int().positive().max(4096),
+  /** How many times a title term counts in the term frequencies (see `TermIndex.termIds`). */
+  titleRepeat: z.number().int().min(1).max(10),
+  /** Bits per stored term weight: 8 (one a byte) or 4 (two a byte, low nibble first). */
+  termBits: z.union([z.literal(4), z.literal(8)]),
   layout: z.literal(WEIGHTS_LAYOUT),
   weights: DataFileSchema.extend({ path: z.literal(MODEL_FILES.weights) }),
   vocab: DataFileSchema.extend({ path: z.literal(MODEL_FILES.vocab) }),
@@ -86,21 +92,32 @@ export type ModelHeader = z.infer<typeof ModelHeaderSchema>;
 
 const RateSchema = z.number().min(0).max(1);
 
+const FiguresSchema = z.object({
+  papers: z.number().int().positive(),
+  top1IsPrimary: RateSchema,
+  top1InCategories: RateSchema,
+  primaryInTop3: RateSchema,
+  assignedMicroF1: RateSchema,
+  assignedPrecision: RateSchema,
+  assignedRecall: RateSchema,
+  meanAssigned: z.number().nonnegative(),
+  /** Mean calibrated score minus observed rate, per score decile: near zero when calibrated. */
+  calibrationError: z.number().nonnegative(),
+});
+
 /** Validation figures of a trained model, as the training script printed them. */
 export const ModelMetricsSchema = z.object({
+  /** The version of the model these figures are of. */
+  model: z.string().min(1),
   split: z.object({ train: z.number().int(), calibration: z.number().int(), validation: z.number().int() }),
-  validation: z.object({
-    papers: z.number().int().positive(),
-    top1IsPrimary: RateSchema,
-    top1InCategories: RateSchema,
-    primaryInTop3: RateSchema,
-    assignedMicroF1: RateSchema,
-    assignedPrecision: RateSchema,
-    assignedRecall: RateSchema,
-    meanAssigned: z.number().nonnegative(),
-    /** Mean calibrated score minus observed rate, per score decile: near zero when calibrated. */
-    calibrationError: z.number().nonnegative(),
-  }),
+  /** The whole validation split. */
+  validation: FiguresSchema,
+  /**
+   * The evaluation sample committed for the tests (a subset of the validation
+   * split, written by the training script with the model): its path from the
+   * repository root and the model's figures on it.
+   */
+  sample: z.object({ path: z.string().min(1), figures: FiguresSchema }),
 });
 export type ModelMetrics = z.infer<typeof ModelMetricsSchema>;
 
@@ -127,7 +144,7 @@ export interface ClassifierModel {
   /** H×C, row-major. */
   listedWeights: Float32Array;
   listedBias: Float32Array;
-  /** T×H int8, row-major; multiply by `scale[term]`. */
+  /** T×H, row-major, unpacked to one a byte (within -8..7 when `termBits` is 4); multiply by `scale[term]`. */
   termWeights: Int8Array;
 }
 
@@ -149,8 +166,34 @@ export function sha256Hex(data: Uint8Array | string): string {
 }
 
 /** Byte length of `weights.bin` for a given shape. */
-export function weightsByteLength(terms: number, hidden: number, classes: number): number {
-  return 4 * (2 * terms + hidden + 2 * hidden * classes + 2 * classes) + terms * hidden;
+export function weightsByteLength(terms: number, hidden: number, classes: number, termBits: 4 | 8): number {
+  const termBytes = termBits === 8 ? terms * hidden : Math.ceil((terms * hidden) / 2);
+  return 4 * (2 * terms + hidden + 2 * hidden * classes + 2 * classes) + termBytes;
+}
+
+/** Packs 4-bit signed integers two a byte, low nibble first. */
+function packInt4(values: Int8Array): Uint8Array {
+  const packed = new Uint8Array(Math.ceil(values.length / 2));
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (v < -8 || v > 7) throw new ClassifierModelError(`term weight ${v} does not fit in 4 bits`);
+    packed[i >> 1] = (packed[i >> 1] as number) | ((v & 0xf) << ((i & 1) * 4));
+  }
+  return packed;
+}
+
+/** Unpacks `length` 4-bit signed integers (see {@link packInt4}). */
+function unpackInt4(packed: Uint8Array, length: number): Int8Array {
+  const values = new Int8Array(length);
+  const pairs = length >> 1;
+  for (let i = 0; i < pairs; i++) {
+    const byte = packed[i] as number;
+    // Sign-extend each nibble by shifting it to the top of a 32-bit integer and back.
+    values[2 * i] = (byte << 28) >> 28;
+    values[2 * i + 1] = (byte << 24) >> 28;
+  }
+  if (length & 1) values[length - 1] = ((packed[pairs] as number) << 28) >> 28;
+  return values;
 }
 
 function assertLittleEndian(): void {
@@ -190,7 +233,7 @@ export function decodeModel(
     );
   }
   const classes = header.classes.length;
-  const expectedBytes = weightsByteLength(header.terms, header.hidden, classes);
+  const expectedBytes = weightsByteLength(header.terms, header.hidden, classes, header.termBits);
   if (header.weights.bytes !== expectedBytes) {
     throw new ClassifierModelError(
       `model header declares ${header.weights.bytes} weight bytes, its shape needs ${expectedBytes}`,
@@ -234,7 +277,13 @@ export function decodeModel(
     primaryBias: float('primaryBias'),
     listedWeights: float('listedWeights'),
     listedBias: float('listedBias'),
-    termWeights: new Int8Array(bytes.buffer, offset, header.terms * header.hidden),
+    termWeights:
+      header.termBits === 8
+        ? new Int8Array(bytes.buffer, offset, header.terms * header.hidden)
+        : unpackInt4(
+            new Uint8Array(bytes.buffer, offset, bytes.byteLength - (offset - bytes.byteOffset)),
+            header.terms * header.hidden,
+          ),
   };
 }
 
@@ -263,6 +312,8 @@ export type ModelParts = Pick<
   | 'topK'
   | 'explain'
   | 'training'
+  | 'termBits'
+  | 'titleRepeat'
 > &
   Pick<
     ClassifierModel,
@@ -293,9 +344,10 @@ export function encodeModel(parts: ModelParts): { header: string; weights: Uint8
     return array;
   });
   if (parts.termWeights.length !== T * H) throw new ClassifierModelError('term weights have the wrong size');
-  const weights = new Uint8Array(weightsByteLength(T, H, C));
+  const weights = new Uint8Array(weightsByteLength(T, H, C, parts.termBits));
+  const termWeights = parts.termBits === 8 ? parts.termWeights : packInt4(parts.termWeights);
   let offset = 0;
-  for (const part of [...arrays, parts.termWeights]) {
+  for (const part of [...arrays, termWeights]) {
     weights.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), offset);
     offset += part.byteLength;
   }
@@ -307,6 +359,8 @@ export function encodeModel(parts: ModelParts): { header: string; weights: Uint8
     classes: [...parts.classes],
     terms: T,
     hidden: H,
+    termBits: parts.termBits,
+    titleRepeat: parts.titleRepeat,
     layout: WEIGHTS_LAYOUT,
     weights: { path: MODEL_FILES.weights, bytes: weights.byteLength, sha256: sha256Hex(weights) },
     vocab: { path: MODEL_FILES.vocab, bytes: vocab.byteLength, sha256: sha256Hex(vocab) },

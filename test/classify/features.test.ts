@@ -24,6 +24,12 @@ describe('TermIndex.termIds', () => {
 
     expect(index.termIds('Riemann zeta', 'alpha beta zeta')).toEqual([0, 1, 2, 0]);
   });
+
+  it('lists the title terms titleRepeat times', () => {
+    const index = new TermIndex(['zeta', 'riemann zeta', 'alpha beta']);
+
+    expect(index.termIds('Riemann zeta', 'alpha beta zeta', 2)).toEqual([0, 1, 0, 1, 2, 0]);
+  });
 });
 
 describe('vectorize', () => {

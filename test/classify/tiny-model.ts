@@ -21,6 +21,8 @@ export function tinyParts(): ModelParts {
     calibration: { slope: 1, intercept: 0 },
     assignThreshold: 0.4,
     topK: 2,
+    termBits: 8,
+    titleRepeat: 1,
     explain: { maxTerms: 3, minContribution: 0, candidates: 10 },
     training: { seed: 1 },
   };
