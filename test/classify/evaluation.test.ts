@@ -52,6 +52,17 @@ describe('the committed model on the evaluation sample', () => {
     expect(figures.assignedMicroF1).toBeGreaterThanOrEqual(0.55);
   });
 
+  it('is a check a broken model fails (classes shifted by one)', () => {
+    const classes = [...model.header.classes.slice(1), model.header.classes[0] as string];
+    const broken = { ...model, header: { ...model.header, classes } };
+
+    const figures = evaluateModel(broken, sample);
+
+    expect(figures.top1IsPrimary).toBeLessThan(0.68);
+    expect(figures.top1InCategories).toBeLessThan(0.81);
+    expect(figures.primaryInTop3).toBeLessThan(0.89);
+  });
+
   it('gives exactly the figures the training script recorded for it', () => {
     expect(evaluateModel(model, sample)).toEqual(metrics.sample.figures);
   });
