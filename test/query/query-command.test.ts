@@ -134,14 +134,15 @@ describe('papers query', () => {
     expect(stderr).toMatch(/continue with --cursor [A-Za-z0-9_-]+/);
   });
 
-  it('prints CSV with correct quoting', async () => {
+  it('prints CSV with correct quoting, leaving unknown values empty', async () => {
+    // Category results carry no upvotes (they live on the listing): the column stays empty.
     const code = await run(['--category', 'cs.CV', '--from', DAY, '--to', DAY, '--format', 'csv']);
 
     expect(code).toBe(0);
     expect(stdout.split('\r\n')).toEqual([
       'id,title,listedOn,upvotes,primaryCategory,authors,arxiv',
-      '2606.00001,"Seeing, ""clearly""",2026-06-11,9,cs.CV,Ada Lovelace; Alan Turing,https://arxiv.org/abs/2606.00001',
-      '2606.00003,Paper 2606.00003,2026-06-11,7,cs.CV,Ada Lovelace; Alan Turing,https://arxiv.org/abs/2606.00003',
+      '2606.00001,"Seeing, ""clearly""",2026-06-11,,cs.CV,Ada Lovelace; Alan Turing,https://arxiv.org/abs/2606.00001',
+      '2606.00003,Paper 2606.00003,2026-06-11,,cs.CV,Ada Lovelace; Alan Turing,https://arxiv.org/abs/2606.00003',
       '',
     ]);
   });
