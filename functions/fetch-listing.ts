@@ -1,10 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { makeS3Client } from '../shared/aws/s3';
 import { makeSqsClient } from '../shared/aws/sqs';
 import { FetchListingEnvSchema, loadConfig } from '../shared/config';
 import { FetchListingRequestSchema, requestedDay } from '../shared/messages';
 import { type DailyIngestReport, fetchAndIngestDay } from '../shared/pipeline/ingest-listing';
+import { DynamoPaperStore } from '../shared/store/dynamo-paper-store';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
 
 const config = loadConfig(FetchListingEnvSchema);
@@ -15,6 +17,7 @@ const targets = {
   sqs: makeSqsClient(config.AWS_ENDPOINT_URL_SQS),
   bucket: config.ARCHIVE_BUCKET,
   parseQueueUrl: config.PARSE_QUEUE_URL,
+  days: new DynamoPaperStore(makeDocumentClient(config.AWS_ENDPOINT_URL_DYNAMODB), config.TABLE_NAME),
 };
 const fetchOptions = {
   urlTemplate: config.LISTING_URL_TEMPLATE,

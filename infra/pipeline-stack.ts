@@ -78,6 +78,8 @@ const actions = {
   archiveBucket: ['s3:ListBucket'],
   /** SendMessageBatch is authorised as SendMessage. */
   sendMessages: ['sqs:SendMessage'],
+  /** recordFetchedDay: the day fetched, even when empty. */
+  fetchTable: ['dynamodb:UpdateItem'],
   /** putListing, recordListedDays. */
   parseTable: ['dynamodb:UpdateItem'],
   /** putClassification (UpdateItem), applyCategoryChanges (BatchWriteItem puts and deletes). */
@@ -89,7 +91,7 @@ const actions = {
 /**
  * The daily-papers pipeline, top to bottom as the data flows:
  *
- *   Scheduler (daily) ─▶ fetch-listing ─▶ S3 archive (listings/)
+ *   Scheduler (daily) ─▶ fetch-listing ─▶ S3 archive (listings/), the day fetched ─▶ papers table
  *                              │
  *                              ▼
  *                        parse queue ─▶ parse-paper ─▶ DynamoDB papers table
@@ -129,6 +131,7 @@ export class PipelineStack extends Stack {
       environment: {
         ARCHIVE_BUCKET: archive.bucketName,
         PARSE_QUEUE_URL: parse.queue.queueUrl,
+        TABLE_NAME: table.tableName,
         ...(props.listingUrlTemplate ? { LISTING_URL_TEMPLATE: props.listingUrlTemplate } : {}),
         ...(props.userAgent ? { USER_AGENT: props.userAgent } : {}),
       },
@@ -139,6 +142,7 @@ export class PipelineStack extends Stack {
     allow(fetchListing, actions.archiveObjects, [archive.arnForObjects(`${archiveBucket.listingsPrefix}*`)]);
     allow(fetchListing, actions.archiveBucket, [archive.bucketArn]);
     allow(fetchListing, actions.sendMessages, [parse.queue.queueArn]);
+    allow(fetchListing, actions.fetchTable, [table.tableArn]);
     Validations.of(fetchListing.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${archiveBucket.listingsPrefix}*]`,
       reason:

@@ -4,7 +4,11 @@ import { pathToFileURL } from 'node:url';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
 import type { IsoDate } from '../shared/paper';
-import { type IngestedListing, ingestListingBytes } from '../shared/pipeline/ingest-listing';
+import {
+  type IngestedListing,
+  ingestListingBytes,
+  recordFetchedDay,
+} from '../shared/pipeline/ingest-listing';
 import { queues } from '../shared/resources';
 import { DynamoPaperStore } from '../shared/store/dynamo-paper-store';
 import type { IngestedDay } from '../shared/store/items';
@@ -59,7 +63,7 @@ export async function runIngest(
   const countsBefore = await dayCounts(store);
   const dlqBefore = await deadLetterCounts(stack);
 
-  const listings = await fetchOrRead(stack, handlers, request.date, request.source);
+  const listings = await fetchOrRead(stack, handlers, store, request.date, request.source);
   const consumers = await drainPipeline(stack, handlers, options);
   await stack.persistArchive();
 
@@ -120,6 +124,7 @@ export function drainPipeline(
 async function fetchOrRead(
   stack: LocalStack,
   handlers: LocalHandlers,
+  store: DynamoPaperStore,
   day: IsoDate | undefined,
   source: string | undefined,
 ): Promise<IngestedListing[]> {
@@ -140,6 +145,8 @@ async function fetchOrRead(
         parseQueueUrl: stack.queueUrls.parse,
       },
     );
+    // Only a day named on the command line is recorded as fetched; a file's own days come from its papers.
+    if (day) await recordFetchedDay(store, day, [listing]);
     return [listing];
   }
   // As the daily schedule invokes it; a URL source goes through the same fetch path.
@@ -176,7 +183,7 @@ async function allDays(store: DynamoPaperStore): Promise<IngestedDay[]> {
 async function listingsWrittenBy(store: DynamoPaperStore, fetchedAts: Set<string>, startedAt: string) {
   let written = 0;
   for (const day of await allDays(store)) {
-    if (day.lastStoredAt < startedAt) continue;
+    if (!day.lastStoredAt || day.lastStoredAt < startedAt) continue;
     let cursor: string | undefined;
     do {
       const page = await store.papersListedOn(day.day, { limit: 100, cursor });

@@ -14,6 +14,9 @@ const dynamoEndpoint = { AWS_ENDPOINT_URL_DYNAMODB: z.url().optional() };
 export const FetchListingEnvSchema = z.object({
   ...s3Endpoint,
   ...sqsEndpoint,
+  ...dynamoEndpoint,
+  /** The day fetched is recorded in the table, so an empty day still counts as ingested. */
+  TABLE_NAME: z.string().min(1),
   ARCHIVE_BUCKET: z.string().min(1),
   PARSE_QUEUE_URL: z.url(),
   /** Listing URL template; `{date}` is replaced by the listing day. */

@@ -156,7 +156,7 @@ export async function runQuery(command: QueryCommand, handler: FunctionUrlHandle
 }
 
 const PAPER_COLUMNS = ['id', 'title', 'listedOn', 'upvotes', 'primaryCategory', 'authors', 'arxiv'] as const;
-const DAY_COLUMNS = ['day', 'papers', 'lastStoredAt'] as const;
+const DAY_COLUMNS = ['day', 'papers', 'listed', 'lastFetchedAt', 'lastStoredAt'] as const;
 
 /** One CSV field, quoted when it holds a comma, a quote, a line break or edge spaces (RFC 4180). */
 export function csvField(value: unknown): string {
@@ -171,7 +171,7 @@ function csvLine(fields: readonly unknown[]): string {
 /**
  * The rows as CSV with a header row. Papers: id, title, listedOn, upvotes,
  * primaryCategory, authors (joined by `; `), arxiv link; one paper record gives
- * one line per day it was listed. Days: day, papers, lastStoredAt.
+ * one line per day it was listed. Days: day, papers, listed, lastFetchedAt, lastStoredAt.
  */
 export function toCsv(kind: QueryCommand['kind'], rows: readonly Row[]): string {
   if (kind === 'days') {

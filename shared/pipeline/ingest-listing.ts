@@ -7,12 +7,13 @@ import { ListingParseError, type SplitListing, splitListing } from '../listing';
 import type { ParseMessage } from '../messages';
 import type { IsoDate, ListingFormat } from '../paper';
 import { sendMessages } from '../queue';
+import type { PaperStore } from '../store/paper-store';
 
 /**
  * fetch-listing's domain: fetch a day's listing (following pages), archive
  * every page's raw bytes, cut it into per-paper messages and send them to the
- * parse queue. A listing that cannot be parsed is archived all the same and
- * reported; it sends nothing.
+ * parse queue, and record the day as fetched. A listing that cannot be parsed
+ * is archived all the same and reported; it sends nothing.
  */
 
 export interface IngestTargets {
@@ -98,6 +99,26 @@ export async function ingestListingBytes(
   return { ...report, format, papers: messages.length };
 }
 
+/** Where fetch-listing records the days it fetched (the papers table). */
+export type FetchedDayRecorder = Pick<PaperStore, 'recordFetchedDay'>;
+
+/**
+ * Records that `listings` were fetched for `day`, unless one was malformed (a day whose
+ * listing could not be read is not ingested, even if it was archived).
+ */
+export async function recordFetchedDay(
+  days: FetchedDayRecorder,
+  day: IsoDate,
+  listings: readonly IngestedListing[],
+): Promise<void> {
+  const [first] = listings;
+  if (!first || listings.some((listing) => listing.malformed !== undefined)) return;
+  await days.recordFetchedDay(day, {
+    fetchedAt: first.fetchedAt,
+    listed: listings.reduce((sum, listing) => sum + listing.papers, 0),
+  });
+}
+
 export interface DailyFetchRequest {
   /** The listing day. */
   day: IsoDate;
@@ -131,7 +152,7 @@ const HF_DEFAULT_LIMIT = 50;
 export async function fetchAndIngestDay(
   request: DailyFetchRequest,
   options: DailyFetchOptions,
-  targets: IngestTargets,
+  targets: IngestTargets & { days: FetchedDayRecorder },
 ): Promise<DailyIngestReport> {
   const firstUrl = request.url ?? options.urlTemplate.replaceAll('{date}', request.day);
   const maxPages = options.maxPages ?? 20;
@@ -159,6 +180,7 @@ export async function fetchAndIngestDay(
     listings.push(listing);
     if (listing.format !== 'hf-api' || listing.papers < pageSize(firstUrl)) break;
   }
+  await recordFetchedDay(targets.days, request.day, listings);
   return {
     day: request.day,
     listings,

@@ -1,6 +1,6 @@
 import type { IsoDate } from '../paper';
 import type { IngestedDay, ListedPaper, PaperRecord } from '../store/items';
-import { InvalidCursorError, type Page, type PaperStore } from '../store/paper-store';
+import { InvalidCursorError, type Page, type PaperReader } from '../store/paper-store';
 import { BadParameterError } from './errors';
 import {
   CategoryQuerySchema,
@@ -15,8 +15,8 @@ import {
 
 /**
  * The query API as a pure function of (method, path, query string) and a
- * {@link PaperStore}: routing, parameter validation, the store call and the
- * response. It knows nothing of Lambda; `functions/query.ts` adapts a Function
+ * {@link PaperReader}: routing, parameter validation, the store call and the
+ * response, over the store's read side. It knows nothing of Lambda; `functions/query.ts` adapts a Function
  * URL event to it and back, and the local CLI and server go through that handler.
  */
 
@@ -74,7 +74,7 @@ export const ROUTES_HELP =
  */
 export async function handleQuery(
   request: QueryRequest,
-  store: PaperStore,
+  store: PaperReader,
   { today = utcToday }: QueryOptions = {},
 ): Promise<QueryResponse> {
   const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;

@@ -93,6 +93,23 @@ export class DynamoPaperStore implements PaperStore {
     }
   }
 
+  async recordFetchedDay(day: IsoDate, fetch: { fetchedAt: string; listed: number }): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: DAYS_PK, sk: day },
+          ConditionExpression: 'attribute_not_exists(lastFetchedAt) OR lastFetchedAt <= :fetchedAt',
+          UpdateExpression: 'SET lastFetchedAt = :fetchedAt, listed = :listed',
+          ExpressionAttributeValues: { ':fetchedAt': fetch.fetchedAt, ':listed': fetch.listed },
+        }),
+      );
+    } catch (error) {
+      // A newer fetch of the day is already recorded: keep it.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   async recordListedDays(paperIdsByDay: ReadonlyMap<IsoDate, readonly string[]>): Promise<void> {
     for (const [day, ids] of paperIdsByDay) {
       if (ids.length === 0) continue;
@@ -269,7 +286,13 @@ export class DynamoPaperStore implements PaperStore {
     return {
       items: items.map((item) => {
         const day = DayItemSchema.parse(item);
-        return { day: day.sk, papers: day.paperIds.size, lastStoredAt: day.lastStoredAt };
+        return {
+          day: day.sk,
+          papers: day.paperIds?.size ?? 0,
+          listed: day.listed,
+          lastFetchedAt: day.lastFetchedAt,
+          lastStoredAt: day.lastStoredAt,
+        };
       }),
       cursor,
     };

@@ -43,13 +43,20 @@ export const CategoryEntryItemSchema = z.object({
 });
 export type CategoryEntryItem = z.infer<typeof CategoryEntryItemSchema>;
 
-/** One ingested day (`DAYS` / `<day>`): the set of papers listed on it. */
+/**
+ * One ingested day (`DAYS` / `<day>`): what fetch-listing fetched for it, and the set of
+ * papers stored as listed on it. Either half may be missing: a day can be fetched and
+ * empty (a weekend), or hold papers from a listing fetched for another day.
+ */
 export const DayItemSchema = z.object({
   pk: z.literal('DAYS'),
   sk: IsoDateSchema,
   /** A string set: adding the same id twice counts it once, so replays never inflate the count. */
-  paperIds: z.set(z.string()),
-  lastStoredAt: timestamp,
+  paperIds: z.set(z.string()).optional(),
+  lastStoredAt: timestamp.optional(),
+  /** Papers in the latest listing fetched for this day. */
+  listed: z.number().int().nonnegative().optional(),
+  lastFetchedAt: timestamp.optional(),
 });
 export type DayItem = z.infer<typeof DayItemSchema>;
 
@@ -86,7 +93,11 @@ export type PaperRecord = z.infer<typeof PaperRecordSchema>;
 
 export const IngestedDaySchema = z.object({
   day: IsoDateSchema,
+  /** Papers stored as listed on the day. */
   papers: z.number().int().nonnegative(),
-  lastStoredAt: timestamp,
+  /** Papers in the latest listing fetched for the day, when one was. */
+  listed: z.number().int().nonnegative().optional(),
+  lastFetchedAt: timestamp.optional(),
+  lastStoredAt: timestamp.optional(),
 });
 export type IngestedDay = z.infer<typeof IngestedDaySchema>;

@@ -31,6 +31,12 @@ export interface PaperStore {
    */
   putListing(paper: Paper, origin: ListingOrigin): Promise<ListingWriteOutcome>;
 
+  /**
+   * Records that a listing was fetched for `day` and how many papers it held, so a day
+   * fetched empty is still an ingested day. An older fetch never overwrites a newer one.
+   */
+  recordFetchedDay(day: IsoDate, fetch: { fetchedAt: string; listed: number }): Promise<void>;
+
   /** Adds papers to the days they were listed on. Idempotent (a set union). */
   recordListedDays(paperIdsByDay: ReadonlyMap<IsoDate, readonly string[]>): Promise<void>;
 
@@ -52,6 +58,12 @@ export interface PaperStore {
   paperById(id: string): Promise<PaperRecord | undefined>;
   ingestedDays(page: PageRequest): Promise<Page<IngestedDay>>;
 }
+
+/** The read side alone: what the query API depends on. */
+export type PaperReader = Pick<
+  PaperStore,
+  'papersListedOn' | 'papersInCategory' | 'paperById' | 'ingestedDays'
+>;
 
 export interface ClassificationWrite {
   paper: Paper;

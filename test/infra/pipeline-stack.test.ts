@@ -269,6 +269,7 @@ describe('IAM', () => {
         's3:ListBucket',
         's3:PutObject',
         'sqs:SendMessage',
+        'dynamodb:UpdateItem',
       ],
       [functionIds['parse-paper']]: [...logs, ...consume, 'dynamodb:UpdateItem', 'sqs:SendMessage'],
       [functionIds['classify-paper']]: [

@@ -133,7 +133,7 @@ describe('the daily ingest', () => {
     expect(papers.every((paper) => paper.primaryCategory && paper.classifierVersion)).toBe(true);
 
     const days = await store.ingestedDays({ limit: 10 });
-    expect(days.items.find((day) => day.day === '2026-06-12')?.papers).toBe(30);
+    expect(days.items.find((day) => day.day === '2026-06-12')).toMatchObject({ papers: 30, listed: 30 });
 
     // Each page's raw bytes are archived under the day, with what the fetch knew.
     const archived = await stack.s3.send(
@@ -173,6 +173,8 @@ describe('the daily ingest', () => {
 
     expect(summary).toMatchObject({ listed: 0, new: 0, deadLettered: { parse: 0, classify: 0 } });
     expect(summary.listings[0]?.malformed).toBeUndefined();
+    const days = await store.ingestedDays({ limit: 100 });
+    expect(days.items.find((day) => day.day === '2026-06-13')).toMatchObject({ papers: 0, listed: 0 });
   });
 
   it('archives and reports a malformed listing, and sends nothing', async () => {
@@ -185,6 +187,9 @@ describe('the daily ingest', () => {
       new HeadObjectCommand({ Bucket: stack.env.ARCHIVE_BUCKET, Key: listing?.archiveKey }),
     );
     expect(head.Metadata?.['parse-status']).toBe('malformed');
+    // A day whose listing could not be read is not an ingested day.
+    const days = await store.ingestedDays({ limit: 100 });
+    expect(days.items.map((day) => day.day)).not.toContain('2026-06-14');
     expect(head.ContentLength).toBe(5000);
     expect(await queueDepth(stack.queueUrls.parse)).toBe(0);
   });

@@ -5,11 +5,11 @@ import {
   InvalidCursorError,
   type Page,
   type PageRequest,
-  type PaperStore,
+  type PaperReader,
 } from '../../shared/store/paper-store';
 
 /** A store that records the read calls it gets and answers with empty pages. */
-class RecordingStore implements PaperStore {
+class RecordingStore implements PaperReader {
   calls: unknown[][] = [];
   paper: PaperRecord | undefined;
   refuseCursors = false;
@@ -37,18 +37,6 @@ class RecordingStore implements PaperStore {
     if (page.cursor && this.refuseCursors)
       throw new InvalidCursorError('cursor belongs to a different query');
     return { items: [] };
-  }
-  putListing(): never {
-    throw new Error('the query API never writes');
-  }
-  recordListedDays(): never {
-    throw new Error('the query API never writes');
-  }
-  putClassification(): never {
-    throw new Error('the query API never writes');
-  }
-  applyCategoryChanges(): never {
-    throw new Error('the query API never writes');
   }
 }
 
