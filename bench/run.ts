@@ -28,6 +28,8 @@ const suites: Record<string, () => Promise<{ suite: BenchSuite }>> = {
 const SUITE_FLAG = '--run-suite';
 
 function formatValue(metric: Metric): string {
+  // JSON carries NaN as null: a figure the suite could not measure.
+  if (typeof metric.value !== 'number' || !Number.isFinite(metric.value)) return `n/a ${metric.unit}`;
   const digits = Math.abs(metric.value) >= 100 ? 0 : Math.abs(metric.value) >= 1 ? 2 : 4;
   return `${metric.value.toFixed(digits)} ${metric.unit}`;
 }

@@ -41,6 +41,7 @@ const deployedEnvironment: Record<FunctionName, Record<string, string>> = {
   'fetch-listing': {
     ARCHIVE_BUCKET: 'dailypaperspipeline-listingarchive-1a2b3c4d5e6f',
     PARSE_QUEUE_URL: `${QUEUE_URL}/DailyPapersPipeline-ParseQueue-AbCdEf`,
+    TABLE_NAME: 'DailyPapersPipeline-Papers-AbCdEf',
   },
   'parse-paper': {
     TABLE_NAME: 'DailyPapersPipeline-Papers-AbCdEf',
