@@ -8,7 +8,7 @@
  * heap should not colour the next one's timings.
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -88,15 +88,21 @@ async function main(selected: string[]): Promise<number> {
       `${row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] as number) : cell)).join('  ')}\n`,
     );
   }
-  const out = {
-    measuredAt: new Date().toISOString(),
-    machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown' },
-    metrics: Object.fromEntries(Object.values(results).map((m) => [m.name, m])),
-  };
-  await writeFile(
-    fileURLToPath(new URL('./results.json', import.meta.url)),
-    `${JSON.stringify(out, null, 2)}\n`,
+  // A run of some suites updates their figures and keeps the others' from earlier runs.
+  const resultsFile = fileURLToPath(new URL('./results.json', import.meta.url));
+  const earlier = await readFile(resultsFile, 'utf8').then(
+    (text) => (JSON.parse(text) as { metrics?: Record<string, Metric> }).metrics ?? {},
+    () => ({}),
   );
+  const measuredAt = new Date().toISOString();
+  const out = {
+    machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown' },
+    metrics: {
+      ...earlier,
+      ...Object.fromEntries(Object.values(results).map((m) => [m.name, { ...m, measuredAt }])),
+    },
+  };
+  await writeFile(resultsFile, `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write(`\nwrote bench/results.json${missed ? ` (${missed} target(s) missed)` : ''}\n`);
   return 0;
 }
