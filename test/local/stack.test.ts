@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -11,9 +9,8 @@ import { openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { papersTable, queues } from '../../shared/resources';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import { runPapersCli } from '../support/papers-cli';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const dirs: string[] = [];
 
 async function tempDataDir(): Promise<string> {
@@ -116,11 +113,11 @@ describe('openLocalStack', () => {
       expect(JSON.parse(await readFile(path.join(dataDir, 'stack.json'), 'utf8')).pid).toBe(process.pid);
 
       // Act: the CLI in another process ingests a saved listing into it.
-      const child = await run(
-        path.join(ROOT, 'node_modules/.bin/tsx'),
-        ['local/cli.ts', 'ingest', '--source', 'test/fixtures/listings/hf-daily-papers-2026-08-03.json'],
-        { cwd: ROOT, env: { ...process.env, PAPERS_DATA_DIR: dataDir } },
+      const child = await runPapersCli(
+        ['ingest', '--source', 'test/fixtures/listings/hf-daily-papers-2026-08-03.json'],
+        { env: { ...process.env, PAPERS_DATA_DIR: dataDir } },
       );
+      expect(child.code).toBe(0);
 
       // Assess: the papers are in the owner's table.
       expect(child.stderr).toMatch(/listed 3, new 3/);
