@@ -1,27 +1,11 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ClassificationSchema } from '../../shared/classification';
+import { type CliOutcome, runPapersCli } from '../support/papers-cli';
 import { quantumErrorCorrection, visionTransformer } from './papers';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-
 /** Runs `papers classify` with `stdin`, as a user would. */
-function classifyCli(stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('node_modules/.bin/tsx', ['local/cli.ts', 'classify'], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+function classifyCli(stdin: string): Promise<CliOutcome> {
+  return runPapersCli(['classify'], { stdin });
 }
 
 const outputLines = (stdout: string) =>
