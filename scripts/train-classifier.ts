@@ -238,6 +238,18 @@ interface Network {
   listedBias: Float64Array;
 }
 
+/** A network of V terms, H hidden units and C classes with every weight zero. */
+function zeroNetwork(V: number, H: number, C: number): Network {
+  return {
+    termWeights: new Float32Array(V * H),
+    hiddenBias: new Float64Array(H),
+    primaryWeights: new Float64Array(H * C),
+    primaryBias: new Float64Array(C),
+    listedWeights: new Float64Array(H * C),
+    listedBias: new Float64Array(C),
+  };
+}
+
 /**
  * Trains the two-headed network: term weights and hidden bias by Adagrad,
  * one paper at a time; the heads by Adam on mini-batches. Returns the weights
@@ -298,14 +310,7 @@ function trainNetwork(
     Float64Array,
   ];
 
-  const averaged: Network = {
-    termWeights: new Float32Array(V * H),
-    hiddenBias: new Float64Array(H),
-    primaryWeights: new Float64Array(H * C),
-    primaryBias: new Float64Array(C),
-    listedWeights: new Float64Array(H * C),
-    listedBias: new Float64Array(C),
-  };
+  const averaged = zeroNetwork(V, H, C);
   let snapshots = 0;
 
   const hidden = new Float64Array(H);
@@ -446,14 +451,7 @@ function trainNetwork(
 function concatenate(members: Network[], V: number, width: number, C: number): Network {
   const M = members.length;
   const H = width * M;
-  const net: Network = {
-    termWeights: new Float32Array(V * H),
-    hiddenBias: new Float64Array(H),
-    primaryWeights: new Float64Array(H * C),
-    primaryBias: new Float64Array(C),
-    listedWeights: new Float64Array(H * C),
-    listedBias: new Float64Array(C),
-  };
+  const net = zeroNetwork(V, H, C);
   members.forEach((member, m) => {
     for (let t = 0; t < V; t++)
       net.termWeights.set(member.termWeights.subarray(t * width, (t + 1) * width), t * H + m * width);
