@@ -12,12 +12,12 @@ import type { ClassificationSchema } from '../classification';
 import type { IsoDate, Paper } from '../paper';
 import { papersTable } from '../resources';
 import {
-  CategoryEntryItemSchema,
+  CategoryEntryTableItemSchema,
   DayItemSchema,
   type IngestedDay,
   type ListedPaper,
-  ListingItemSchema,
   type ListingOrigin,
+  ListingTableItemSchema,
   type PaperRecord,
 } from './items';
 import {
@@ -211,7 +211,7 @@ export class DynamoPaperStore implements PaperStore {
       ExpressionAttributeValues: { ':dayPk': dayPk(day) },
       ScanIndexForward: false,
     });
-    return { items: items.map((item) => listedPaperFromListing(ListingItemSchema.parse(item))), cursor };
+    return { items: items.map((item) => listedPaperFromListing(ListingTableItemSchema.parse(item))), cursor };
   }
 
   async papersInCategory(
@@ -228,7 +228,7 @@ export class DynamoPaperStore implements PaperStore {
     });
     return {
       items: items.map((item) => {
-        const entry = CategoryEntryItemSchema.parse(item);
+        const entry = CategoryEntryTableItemSchema.parse(item);
         return listedPaper(entry.paper, entry.listedOn, entry.classification);
       }),
       cursor,
@@ -251,7 +251,7 @@ export class DynamoPaperStore implements PaperStore {
       items.push(...page.items);
       cursor = page.cursor;
     } while (cursor);
-    const listings = items.map((item) => ListingItemSchema.parse(item));
+    const listings = items.map((item) => ListingTableItemSchema.parse(item));
     const latest = listings.reduce<(typeof listings)[number] | undefined>(
       (best, listing) => (!best || listing.fetchedAt > best.fetchedAt ? listing : best),
       undefined,
@@ -362,7 +362,7 @@ function listedPaper(
   return { ...paper, listedOn, fetchedAt, ...classificationFields(classification) };
 }
 
-function listedPaperFromListing(item: z.infer<typeof ListingItemSchema>): ListedPaper {
+function listedPaperFromListing(item: z.infer<typeof ListingTableItemSchema>): ListedPaper {
   return listedPaper(item.paper, item.listedOn, item.classification, item.fetchedAt);
 }
 

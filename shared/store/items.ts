@@ -20,7 +20,7 @@ export const ListingOriginSchema = z.object({
 export type ListingOrigin = z.infer<typeof ListingOriginSchema>;
 
 /** One paper on one listing day (`PAPER#<id>` / `LISTED#<day>`). */
-export const ListingItemSchema = ListingOriginSchema.extend({
+export const ListingTableItemSchema = ListingOriginSchema.extend({
   pk: z.string(),
   sk: z.string(),
   paper: PaperSchema,
@@ -29,10 +29,10 @@ export const ListingItemSchema = ListingOriginSchema.extend({
   classification: ClassificationSchema.optional(),
   storedAt: timestamp,
 });
-export type ListingItem = z.infer<typeof ListingItemSchema>;
+export type ListingTableItem = z.infer<typeof ListingTableItemSchema>;
 
 /** One assigned category of one listing (`PAPER#<id>` / `CATEGORY#<code>#<day>`). */
-export const CategoryEntryItemSchema = z.object({
+export const CategoryEntryTableItemSchema = z.object({
   pk: z.string(),
   sk: z.string(),
   code: z.string(),
@@ -41,7 +41,7 @@ export const CategoryEntryItemSchema = z.object({
   paper: PaperSchema,
   classification: ClassificationSchema,
 });
-export type CategoryEntryItem = z.infer<typeof CategoryEntryItemSchema>;
+export type CategoryEntryTableItem = z.infer<typeof CategoryEntryTableItemSchema>;
 
 /**
  * One ingested day (`DAYS` / `<day>`): what fetch-listing fetched for it, and the set of
