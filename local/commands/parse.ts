@@ -127,8 +127,13 @@ export async function run(args: string[]): Promise<number> {
     const problems = listing.problems
       .map((problem) => `papers parse: problem: ${problem.message}\n`)
       .join('');
+    // The text page dates its papers "Mar 6" and itself "Dec 16": without a day to anchor them, they are left out.
+    const unanchored =
+      listing.format === 'hf-text' && !context.fetchedAt && !context.listedOn
+        ? 'papers parse: note: no --fetched-at or --listed-on, so dates without a year and the listing day are left out\n'
+        : '';
     process.stderr.write(
-      `${problems}papers parse: format=${listing.format} papers=${listing.papers.length} problems=${listing.problems.length}\n`,
+      `${problems}${unanchored}papers parse: format=${listing.format} papers=${listing.papers.length} problems=${listing.problems.length}\n`,
     );
     return 0;
   } catch (error) {

@@ -65,6 +65,24 @@ describe('papers parse', () => {
     expect(stderr).toBe('papers parse: format=hf-text papers=36 problems=0\n');
   });
 
+  it('says when the text page has no day to anchor its dates, and uses --fetched-at when given', async () => {
+    const bare = await papersCli(`${FIXTURES_DIR}hf-papers-page-text.txt`);
+    const anchored = await papersCli(
+      `${FIXTURES_DIR}hf-papers-page-text.txt`,
+      '--fetched-at',
+      '2025-12-16T12:00:00Z',
+    );
+
+    expect(bare.code).toBe(0);
+    expect(bare.stderr).toContain('no --fetched-at or --listed-on');
+    expect(anchored.stderr).not.toContain('no --fetched-at');
+    const listedOn = anchored.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).listedOn);
+    expect(new Set(listedOn)).toEqual(new Set(['2025-12-16']));
+  });
+
   it('fetches a listing over HTTP and parses it', async () => {
     // Act
     const { code, stdout, stderr } = await papersCli(`${base}/api/daily_papers?date=2026-08-03`);
