@@ -4,6 +4,8 @@
  * `papers parse` does not start the local stack.
  */
 
+import { isClosedPipe } from './closed-pipe';
+
 // The SDK warns on every run that its 2027 releases need Node 22; Lambda runs 22+, this machine 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -42,6 +44,10 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // A closed pipe (`| head`) ends the output, not the command with an error.
+  process.stdout.on('error', (error: Error) => {
+    if (!isClosedPipe(error)) throw error;
+  });
   const [name, ...args] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());

@@ -10,10 +10,10 @@
  * through. Blank lines are ignored. Exit code: 0 when every line was
  * classified, 1 when any failed, 2 on a usage error.
  */
-import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import * as z from 'zod';
 import { classifyPaper, loadClassifier } from '../../shared/classify/index';
+import { isClosedPipe } from '../closed-pipe';
 
 const USAGE = `usage: npm run -s papers -- classify < papers.jsonl > classified.jsonl
 
@@ -86,9 +86,26 @@ export async function run(args: string[]): Promise<number> {
       sourceCategories: paper.sourceCategories,
     });
     if (!process.stdout.write(`${JSON.stringify({ ...paper, ...classification })}\n`)) {
-      await once(process.stdout, 'drain');
+      // The reader closed the pipe (`| head`): nobody wants the rest.
+      if (await stdoutClosedBeforeDrain()) break;
     }
   }
   if (failed > 0) process.stderr.write(`classify: ${failed} of ${lineNumber} line(s) failed\n`);
   return failed > 0 ? 1 : 0;
+}
+
+/** Waits for stdout to drain; resolves true instead when the reader has closed the pipe. */
+function stdoutClosedBeforeDrain(): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const settle = (closed: boolean, error?: Error) => {
+      process.stdout.off('drain', onDrain);
+      process.stdout.off('error', onError);
+      if (error) reject(error);
+      else resolve(closed);
+    };
+    const onDrain = () => settle(false);
+    const onError = (error: Error) => (isClosedPipe(error) ? settle(true) : settle(false, error));
+    process.stdout.once('drain', onDrain);
+    process.stdout.once('error', onError);
+  });
 }

@@ -114,10 +114,6 @@ async function readListing({ source, context, timeoutMs }: ParseOptions): Promis
 }
 
 export async function run(args: string[]): Promise<number> {
-  // `papers parse … | head` closes stdout early: that is the reader's choice, not a failure.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
   try {
     const options = parseOptions(args);
     const { bytes, context } = await readListing(options);

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { IngestedDaySchema, ListedPaperSchema, PaperRecordSchema } from '../../shared/store/items';
+import { isClosedPipe } from '../closed-pipe';
 import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '../http-adapter';
 
 /**
@@ -238,18 +239,9 @@ export async function run(args: string[]): Promise<number> {
 /** Writes to stdout and waits for it to drain; a closed pipe (`| head`) is not an error. */
 function write(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    process.stdout.on('error', ignoreClosedPipe);
     process.stdout.write(text, (error) => {
       if (!error || isClosedPipe(error)) resolve();
       else reject(error);
     });
   });
-}
-
-function isClosedPipe(error: Error): boolean {
-  return 'code' in error && error.code === 'EPIPE';
-}
-
-function ignoreClosedPipe(error: Error): void {
-  if (!isClosedPipe(error)) throw error;
 }
