@@ -252,6 +252,17 @@ export class PipelineStack extends Stack {
     });
     if (props.alarmEmail) alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     const notify = new SnsAction(alarmTopic);
+    /** Alarms (and notifies) on the first datapoint of `metric` at 1 or more; no data is fine. */
+    const alarmOnAny = (metric: cloudwatch.Metric, id: string, alarmDescription: string) =>
+      metric
+        .createAlarm(this, id, {
+          alarmDescription,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        })
+        .addAlarmAction(notify);
 
     const deadLetterQueues: Record<string, sqs.IQueue> = {
       ParseDeadLetterAlarm: parse.deadLetterQueue,
@@ -259,38 +270,23 @@ export class PipelineStack extends Stack {
       ScheduleDeadLetterAlarm: scheduleDeadLetters,
     };
     for (const [alarmId, queue] of Object.entries(deadLetterQueues)) {
-      queue
-        .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' })
-        .createAlarm(this, alarmId, {
-          alarmDescription: `Messages are waiting in ${queue.node.id}: inspect them, fix the cause, redrive.`,
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        })
-        .addAlarmAction(notify);
+      alarmOnAny(
+        queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        alarmId,
+        `Messages are waiting in ${queue.node.id}: inspect them, fix the cause, redrive.`,
+      );
     }
 
-    fetchListing.fn
-      .metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })
-      .createAlarm(this, 'FetchListingErrorsAlarm', {
-        alarmDescription: 'fetch-listing failed; the scheduler retries, then dead-letters the run.',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      })
-      .addAlarmAction(notify);
-
-    powertoolsMetric(metricNames.listingsMalformed, serviceNames.fetchListing, Duration.minutes(5))
-      .createAlarm(this, 'ListingsMalformedAlarm', {
-        alarmDescription: 'A fetched listing could not be parsed: it was archived and nothing was sent.',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      })
-      .addAlarmAction(notify);
+    alarmOnAny(
+      fetchListing.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'FetchListingErrorsAlarm',
+      'fetch-listing failed; the scheduler retries, then dead-letters the run.',
+    );
+    alarmOnAny(
+      powertoolsMetric(metricNames.listingsMalformed, serviceNames.fetchListing, Duration.minutes(5)),
+      'ListingsMalformedAlarm',
+      'A fetched listing could not be parsed: it was archived and nothing was sent.',
+    );
 
     powertoolsMetric(metricNames.papersStored, serviceNames.parsePaper, Duration.days(1))
       .createAlarm(this, 'NoPapersIngestedAlarm', {
