@@ -54,12 +54,12 @@ export async function runIngest(
   request: IngestRequest,
   options: { retryDelaySeconds?: number } = {},
 ): Promise<IngestSummary> {
-  const today = new Date().toISOString().slice(0, 10) as IsoDate;
+  const startedAt = new Date().toISOString();
+  const today = startedAt.slice(0, 10) as IsoDate;
   const store = new DynamoPaperStore(
     makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB),
     stack.env.TABLE_NAME ?? '',
   );
-  const startedAt = new Date().toISOString();
   const countsBefore = await dayCounts(store);
   const dlqBefore = await deadLetterCounts(stack);
 

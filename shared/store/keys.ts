@@ -30,7 +30,6 @@ export const paperPk = (id: string): string => `PAPER#${id}`;
 export const listingSk = (day: IsoDate): string => `LISTED#${day}`;
 export const LISTING_SK_PREFIX = 'LISTED#';
 export const categoryEntrySk = (code: string, day: IsoDate): string => `CATEGORY#${code}#${day}`;
-export const CATEGORY_SK_PREFIX = 'CATEGORY#';
 export const dayPk = (day: IsoDate): string => `DAY#${day}`;
 export const categoryPk = (code: string): string => `CATEGORY#${code}`;
 export const categorySk = (day: IsoDate, id: string): string => `${day}#${id}`;
