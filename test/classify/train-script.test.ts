@@ -1,0 +1,133 @@
+/**
+ * The training script end to end, on a small synthetic labelled set (the real
+ * data set is not in the repository): it must write a model the loader reads,
+ * byte for byte the same on a second run, and `--check` must write nothing.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { predictWithModel } from '../../shared/classify/classifier';
+import { loadModel } from '../../shared/classify/load-model';
+import { MODEL_FILES } from '../../shared/classify/model-format';
+import { PROJECT_ROOT } from '../support/papers-cli';
+
+/** Four fields, each with words of its own; papers mix in words every field uses. */
+const FIELDS: Record<string, string[]> = {
+  'quant-ph': [
+    'qubit',
+    'entanglement',
+    'decoherence',
+    'hamiltonian',
+    'superconducting',
+    'photon',
+    'fidelity',
+  ],
+  'cs.CV': ['image', 'segmentation', 'pixel', 'camera', 'detection', 'video', 'convolutional'],
+  'math.PR': ['martingale', 'brownian', 'stochastic', 'probability', 'random', 'walk', 'measure'],
+  'astro-ph.GA': ['galaxy', 'stellar', 'redshift', 'halo', 'telescope', 'spectroscopic', 'cluster'],
+};
+const COMMON = ['method', 'results', 'approach', 'novel', 'analysis', 'study', 'framework', 'propose'];
+
+/** A deterministic labelled data set: `perField` papers per field, some cross-listed to the next field. */
+function syntheticPapers(perField: number): string {
+  const codes = Object.keys(FIELDS);
+  const lines: string[] = [];
+  let seed = 1;
+  const next = () => {
+    seed = (seed * 48271) % 2147483647;
+    return seed;
+  };
+  const pick = (words: string[], n: number) => Array.from({ length: n }, () => words[next() % words.length]);
+  codes.forEach((code, f) => {
+    const words = FIELDS[code] as string[];
+    for (let i = 0; i < perField; i++) {
+      const other = codes[(f + 1) % codes.length] as string;
+      const crossListed = i % 3 === 0;
+      const abstract = [
+        ...pick(words, 12),
+        ...pick(COMMON, 6),
+        ...(crossListed ? pick(FIELDS[other] as string[], 3) : []),
+      ].join(' ');
+      lines.push(
+        JSON.stringify({
+          id: `2601.${String(f * 1000 + i).padStart(5, '0')}`,
+          title: pick(words, 4).join(' '),
+          abstract,
+          categories: crossListed ? [code, other] : [code],
+          primary: code,
+        }),
+      );
+    }
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+function train(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('node_modules/.bin/tsx', ['scripts/train-classifier.ts', ...args], {
+      cwd: PROJECT_ROOT,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const work = mkdtempSync(join(tmpdir(), 'train-classifier-'));
+const data = join(work, 'train.jsonl.gz');
+const small = ['--data', data, '--vocab', '200', '--hidden', '8', '--epochs', '3', '--average-from', '2'];
+const run = (name: string, extra: readonly string[] = []) =>
+  train([...small, '--out', join(work, name), '--sample', join(work, `${name}-sample.jsonl.gz`), ...extra]);
+
+describe('npm run train:classifier', () => {
+  beforeAll(() => {
+    writeFileSync(data, gzipSync(syntheticPapers(120)));
+  });
+
+  it('writes a model the loader reads, and the same bytes again from the same data', async () => {
+    const [first, second] = await Promise.all([run('a', ['--select', 'mi']), run('b', ['--select', 'mi'])]);
+    expect(first.stderr).toMatch(/kept \d+ by mi/);
+    expect(first.code).toBe(0);
+    expect(second.code).toBe(0);
+    for (const file of Object.values(MODEL_FILES)) {
+      if (file === MODEL_FILES.metrics) continue; // names its own sample path
+      expect(readFileSync(join(work, 'a', file)).equals(readFileSync(join(work, 'b', file))), file).toBe(
+        true,
+      );
+    }
+    const model = loadModel(join(work, 'a'));
+    expect(model.header.training.vocabularyChoice).toMatch(/--select mi/);
+    expect(model.header.terms).toBeLessThanOrEqual(200);
+    const prediction = predictWithModel(
+      model,
+      'qubit entanglement fidelity',
+      'superconducting qubit hamiltonian decoherence photon method',
+    );
+    expect(prediction.primaryCategory).toBe('quant-ph');
+    expect(first.stdout).toMatch(/top-1 == primary\s+\d+\.\d+%/);
+  }, 60_000);
+
+  it('--check prints held-out figures and writes nothing', async () => {
+    const outcome = await run('checked', ['--check']);
+    expect(outcome.code).toBe(0);
+    expect(outcome.stderr).toMatch(/check train held-out \(\d+\): w 0: /);
+    expect(existsSync(join(work, 'checked'))).toBe(false);
+  }, 60_000);
+
+  it('refuses an unknown vocabulary choice', async () => {
+    const outcome = await run('bad', ['--select', 'tfidf']);
+    expect(outcome.code).not.toBe(0);
+    expect(outcome.stderr).toMatch(/select/);
+    expect(existsSync(join(work, 'bad'))).toBe(false);
+  }, 60_000);
+});
