@@ -59,7 +59,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGunzip, gzipSync } from 'node:zlib';
 import * as z from 'zod';
-import { featuresOf, forward, topIndices } from '../shared/classify/classifier';
+import { featuresOf, forward } from '../shared/classify/classifier';
 import {
   assignedCounts,
   evaluateModel,
@@ -925,9 +925,9 @@ async function main(): Promise<void> {
   const ys: number[] = [];
   const ranking = withHeader({ listedWeight: parts.listedWeight });
   for (const paper of calibration) {
-    const { rank: scores } = forward(ranking, featuresOf(ranking, paper.title, paper.abstract));
+    const { rank: scores, top } = forward(ranking, featuresOf(ranking, paper.title, paper.abstract), TOP_K);
     const gold = new Set(paper.categories);
-    for (const c of topIndices(scores, TOP_K)) {
+    for (const c of top) {
       xs.push(scores[c] as number);
       ys.push(gold.has(classes[c] as string) ? 1 : 0);
     }

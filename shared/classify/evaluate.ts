@@ -5,7 +5,7 @@
  * the ranking of a model over papers and the figures of issue 3.
  */
 import * as z from 'zod';
-import { calibratedScore, featuresOf, forward, topIndices } from './classifier';
+import { calibratedScore, featuresOf, forward } from './classifier';
 import { type ClassifierModel, type ModelMetrics, sha256Hex } from './model-format';
 import { canonicalCategory } from './taxonomy';
 
@@ -53,8 +53,7 @@ export interface Ranked {
 
 export function rankPapers(model: ClassifierModel, papers: readonly LabelledPaper[]): Ranked[] {
   return papers.map((paper) => {
-    const { rank: scores } = forward(model, featuresOf(model, paper.title, paper.abstract));
-    const top = topIndices(scores, model.header.topK);
+    const { rank: scores, top } = forward(model, featuresOf(model, paper.title, paper.abstract));
     return {
       gold: new Set(paper.categories),
       primary: paper.categories[0] as string,

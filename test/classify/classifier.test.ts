@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { predictWithModel } from '../../shared/classify/classifier';
-import { decodeModel, encodeModel } from '../../shared/classify/model-format';
+import { featuresOf, forward, predictWithModel } from '../../shared/classify/classifier';
+import { loadModel, modelDirectory } from '../../shared/classify/load-model';
+import { type ClassifierModel, decodeModel, encodeModel } from '../../shared/classify/model-format';
 import { TOKENIZER_VERSION } from '../../shared/classify/tokenize';
 import { tinyParts } from './tiny-model';
 
@@ -29,4 +32,61 @@ describe('predictWithModel', () => {
     expect(quant?.terms).toEqual(['error correction', 'qubit']);
     expect(vision?.terms).toEqual([]);
   });
+});
+
+/** Every class's ranking score the plain way: both heads in full, no pruning. */
+function everyScore(model: ClassifierModel, title: string, abstract: string): number[] {
+  const { ids, values } = featuresOf(model, title, abstract);
+  const C = model.header.classes.length;
+  const H = model.header.hidden;
+  const hidden = Array.from(model.hiddenBias);
+  ids.forEach((id, i) => {
+    for (let h = 0; h < H; h++)
+      hidden[h] =
+        (hidden[h] as number) +
+        (values[i] as number) * (model.scale[id] as number) * (model.termWeights[id * H + h] as number);
+  });
+  const relu = hidden.map((v) => Math.max(v, 0));
+  const head = (weights: Float32Array, bias: Float32Array) =>
+    Array.from(bias, (b, c) => relu.reduce((sum, v, h) => sum + v * (weights[h * C + c] as number), b));
+  const primary = head(model.primaryWeights, model.primaryBias);
+  const listed = head(model.listedWeights, model.listedBias);
+  const max = Math.max(...primary);
+  const logSum = max + Math.log(primary.reduce((sum, z) => sum + Math.exp(z - max), 0));
+  return primary.map(
+    (z, c) => z - logSum + model.header.listedWeight * -Math.log1p(Math.exp(-(listed[c] as number))),
+  );
+}
+
+describe('forward', () => {
+  const committed = loadModel(modelDirectory({}));
+  const papers = gunzipSync(
+    readFileSync(new URL('../fixtures/classify/validation-sample.jsonl.gz', import.meta.url)),
+  )
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .slice(0, 300)
+    .map((line) => JSON.parse(line) as { title: string; abstract: string });
+
+  it.each([0, 0.25, 1.5])(
+    'finds exactly the top K of scoring every class in full (listed weight %s), though it scores only some',
+    (listedWeight) => {
+      const model = { ...committed, header: { ...committed.header, listedWeight } };
+      let scored = 0;
+      for (const paper of papers) {
+        const scores = everyScore(model, paper.title, paper.abstract);
+        const expected = scores
+          .map((score, c) => ({ score, c }))
+          .sort((a, b) => b.score - a.score || a.c - b.c)
+          .slice(0, model.header.topK);
+        const pass = forward(model, featuresOf(model, paper.title, paper.abstract));
+        expect(pass.top).toEqual(expected.map(({ c }) => c));
+        for (const { score, c } of expected) expect(pass.rank[c]).toBeCloseTo(score, 9);
+        scored += pass.rank.filter(Number.isFinite).length;
+      }
+      // The pruning is the point: far fewer classes scored than all of them.
+      expect(scored / papers.length).toBeLessThan(model.header.classes.length / 2);
+    },
+  );
 });
