@@ -8,9 +8,9 @@
  *
  * 1. Split by SHA-256 of the id: 10% validation, 5% calibration, 85% training.
  * 2. Features: uni- and bigrams (the shared tokeniser), title terms counted
- *    `--title-repeat` times, vocabulary the terms of highest document frequency in the training
- *    split (or, with `--select mi`, the most informative of the categories), sublinear tf-idf,
- *    L2-normalised.
+ *    `--title-repeat` times, vocabulary the `--vocab` terms of the training split most
+ *    informative of the categories (`--select mi`, the default) or of highest document
+ *    frequency (`--select df`), sublinear tf-idf, L2-normalised.
  * 3. Model: one hidden ReLU layer over the terms, feeding two heads: a softmax
  *    for the primary category and a sigmoid per category for "is listed"
  *    (every category of the paper). The listed head is what lets the model
@@ -208,8 +208,9 @@ function informativeness(
 /**
  * The vocabulary: terms with df ≥ MIN_DF, at most `size`, ranked by `select`:
  * `df`, highest document frequency first; `mi`, most {@link informativeness}
- * first (frequent but generic terms such as "results show" rank below rarer
- * ones that point to a field). Ties by term, so the choice is deterministic.
+ * first (loose phrases such as "composed three" or "persist even" rank below
+ * rarer terms that name a field's objects, such as "mott transition" or
+ * "constacyclic codes"). Ties by term, so the choice is deterministic.
  */
 function chooseVocabulary(
   train: Paper[],
@@ -282,6 +283,9 @@ const INIT_TERM_WEIGHT = 0.05;
  * network of 128 units, int8 term weights, the 50,000 terms of highest
  * document frequency, 8 epochs averaged from epoch 5, the listed weight chosen
  * on the calibration split: 70.92 / 83.91 / 91.46 on the validation split.
+ * "The defaults" below are those old ones, and each option list is a change
+ * from them: to rerun one today, start from `--vocab 50000 --select df
+ * --members 1 --term-bits 8`.
  *
  * Tried with `--check` (trained on 90% of the training split, figures on the
  * calibration split plus the held-out tenth, 6,821 papers; top-1 == primary /

@@ -40,7 +40,7 @@ function logSigmoid(z: number): number {
 /**
  * Runs the network on a feature vector: hidden = ReLU(hiddenBias + Σ x·termWeights),
  * the primary head's log-softmax for every class, then the ranking scores of
- * the best `k` classes (default: the model's `topK`).
+ * the best `k` classes (default: the model's `topK`; at most all of them, none if k < 1).
  *
  * The listed head is only evaluated where it can matter: ln q ≤ 0 and the
  * listed weight is ≥ 0, so a class's score is at most its ln p. Classes are
@@ -103,11 +103,11 @@ export function forward(model: ClassifierModel, features: FeatureVector, k = mod
 
   // The top k by r = ln p + γ ln q, looking at classes in order of ln p (an upper bound of r).
   const gamma = model.header.listedWeight;
-  const want = Math.min(k, C);
+  const want = Math.max(0, Math.min(Math.trunc(k), C));
   const rank = new Float64Array(C).fill(Number.NEGATIVE_INFINITY);
   const seen = new Uint8Array(C);
   const top: number[] = [];
-  for (let step = 0; step < C; step++) {
+  for (let step = 0; want > 0 && step < C; step++) {
     let next = -1;
     for (let c = 0; c < C; c++) {
       if (!seen[c] && (next < 0 || (logP[c] as number) > (logP[next] as number))) next = c;

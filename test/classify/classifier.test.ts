@@ -58,7 +58,42 @@ function everyScore(model: ClassifierModel, title: string, abstract: string): nu
   );
 }
 
+/** A four-class model whose scores come from the biases alone (every weight zero), to set up ties. */
+function biasOnlyModel(primaryBias: number[], listedBias: number[], listedWeight: number): ClassifierModel {
+  const parts = tinyParts();
+  const C = primaryBias.length;
+  const H = parts.hiddenBias.length;
+  const files = encodeModel({
+    ...parts,
+    classes: ['cs.AI', 'cs.CL', 'cs.CV', 'cs.LG'].slice(0, C),
+    primaryWeights: new Float32Array(H * C),
+    primaryBias: Float32Array.from(primaryBias),
+    listedWeights: new Float32Array(H * C),
+    listedBias: Float32Array.from(listedBias),
+    listedWeight,
+  });
+  return decodeModel(files.header, files.weights, files.vocab, TOKENIZER_VERSION);
+}
+
 describe('forward', () => {
+  const topOf = (model: ClassifierModel, k: number) =>
+    forward(model, featuresOf(model, 'image', 'qubit'), k).top;
+
+  it('orders equal scores by lower class index, as a full sort would', () => {
+    // Classes 1 and 3 tie at the top, 0 and 2 below them.
+    expect(topOf(biasOnlyModel([0, 1, 0, 1], [0, 0, 0, 0], 0.5), 4)).toEqual([1, 3, 0, 2]);
+    // Equal primary scores; the listed head lifts 1 and 2 alike.
+    expect(topOf(biasOnlyModel([1, 1, 1, 1], [0, 2, 2, 0], 1), 4)).toEqual([1, 2, 0, 3]);
+    // Listed weight 0: the ranking is the primary head's alone, all tied.
+    expect(topOf(biasOnlyModel([1, 1, 1, 1], [3, 0, 0, 3], 0), 3)).toEqual([0, 1, 2]);
+  });
+
+  it('returns every class when k exceeds them, and none when k is 0', () => {
+    const model = biasOnlyModel([0, 2, 1, 3], [0, 0, 0, 0], 0.25);
+    expect(topOf(model, 10)).toEqual([3, 1, 2, 0]);
+    expect(topOf(model, 0)).toEqual([]);
+  });
+
   const committed = loadModel(modelDirectory({}));
   const papers = gunzipSync(
     readFileSync(new URL('../fixtures/classify/validation-sample.jsonl.gz', import.meta.url)),

@@ -4,11 +4,11 @@
  * byte for byte the same on a second run, and `--check` must write nothing.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictWithModel } from '../../shared/classify/classifier';
 import { loadModel } from '../../shared/classify/load-model';
 import { MODEL_FILES } from '../../shared/classify/model-format';
@@ -93,6 +93,9 @@ describe('npm run train:classifier', () => {
   beforeAll(() => {
     writeFileSync(data, gzipSync(syntheticPapers(120)));
   });
+  afterAll(() => {
+    rmSync(work, { recursive: true, force: true });
+  });
 
   it('writes a model the loader reads, and the same bytes again from the same data', async () => {
     const [first, second] = await Promise.all([run('a', ['--select', 'mi']), run('b', ['--select', 'mi'])]);
@@ -115,6 +118,29 @@ describe('npm run train:classifier', () => {
     );
     expect(prediction.primaryCategory).toBe('quant-ph');
     expect(first.stdout).toMatch(/top-1 == primary\s+\d+\.\d+%/);
+  }, 60_000);
+
+  it('--select mi puts the words that tell the fields apart before the words every field uses; df does not', async () => {
+    const [mi, df] = await Promise.all([run('mi', ['--select', 'mi']), run('df', ['--select', 'df'])]);
+    expect(mi.code).toBe(0);
+    expect(df.code).toBe(0);
+    const vocabulary = (name: string) =>
+      readFileSync(join(work, name, MODEL_FILES.vocab), 'utf8')
+        .trimEnd()
+        .split('\n');
+    const fieldWords = Object.values(FIELDS).flat();
+    // vocab.txt lists the terms in the order they were chosen, best first.
+    const lastRank = (terms: string[], words: string[]) => Math.max(...words.map((w) => terms.indexOf(w)));
+    const firstRank = (terms: string[], words: string[]) =>
+      Math.min(...words.map((w) => terms.indexOf(w)).map((i) => (i < 0 ? Number.POSITIVE_INFINITY : i)));
+
+    const byInformation = vocabulary('mi');
+    expect(fieldWords.filter((w) => !byInformation.includes(w))).toEqual([]);
+    expect(lastRank(byInformation, fieldWords)).toBeLessThan(firstRank(byInformation, COMMON));
+
+    const byFrequency = vocabulary('df');
+    expect(COMMON.filter((w) => !byFrequency.includes(w))).toEqual([]);
+    expect(lastRank(byFrequency, COMMON)).toBeLessThan(firstRank(byFrequency, fieldWords));
   }, 60_000);
 
   it('--check prints held-out figures and writes nothing', async () => {
