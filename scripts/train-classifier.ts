@@ -270,8 +270,8 @@ function buildRows(papers: Paper[], index: TermIndex, idf: Float32Array, titleRe
  * Learning rates and dropout: fixed, chosen on the calibration split, and
  * rechecked with `--check` on one network over the 33,000 mi terms (69.30 /
  * 82.83 / 91.26 at listed weight 0.25): term learning rate 0.025 or 0.1,
- * head learning rate 0.001 or 0.004, hidden dropout 0.1 or 0.5, term dropout
- * 0.65: none better on the three figures together.
+ * head learning rate 0.001 or 0.004, hidden dropout 0.1 or 0.5: none better
+ * on the three figures together.
  */
 const TERM_LEARNING_RATE = 0.05;
 const HEAD_LEARNING_RATE = 0.002;
