@@ -3,7 +3,6 @@
  * data set is not in the repository): it must write a model the loader reads,
  * byte for byte the same on a second run, and `--check` must write nothing.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictWithModel } from '../../shared/classify/classifier';
 import { loadModel } from '../../shared/classify/load-model';
 import { MODEL_FILES } from '../../shared/classify/model-format';
-import { PROJECT_ROOT } from '../support/papers-cli';
+import { runProjectScript } from '../support/papers-cli';
 
 /** Four fields, each with words of its own; papers mix in words every field uses. */
 const FIELDS: Record<string, string[]> = {
@@ -65,23 +64,7 @@ function syntheticPapers(perField: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function train(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('node_modules/.bin/tsx', ['scripts/train-classifier.ts', ...args], {
-      cwd: PROJECT_ROOT,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const train = (args: readonly string[]) => runProjectScript('scripts/train-classifier.ts', args);
 
 const work = mkdtempSync(join(tmpdir(), 'train-classifier-'));
 const data = join(work, 'train.jsonl.gz');

@@ -11,15 +11,17 @@ export interface CliOutcome {
 }
 
 /**
- * Runs `papers <args>` in a child process exactly as `npm run -s papers -- <args>`
- * does (tsx on local/cli.ts), feeding `stdin` when given.
+ * Runs a project script (`local/cli.ts`, `scripts/train-classifier.ts`, …) in a
+ * child process with tsx, as its npm script does, from the project root;
+ * feeds `stdin` when given.
  */
-export function runPapersCli(
+export function runProjectScript(
+  script: string,
   args: readonly string[],
   options: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node_modules/.bin/tsx', ['local/cli.ts', ...args], {
+    const child = spawn('node_modules/.bin/tsx', [script, ...args], {
       cwd: PROJECT_ROOT,
       env: options.env ?? process.env,
     });
@@ -35,4 +37,12 @@ export function runPapersCli(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+/** Runs `papers <args>` exactly as `npm run -s papers -- <args>` does (tsx on local/cli.ts). */
+export function runPapersCli(
+  args: readonly string[],
+  options: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliOutcome> {
+  return runProjectScript('local/cli.ts', args, options);
 }
