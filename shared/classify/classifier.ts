@@ -18,9 +18,7 @@ export function featuresOf(model: ClassifierModel, title: string, abstract: stri
 
 /** One forward pass: the hidden layer and the classes at the top of the ranking. */
 export interface ForwardPass {
-  /** Hidden activations after ReLU (H). */
-  hidden: Float64Array;
-  /** Indices of the hidden units that are active (> 0), ascending. */
+  /** Indices of the hidden units that are active (> 0 after ReLU), ascending. */
   active: Int32Array;
   /** The `k` classes with the highest ranking score, best first (ties: lower index first). */
   top: number[];
@@ -137,7 +135,7 @@ export function forward(model: ClassifierModel, features: FeatureVector, k = mod
       if (top.length > want) top.pop();
     }
   }
-  return { hidden, active, top, rank };
+  return { active, top, rank };
 }
 
 /** The calibrated score of a ranking score: the chance the category is one of the paper's. */
