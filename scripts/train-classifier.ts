@@ -284,78 +284,8 @@ const INIT_TERM_WEIGHT = 0.05;
  * (`--select mi`), three networks of 128 hidden units side by side, 4-bit term
  * weights, title terms counted once, 8 epochs averaged from epoch 5, the
  * listed head's weight chosen on the calibration split (0.25 this time).
- *
- * The history, oldest first. Until this configuration the defaults were one
- * network of 128 units, int8 term weights, the 50,000 terms of highest
- * document frequency, 8 epochs averaged from epoch 5, the listed weight chosen
- * on the calibration split: 70.92 / 83.91 / 91.46 on the validation split.
- * "The defaults" below are those old ones, and each option list is a change
- * from them: to rerun one today, start from `--vocab 50000 --select df
- * --members 1 --term-bits 8`.
- *
- * Tried with `--check` (trained on 90% of the training split, figures on the
- * calibration split plus the held-out tenth, 6,821 papers; top-1 == primary /
- * top-1 in categories / primary in top 3): the defaults 69.01 / 82.72 / 91.42;
- * `--members 2 --term-bits 4` 69.56 / 83.54 / 91.60 at listed weight 0.5; the
- * same with `--epochs 12 --average-from 6` 69.52 / 83.93 / 91.64; with
- * `--title-repeat 2` (8 epochs) 69.70 / 83.76 / 91.41; `--members 4 --hidden 64
- * --term-bits 4` 68.47 / 83.71 / 90.62. `--refit` (networks retrained on
- * training + calibration) was not clearly better on the held-out tenth.
- * The finalist, `--members 2 --term-bits 4 --epochs 12 --average-from 6
- * --listed-weight 0.5` (7.8 MB), gave 70.86 / 84.19 / 91.69 on the validation
- * split (micro-F1 66.2) against the defaults' 70.92 / 83.91 / 91.46: not at
- * least as good on every figure, so it is not the default.
- *
- * Distillation (`--teacher n`: n networks of 128 hidden units, `--teacher-epochs`
- * epochs, trained on the same papers; the student's targets are
- * (1 − `--distill`) × labels + `--distill` × the teacher ensemble's outputs,
- * both heads, at `--temperature`), student `--hidden 256 --term-bits 4
- * --epochs 12 --average-from 6`, on the same 6,821 check papers: teacher 3,
- * distill 0.5: 69.54 / 83.46 / 91.47 at listed weight 0.75; distill 0.8:
- * 69.67 / 83.61 / 91.36 (listed weight 0.75); distill 1: 69.48 / 83.37 / 91.09;
- * distill 0.8 with temperature 2: 68.63 / 83.42 / 90.91 and temperature 3:
- * 67.37 / 82.86 / 89.81 (listed weight 0.5); teacher 4, distill 0.8: 69.51 /
- * 83.37 / 91.36. The finalist, `--hidden 256 --term-bits 4 --epochs 12
- * --average-from 6 --teacher 3 --distill 0.8 --listed-weight 0.75` (7.8 MB,
- * 256 s), gave 70.64 / 84.27 / 91.22 on the validation split (micro-F1 66.6):
- * below the defaults on two figures, so it is not the default either.
- *
- * Vocabulary by informativeness (`--select mi`), same check papers, figures at
- * listed weight 0.5 unless marked: single network 69.02 / 83.90 / 91.17, but
- * with seed 7 68.83 / 83.48 / 91.23 against df's 69.05 / 83.80 / 91.04: the
- * single-network gain was seed noise (one seed moves these figures by up to
- * 0.4). Where the vocabulary must be small it does help: `--vocab 33000
- * --members 3 --term-bits 4` 69.98 / 84.02 / 91.53 by mi against 69.54 /
- * 83.90 / 91.10 by df; `--vocab 25000 --members 4 --term-bits 4` 69.73 / 83.96 /
- * 91.41. `--select mi --members 2 --term-bits 4 --epochs 12 --average-from 6`
- * 69.56 / 84.08 / 91.56. Four int8 networks (`--members 4`, 25 MB, too big
- * to ship) 69.56 / 84.06 / 91.79, or 69.81 / 83.27 / 92.04 at weight 0:
- * more members is the one lever that moves every figure, and the size and
- * speed budgets stop it at two or three. Also tried, no better: a 256-unit
- * single network (8 or 4 bits), `--title-repeat 2` with mi, 12 epochs for one
- * network, term dropout 0.65, an S-stemmer in the tokeniser, label smoothing
- * towards the paper's other categories (ε 0.15: 67.34 / 84.46 / 90.49), the
- * listed loss weighted ×2, a class-prior (logit) adjustment of the primary
- * head, and ranking by p + λq or √p + λq instead of ln p + w ln q (the same
- * trade-off curve). Finalists on the validation split: mi, 2 networks, 4 bits,
- * 12 epochs: 70.62 / 83.37 / 91.93 (the calibration split chose listed weight
- * 0); mi, 33,000 terms, 3 networks, 4 bits, 8 epochs: 70.92 / 84.19 / 91.66
- * (micro-F1 66.2, ECE 0.052, 7.5 MB), 374 µs a paper at first, about 260 µs
- * after the inference was made faster (exact pruning of the listed head,
- * unrolled loops): no figure worse than the old defaults' and better on two,
- * so it became the default. With 12 epochs averaged from 6 the same networks
- * looked a little better on the check papers (70.19 / 83.58 / 91.88 at weight
- * 0.25, the best sum there, against 70.08 / 83.54 / 91.58; seed 7 of the
- * 8-epoch ones gave 70.03 / 83.51 / 91.47, so three networks vary little by
- * seed), but not on the validation split: 70.78 / 84.03 / 91.77 at weight
- * 0.25, 71.18 / 83.75 / 91.93 at weight 0 (the calibration split's pick):
- * each below the 8-epoch model on a figure. `--refit` of the committed
- * configuration was a little better on the held-out tenth, paired (70.51 /
- * 83.89 / 91.84 against 70.46 / 83.75 / 91.66 at weight 0.25), and gave
- * 71.02 / 84.31 / 91.48 on the validation split: below on the third figure,
- * so it is not the default either. Every finalist since the first is
- * within half a point of the others on every figure, about the validation
- * split's sampling error; the targets (71 / 85 / 92) are not met by any.
+ * Every other setting tried, with its figures and why it was not kept, is in
+ * shared/classify/EXPERIMENTS.md: record new trials there.
  */
 const DEFAULTS = {
   vocab: 33000,
