@@ -1,14 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
+import { ListingParseError, splitListing } from '../shared/listing';
 import type { IsoDate } from '../shared/paper';
-import {
-  type IngestedListing,
-  ingestListingBytes,
-  recordFetchedDay,
-} from '../shared/pipeline/ingest-listing';
+import type { IngestedListing } from '../shared/pipeline/ingest-listing';
 import { queues } from '../shared/resources';
 import { DynamoPaperStore } from '../shared/store/dynamo-paper-store';
 import type { IngestedDay } from '../shared/store/items';
@@ -24,10 +22,15 @@ import type { LocalStack } from './stack';
  */
 
 export interface IngestRequest {
-  /** The listing day; default today (UTC). */
+  /** The listing day; default today (UTC), or for a saved file the day it names. */
   date?: IsoDate;
   /** A file path or an http(s) URL to ingest instead of the day's HF listing. */
   source?: string;
+}
+
+/** `--date` names another day than the saved listing names itself: its papers would not land on that day. */
+export class ListingDayConflictError extends Error {
+  override name = 'ListingDayConflictError';
 }
 
 export interface IngestSummary {
@@ -63,7 +66,7 @@ export async function runIngest(
   const countsBefore = await dayCounts(store);
   const dlqBefore = await deadLetterCounts(stack);
 
-  const listings = await fetchOrRead(stack, handlers, store, request.date, request.source);
+  const listings = await fetchListings(handlers, request.date, request.source);
   const consumers = await drainPipeline(stack, handlers, options);
   await stack.persistArchive();
 
@@ -82,8 +85,7 @@ export async function runIngest(
     classify: dlqAfter.classify - dlqBefore.classify,
   };
   return {
-    // A saved file without --date stands for the day it holds.
-    day: request.date ?? listings[0]?.listedOn ?? today,
+    day: listings[0]?.listedOn ?? request.date ?? today,
     listings,
     listed,
     new: created,
@@ -121,42 +123,84 @@ export function drainPipeline(
   );
 }
 
-async function fetchOrRead(
-  stack: LocalStack,
+/**
+ * fetch-listing, invoked as the daily schedule invokes it, for `day` (default today); a URL
+ * source goes through the same fetch path, and so does a saved file (see {@link fetchSavedListing}).
+ */
+async function fetchListings(
   handlers: LocalHandlers,
-  store: DynamoPaperStore,
   day: IsoDate | undefined,
   source: string | undefined,
 ): Promise<IngestedListing[]> {
-  if (source && !/^https?:\/\//i.test(source)) {
-    const file = path.resolve(source);
-    const listing = await ingestListingBytes(
-      {
-        bytes: new Uint8Array(await readFile(file)),
-        url: pathToFileURL(file).toString(),
-        fetchedAt: new Date().toISOString(),
-        // A day given on the command line wins; without one, the file's own day (or today).
-        listedOn: day,
-      },
-      {
-        s3: stack.s3,
-        sqs: stack.sqs,
-        bucket: stack.env.ARCHIVE_BUCKET ?? '',
-        parseQueueUrl: stack.queueUrls.parse,
-      },
-    );
-    // Only a day named on the command line is recorded as fetched; a file's own days come from its papers.
-    if (day) await recordFetchedDay(store, day, [listing]);
-    return [listing];
-  }
-  // As the daily schedule invokes it; a URL source goes through the same fetch path.
-  const date = day ?? (new Date().toISOString().slice(0, 10) as IsoDate);
+  if (source && !/^https?:\/\//i.test(source)) return fetchSavedListing(handlers, day, source);
+  const date = day ?? todayUtc();
   const report = await handlers.fetchListing({
     scheduledTime: `${date}T00:00:00Z`,
     date,
     ...(source ? { url: source } : {}),
   });
   return report.listings;
+}
+
+/**
+ * A saved listing takes the live path: it is served once over HTTP on 127.0.0.1 and fetch-listing
+ * fetches, archives and fans it out, and records the day, exactly as it would the live listing. The
+ * day is `--date`, else the day the file names itself (a multi-day API response names its latest),
+ * else today, as for an arXiv query fetched today.
+ * @throws ListingDayConflictError when `--date` and the file name different days.
+ */
+async function fetchSavedListing(
+  handlers: LocalHandlers,
+  day: IsoDate | undefined,
+  file: string,
+): Promise<IngestedListing[]> {
+  const bytes = await readFile(path.resolve(file));
+  const named = namedListingDay(bytes, file, day);
+  if (day && named && day !== named) {
+    throw new ListingDayConflictError(
+      `${file} is the listing of ${named}, not of --date ${day}: its papers carry their own day, so they ` +
+        `would be stored under ${named}. Drop --date, or give --date ${named}.`,
+    );
+  }
+  const date = day ?? named ?? todayUtc();
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': contentTypeOf(file) }).end(bytes);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/${encodeURIComponent(path.basename(file))}`;
+    const report = await handlers.fetchListing({ scheduledTime: `${date}T00:00:00Z`, date, url });
+    return report.listings;
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/**
+ * The listing day a listing names itself, if any (none for a malformed one: fetch-listing reports
+ * that). `asked` places a day named without a year, as it does when fetch-listing parses it.
+ */
+function namedListingDay(bytes: Uint8Array, file: string, asked: IsoDate | undefined): IsoDate | undefined {
+  try {
+    const context = { url: file, fetchedAt: new Date().toISOString() };
+    return splitListing(bytes, asked ? { ...context, listedOn: asked } : context).listedOn;
+  } catch (error) {
+    if (error instanceof ListingParseError) return undefined;
+    throw error;
+  }
+}
+
+function contentTypeOf(file: string): string {
+  const extension = path.extname(file).toLowerCase();
+  if (extension === '.json') return 'application/json';
+  if (extension === '.html' || extension === '.htm') return 'text/html; charset=utf-8';
+  if (extension === '.xml' || extension === '.atom' || extension === '.rss') return 'application/xml';
+  return 'text/plain; charset=utf-8';
+}
+
+function todayUtc(): IsoDate {
+  return new Date().toISOString().slice(0, 10) as IsoDate;
 }
 
 async function dayCounts(store: DynamoPaperStore): Promise<Map<string, number>> {

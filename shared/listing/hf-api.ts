@@ -63,11 +63,12 @@ export type HfDailyPaperItem = z.infer<typeof HfDailyPaperItemSchema>;
  * Elements are not validated here: a bad element becomes a problem in
  * {@link normalizeHfItem}, not a failure of the whole listing.
  *
- * The split's `listedOn` is the day of `paper.submittedOnDailyAt` when every
- * element carries one and all fall on the same day: the listing day the
- * response stands for. It is absent for an empty array, when any element
- * lacks the field (responses from 2024), or when the response spans several
- * days (`?date=` around a weekend).
+ * The split's `listedOn` is the listing day the response stands for: the
+ * latest day of `paper.submittedOnDailyAt` when every element carries one. A
+ * response can span several days (`?date=` around a weekend, or no date at
+ * all), carrying papers over from earlier days but never from later ones, so
+ * the latest is the listing's own. It is absent for an empty array and when
+ * any element lacks the field (responses from 2024).
  * @throws ListingParseError when the text is not JSON or not an array.
  */
 export function splitHfApi(text: string): SplitListing {
@@ -82,21 +83,21 @@ export function splitHfApi(text: string): SplitListing {
     throw new ListingParseError('hf-api', `expected a JSON array of papers, got ${jsonKind(parsed)}${error}`);
   }
   const items: ListingItem[] = parsed.map((raw, index) => ({ format: 'hf-api', index, raw }));
-  const listedOn = sharedListingDay(parsed);
+  const listedOn = latestListingDay(parsed);
   return listedOn ? { format: 'hf-api', items, listedOn } : { format: 'hf-api', items };
 }
 
-/** The one day of every element's `paper.submittedOnDailyAt`, or undefined when some element has none or the days differ. */
-function sharedListingDay(elements: unknown[]): IsoDate | undefined {
-  let shared: IsoDate | undefined;
+/** The latest day of the elements' `paper.submittedOnDailyAt`, or undefined when some element has none. */
+function latestListingDay(elements: unknown[]): IsoDate | undefined {
+  let latest: IsoDate | undefined;
   for (const element of elements) {
     const paper = isRecord(element) ? element.paper : undefined;
     const submitted = isRecord(paper) ? paper.submittedOnDailyAt : undefined;
     const day = typeof submitted === 'string' ? isoDayOf(submitted) : undefined;
-    if (!day || (shared && day !== shared)) return undefined;
-    shared = day;
+    if (!day) return undefined;
+    if (!latest || day > latest) latest = day;
   }
-  return shared;
+  return latest;
 }
 
 /**

@@ -44,7 +44,9 @@ export function looksLikeHfText(text: string): boolean {
  * paragraph, and the optional authors/date paragraph.
  *
  * The page names its listing day without a year ("Dec 16"); it is resolved to
- * the most recent such day not after `context.fetchedAt` (or `context.listedOn`).
+ * the most recent such day not after the day the listing was asked for
+ * (`context.listedOn`), else the day it was fetched (`context.fetchedAt`): a
+ * saved page ingested a year later still means the day it was saved for.
  * Never throws: any text has a (possibly empty) list of blocks.
  */
 export function splitHfText(text: string, context: ListingContext): SplitListing {
@@ -61,7 +63,7 @@ export function splitHfText(text: string, context: ListingContext): SplitListing
       const date = lines.length === 1 ? parseDateLine(lines[0] as string) : undefined;
       if (date) {
         next = i + 1;
-        const anchor = (context.fetchedAt ? isoDayOf(context.fetchedAt) : undefined) ?? context.listedOn;
+        const anchor = context.listedOn ?? (context.fetchedAt ? isoDayOf(context.fetchedAt) : undefined);
         listedOn = resolveDate(date, anchor);
         break;
       }

@@ -222,12 +222,12 @@ describe('splitListing on the HF daily papers API: the listing day', () => {
     expect(split.listedOn).toBe('2026-08-03');
   });
 
-  it('is absent when the items span several days', () => {
+  it('is the latest day when the items span several days (earlier days are carried over)', () => {
     // Act
     const split = splitListing(fixture('hf-daily-papers-2026-07-10+13.json'));
 
     // Assess
-    expect(split).not.toHaveProperty('listedOn');
+    expect(split.listedOn).toBe('2026-07-13');
     expect(split.items).toHaveLength(25);
   });
 

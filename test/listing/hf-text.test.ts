@@ -122,6 +122,17 @@ describe('parseListing on the HF papers page as text', () => {
     expect(byTitle(papers, 'How far away are truly hyperparameter-free').publishedOn).toBe('2025-05-29');
   });
 
+  it('anchors on the day asked for before the fetch time: a saved page ingested a year later keeps its day', () => {
+    // Act
+    const split = splitListing(fixture('hf-papers-page-text.txt'), {
+      listedOn: '2025-12-16',
+      fetchedAt: '2026-12-20T08:00:00Z',
+    });
+
+    // Assess
+    expect(split.listedOn).toBe('2025-12-16');
+  });
+
   it('anchors on context.listedOn when no fetch time is known', () => {
     // Act
     const split = splitListing(fixture('hf-papers-page-text.txt'), { listedOn: '2024-12-20' });

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
-import { drainPipeline, runIngest } from '../../local/ingest';
+import { drainPipeline, ListingDayConflictError, runIngest } from '../../local/ingest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { ListingFetchError } from '../../shared/fetch/http';
@@ -239,6 +239,43 @@ describe('the daily ingest', () => {
       deadLettered: { parse: 0, classify: 0 },
     });
     expect(await listedOn('2025-12-16')).toHaveLength(36);
+  });
+
+  it('takes a saved file through fetch-listing over HTTP, for the day the file names itself', async () => {
+    // The file spans 2026-07-10 and 2026-07-13: it is the listing of the later day.
+    const summary = await runIngest(
+      stack,
+      handlers,
+      { source: 'test/fixtures/listings/hf-daily-papers-2026-07-10+13.json' },
+      { retryDelaySeconds: 0 },
+    );
+
+    const [listing] = summary.listings;
+    expect(summary).toMatchObject({ day: '2026-07-13', listed: 25, deadLettered: { parse: 0, classify: 0 } });
+    expect(listing?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hf-daily-papers-2026-07-10%2B13\.json$/);
+    expect(listing?.archiveKey).toMatch(/^listings\/2026\/07\/13\//);
+    const days = await store.ingestedDays({ limit: 100 });
+    expect(days.items.find((day) => day.day === '2026-07-13')).toMatchObject({
+      listed: 25,
+      lastFetchedAt: listing?.fetchedAt,
+    });
+    expect(await listedOn('2026-07-10')).toHaveLength(11);
+  });
+
+  it('refuses --date for a saved file that names another day, before archiving anything', async () => {
+    const request = { date: '2026-08-04', source: 'test/fixtures/listings/hf-daily-papers-2026-08-03.json' };
+
+    await expect(runIngest(stack, handlers, request)).rejects.toThrow(ListingDayConflictError);
+    await expect(runIngest(stack, handlers, request)).rejects.toThrow(
+      /listing of 2026-08-03, not of --date 2026-08-04/,
+    );
+
+    const archived = await stack.s3.send(
+      new ListObjectsV2Command({ Bucket: stack.env.ARCHIVE_BUCKET, Prefix: 'listings/2026/08/04/' }),
+    );
+    expect(archived.KeyCount ?? 0).toBe(0);
+    const days = await store.ingestedDays({ limit: 100 });
+    expect(days.items.map((day) => day.day)).not.toContain('2026-08-04');
   });
 
   it('fails with a ListingFetchError that names the status when the upstream refuses', async () => {
