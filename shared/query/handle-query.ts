@@ -62,7 +62,7 @@ export const ROUTES_HELP =
  * Answers one query API request.
  *
  * - 200 with `{ items, cursor? }` for a list (pass `cursor` back for the next page;
- *   it is absent on the last page, and the last page may be empty), or the
+ *   it is given only when more items follow), or the
  *   {@link PaperRecord} for `GET /papers/{id}`.
  * - 400 `{ error: 'BadRequest', message, parameter }` for a bad, missing, repeated or
  *   unknown parameter, or a cursor the store did not issue for this query.
@@ -124,6 +124,15 @@ export async function handleQuery(
       return respond(200, page, route);
     }
     if (!('date' in parameters)) {
+      // Name a parameter the route does not know (`DATE=`, `day=`) rather than only the missing one.
+      const stray = Object.keys(parameters).find((name) => name !== 'limit' && name !== 'cursor');
+      if (stray !== undefined) {
+        const lowerCase = ['date', 'category'].includes(stray.toLowerCase()) ? '; names are lower-case' : '';
+        throw new BadParameterError(
+          stray,
+          `is not a parameter of GET /papers (it takes date or category${lowerCase})`,
+        );
+      }
       throw new BadParameterError('date', 'is required, or category (GET /papers?date=D or ?category=C)');
     }
     route = 'GET /papers?date';

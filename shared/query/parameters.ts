@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { knownCategoryCodes } from '../classify/taxonomy';
 import type { IsoDate } from '../paper';
 import { BadParameterError } from './errors';
 
@@ -46,10 +47,27 @@ const cursor = z
   .regex(/^[A-Za-z0-9_-]{1,2048}$/, { error: 'must be the cursor of a previous page of the same query' })
   .optional();
 
+/** Known codes by their lower-case spelling, to catch `cs.cv` for `cs.CV`. */
+const KNOWN_BY_LOWER_CASE = new Map(knownCategoryCodes.map((code) => [code.toLowerCase(), code]));
+
+/**
+ * A category code. Codes are case-sensitive (`cs.CV`, but `cond-mat.mes-hall`), so a known code in
+ * the wrong case is a 400 that gives the right spelling. A well-formed code the taxonomy does not
+ * know is accepted: a source may carry a category arXiv added later.
+ */
 const category = z
   .string()
   .max(32, { error: 'must be an arXiv category code such as cs.CV, math.OC or quant-ph' })
-  .regex(CATEGORY_CODE, { error: 'must be an arXiv category code such as cs.CV, math.OC or quant-ph' });
+  .regex(CATEGORY_CODE, { error: 'must be an arXiv category code such as cs.CV, math.OC or quant-ph' })
+  .superRefine((code, context) => {
+    const known = KNOWN_BY_LOWER_CASE.get(code.toLowerCase());
+    if (known !== undefined && known !== code) {
+      context.addIssue({
+        code: 'custom',
+        message: `must be spelled ${known} (category codes are case-sensitive)`,
+      });
+    }
+  });
 
 /** `GET /papers?date=D`: the papers listed on day D, most upvoted first. */
 export const DayQuerySchema = z.strictObject({ date: isoDate, limit, cursor });

@@ -301,6 +301,11 @@ export class DynamoPaperStore implements PaperStore {
   /**
    * One Query page. The cursor names the query it belongs to (partition and range included), so it
    * cannot be replayed against another; a forged start key is an {@link InvalidCursorError}, not a 500.
+   *
+   * It reads one item more than the page holds: DynamoDB returns a LastEvaluatedKey whenever a page
+   * fills exactly, which would send clients to an empty last page. With the extra item in hand, a
+   * full page has a cursor only when something follows it (the cursor is then the key of the page's
+   * last item, as DynamoDB would have given).
    */
   private async query(
     queryName: string,
@@ -310,7 +315,7 @@ export class DynamoPaperStore implements PaperStore {
     const command = new QueryCommand({
       ...input,
       TableName: this.tableName,
-      Limit: limit,
+      Limit: limit + 1,
       ExclusiveStartKey: cursor === undefined ? undefined : decodeCursor(cursor, queryName),
     });
     const result = await this.client.send(command).catch((error: unknown) => {
@@ -321,11 +326,25 @@ export class DynamoPaperStore implements PaperStore {
       }
       throw error;
     });
+    const items = result.Items ?? [];
+    if (items.length > limit) {
+      const last = items[limit - 1] as Record<string, unknown>;
+      return { items: items.slice(0, limit), cursor: encodeCursor(queryName, keyOf(last, input.IndexName)) };
+    }
+    // Fewer: the partition is done, unless DynamoDB stopped at its 1 MB page size first.
     return {
-      items: result.Items ?? [],
+      items,
       cursor: result.LastEvaluatedKey ? encodeCursor(queryName, result.LastEvaluatedKey) : undefined,
     };
   }
+}
+
+/** The key attributes DynamoDB puts in a LastEvaluatedKey for an item of the table or of one index. */
+function keyOf(item: Record<string, unknown>, indexName: string | undefined): Record<string, unknown> {
+  const index = Object.values(papersTable.indexes).find((candidate) => candidate.indexName === indexName);
+  const names: string[] = [papersTable.partitionKey.name, papersTable.sortKey.name];
+  if (index) names.push(index.partitionKey.name, index.sortKey.name);
+  return Object.fromEntries(names.map((name) => [name, item[name]]));
 }
 
 function encodeCursor(queryName: string, key: Record<string, unknown>): string {

@@ -191,6 +191,26 @@ describe('handleQuery parameter validation', () => {
     ['date=yesterday', '/papers', 'date', 'date: must be a real date YYYY-MM-DD'],
     ['', '/papers', 'date', 'date: is required'],
     ['limit=5', '/papers', 'date', 'date: is required'],
+    [
+      'DATE=2026-06-12',
+      '/papers',
+      'DATE',
+      'DATE: is not a parameter of GET /papers (it takes date or category; names are lower-case)',
+    ],
+    [
+      'day=2026-06-12&limit=5',
+      '/papers',
+      'day',
+      'day: is not a parameter of GET /papers (it takes date or category)',
+    ],
+    [
+      'category=cs.cv',
+      '/papers',
+      'category',
+      'category: must be spelled cs.CV (category codes are case-sensitive)',
+    ],
+    ['category=COND-MAT.MES-HALL', '/papers', 'category', 'category: must be an arXiv category code'],
+    ['category=cond-mat.Mes-hall', '/papers', 'category', 'category: must be spelled cond-mat.mes-hall'],
     ['date=2026-06-12&limit=0', '/papers', 'limit', 'limit: must be an integer from 1 to 100'],
     ['date=2026-06-12&limit=101', '/papers', 'limit', 'limit: must be an integer from 1 to 100'],
     ['date=2026-06-12&limit=-1', '/papers', 'limit', 'limit: must be an integer from 1 to 100'],
@@ -247,6 +267,13 @@ describe('handleQuery parameter validation', () => {
     expect(response.body).toMatchObject({ error: 'BadRequest', parameter });
     expect((response.body as { message: string }).message).toContain(message);
     expect(store.calls).toEqual([]);
+  });
+
+  it('accepts a well-formed category the taxonomy does not know: a source may carry a newer one', async () => {
+    const { response, store } = await ask(get('/papers', 'category=cs.XY&from=2026-06-01&to=2026-06-12'));
+
+    expect(response.statusCode).toBe(200);
+    expect(store.calls).toHaveLength(1);
   });
 
   it('spans a range of exactly 366 days, both ends included', async () => {
