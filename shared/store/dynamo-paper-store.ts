@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { ClassificationSchema } from '../classification';
+import { canonicalCategory } from '../classify/taxonomy';
 import type { IsoDate, Paper } from '../paper';
 import { papersTable } from '../resources';
 import {
@@ -129,8 +130,14 @@ export class DynamoPaperStore implements PaperStore {
     listedOn,
     classification,
   }: ClassificationWrite): Promise<CategoryChanges> {
-    const assigned = classification.categories.filter((category) => category.assigned);
-    const codes = assigned.map((category) => category.code);
+    // One entry per subject: a source that lists both names of an alias pair (`cs.SY`, `eess.SY`)
+    // gets one entry, under the canonical code (the keys canonicalise; see keys.ts).
+    const assigned = new Map<string, { score: number }>();
+    for (const category of classification.categories) {
+      const code = canonicalCategory(category.code);
+      if (category.assigned && !assigned.has(code)) assigned.set(code, category);
+    }
+    const codes = [...assigned.keys()];
     let indexedBefore: ReadonlySet<string> = new Set();
     try {
       const result = await this.client.send(
@@ -159,19 +166,19 @@ export class DynamoPaperStore implements PaperStore {
     const { upvotes: _upvotes, comments: _comments, ...stablePaper } = paper;
     const keep = new Set(codes);
     return {
-      puts: assigned.map((category) => ({
+      puts: [...assigned].map(([code, category]) => ({
         pk: paperPk(paper.id),
-        sk: categoryEntrySk(category.code, listedOn),
-        categoryPk: categoryPk(category.code),
+        sk: categoryEntrySk(code, listedOn),
+        categoryPk: categoryPk(code),
         categorySk: categorySk(listedOn, paper.id),
-        code: category.code,
+        code,
         score: category.score,
         listedOn,
         paper: stablePaper,
         classification,
       })),
       deletes: [...indexedBefore]
-        .filter((code) => typeof code === 'string' && !keep.has(code))
+        .filter((code) => typeof code === 'string' && !keep.has(canonicalCategory(code)))
         .map((code) => ({ pk: paperPk(paper.id), sk: categoryEntrySk(String(code), listedOn) })),
     };
   }

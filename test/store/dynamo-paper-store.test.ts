@@ -141,6 +141,48 @@ describe('DynamoPaperStore.putClassification', () => {
     ]);
   });
 
+  it('files both names of an arXiv alias pair under one entry that either name finds', async () => {
+    // Prepare: a source that lists cs.SY and its canonical twin eess.SY, as arXiv feeds do.
+    const p = paper('2606.00009', 1);
+    await store.putListing(p, origin('2026-06-12T10:00:00.000Z'));
+    const given: Classification = {
+      categories: ['cs.SY', 'eess.SY', 'math.OC'].map((code) => ({
+        code,
+        name: code,
+        group: 'Other',
+        score: 1,
+        assigned: true,
+        terms: [],
+      })),
+      primaryCategory: 'cs.SY',
+      classifierVersion: 'source',
+      categorySource: 'source',
+    };
+
+    // Act
+    await store.applyCategoryChanges([
+      await store.putClassification({ paper: p, listedOn: '2026-06-12', classification: given }),
+    ]);
+
+    // Assess
+    for (const code of ['cs.SY', 'eess.SY']) {
+      const page = await store.papersInCategory(code, '2026-06-01', '2026-06-30', { limit: 10 });
+      expect(page.items.map((item) => item.id)).toEqual(['2606.00009']);
+    }
+    const partition = await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
+      new QueryCommand({
+        TableName: stack.env.TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'PAPER#2606.00009' },
+      }),
+    );
+    expect(partition.Items?.map((item) => item.sk).sort()).toEqual([
+      'CATEGORY#eess.SY#2026-06-12',
+      'CATEGORY#math.OC#2026-06-12',
+      'LISTED#2026-06-12',
+    ]);
+  });
+
   it('still removes a stale entry when the batch write failed after the classification was stored', async () => {
     // Prepare: classified under cs.CL and cs.LG, entries written.
     const p = paper('2606.00003', 5);
