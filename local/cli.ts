@@ -2,16 +2,29 @@
  * `npm run -s papers -- <command> [...]`: the command-line tool. Each command
  * lives in `local/commands/<name>.ts` and is loaded only when asked for, so
  * `papers parse` does not start the local stack.
+ *
+ * Every command answers `--help` (or `-h`) with its usage on stdout and exit
+ * code 0, and a usage mistake with `papers <command>: <what is wrong>` and its
+ * usage on stderr and exit code 2: the commands throw a `UsageError`, this file
+ * does the printing, so they cannot drift apart.
  */
 
 import { isClosedPipe } from './closed-pipe';
+import { isHelpRequest, UsageError } from './commands/command-line';
 
 // The SDK warns on every run that its 2027 releases need Node 22; Lambda runs 22+, this machine 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+interface CommandModule {
+  /** The command's usage text, ending in a newline. */
+  usage: string;
+  /** Runs the command; resolves with the exit code. @throws UsageError for a mistake on the command line. */
+  run(args: string[]): Promise<number>;
+}
+
 interface Command {
   summary: string;
-  load: () => Promise<{ run(args: string[]): Promise<number> }>;
+  load: () => Promise<CommandModule>;
 }
 
 const commands: Record<string, Command> = {
@@ -40,7 +53,10 @@ const commands: Record<string, Command> = {
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`);
-  return `usage: npm run -s papers -- <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+  return (
+    `usage: npm run -s papers -- <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
+    "`npm run -s papers -- <command> --help` shows a command's options.\n"
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -49,17 +65,33 @@ async function main(argv: string[]): Promise<number> {
     if (!isClosedPipe(error)) throw error;
   });
   const [name, ...args] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
-    return name ? 0 : 2;
+  if (name === undefined) {
+    process.stderr.write(`papers: no command given\n${usage()}`);
+    return 2;
   }
-  const command = commands[name];
+  if (name === '--help' || name === '-h' || (name === 'help' && args.length === 0)) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  // `papers help <command>` is `papers <command> --help`.
+  const commandName = name === 'help' ? (args[0] as string) : name;
+  const command = commands[commandName];
   if (!command) {
-    process.stderr.write(`papers: unknown command "${name}"\n\n${usage()}`);
+    process.stderr.write(`papers: unknown command "${commandName}"\n${usage()}`);
     return 2;
   }
   const module = await command.load();
-  return module.run(args);
+  if (name === 'help' || isHelpRequest(args)) {
+    process.stdout.write(module.usage);
+    return 0;
+  }
+  try {
+    return await module.run(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`papers ${commandName}: ${error.message}\n${module.usage}`);
+    return 2;
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -14,8 +14,9 @@ import { createInterface } from 'node:readline';
 import * as z from 'zod';
 import { classifyPaper, loadClassifier } from '../../shared/classify/index';
 import { isClosedPipe } from '../closed-pipe';
+import { readCommandLine } from './command-line';
 
-const USAGE = `usage: npm run -s papers -- classify < papers.jsonl > classified.jsonl
+export const usage = `usage: npm run -s papers -- classify < papers.jsonl > classified.jsonl
 
 Adds categories, primaryCategory, classifierVersion and categorySource to each
 JSON line on stdin (objects with "title" and "abstract").
@@ -58,14 +59,7 @@ function parseLine(
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (args.length > 0) {
-    process.stderr.write(`classify: unexpected argument "${args[0]}"\n\n${USAGE}`);
-    return 2;
-  }
+  readCommandLine(args, {}); // takes no options and no arguments
   loadClassifier(); // fail once, up front, if the model is missing
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNumber = 0;

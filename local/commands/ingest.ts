@@ -1,9 +1,14 @@
-import { parseArgs } from 'node:util';
 import { ListingFetchError } from '../../shared/fetch/http';
-import { IsoDateSchema } from '../../shared/paper';
 import { loadHandlers } from '../handlers';
-import { type IngestSummary, runIngest } from '../ingest';
+import { type IngestRequest, type IngestSummary, runIngest } from '../ingest';
 import { openLocalStack } from '../stack';
+import { isoDayOption, readCommandLine } from './command-line';
+
+export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--source FILE-OR-URL]
+  --date    the listing day to fetch (default: today in UTC); with --source, the day to store it under
+  --source  a saved listing file, or another URL, to ingest instead of the live listing
+Exit code 1 when a listing was malformed, could not be fetched, or anything reached a dead-letter queue.
+`;
 
 /** Options shared by `papers ingest` and `npm start`. */
 export const ingestOptions = {
@@ -11,24 +16,21 @@ export const ingestOptions = {
   source: { type: 'string' },
 } as const;
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-export function ingestRequestFrom(values: { date?: string; source?: string }) {
-  if (values.date !== undefined && !IsoDateSchema.safeParse(values.date).success) {
-    throw new UsageError(`--date must be a real day as YYYY-MM-DD, got "${values.date}"`);
-  }
-  return { date: values.date, source: values.source };
+/** @throws UsageError when `--date` is not a real day. */
+export function ingestRequestFrom(values: { date?: string; source?: string }): IngestRequest {
+  return {
+    date: values.date === undefined ? undefined : isoDayOption('--date', values.date),
+    source: values.source,
+  };
 }
 
 /**
  * `papers ingest [--date D] [--source FILE-OR-URL]`: one run on the local stack; exit 1 if a listing
  * was malformed or anything reached a DLQ.
+ * @throws UsageError for a mistake on the command line, before the stack is opened.
  */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: ingestOptions, allowPositionals: false });
-  const request = ingestRequestFrom(values);
+  const request = ingestRequestFrom(readCommandLine(args, ingestOptions).values);
   const stack = await openLocalStack();
   try {
     const handlers = await loadHandlers(stack);
@@ -55,12 +57,13 @@ export function describeSummary(summary: IngestSummary): string {
       (listing.malformed ? `\n    ${listing.malformed}` : ''),
   );
   const dead = summary.deadLettered.parse + summary.deadLettered.classify;
+  const hint =
+    summary.failedAttempts > 0 ? '(set PAPERS_LOG_LEVEL=WARN to log why each record failed)\n' : '';
   return (
     `ingest ${summary.day}: listed ${summary.listed}, new ${summary.new}, updated ${summary.updated}, ` +
     (summary.stale > 0 ? `stale ${summary.stale} (the table holds a newer fetch), ` : '') +
     `failed ${dead}, in the DLQ ${dead} (parse ${summary.deadLettered.parse}, classify ${summary.deadLettered.classify}); ` +
-    `failed attempts ${summary.failedAttempts}\n${lines.join('\n')}\n` +
-    (summary.failedAttempts > 0 ? '(set PAPERS_LOG_LEVEL=WARN to log why each record failed)\n' : '')
+    `failed attempts ${summary.failedAttempts}\n${lines.join('\n')}\n${hint}`
   );
 }
 

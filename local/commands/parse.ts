@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { type ListingContext, ListingParseError, parseListing } from '../../shared/listing/index';
-import { IsoDateSchema } from '../../shared/paper';
+import { isoDayOption, readCommandLine, UsageError } from './command-line';
 
 /**
  * `npm run -s papers -- parse <file-or-url> [--listed-on YYYY-MM-DD] [--fetched-at ISO] [--timeout-ms N]`
@@ -13,21 +12,16 @@ import { IsoDateSchema } from '../../shared/paper';
  * parsed, 2 for a usage error.
  */
 
-const USAGE = `usage: npm run -s papers -- parse <file-or-url> [--listed-on YYYY-MM-DD] [--fetched-at ISO-8601] [--timeout-ms N]
+export const usage = `usage: npm run -s papers -- parse <file-or-url> [--listed-on YYYY-MM-DD] [--fetched-at ISO-8601] [--timeout-ms N]
   --listed-on   the listing day the listing stands for (dates in 2024 HF responses, arXiv Atom)
   --fetched-at  when the listing was fetched; anchors year-less dates of the text page
                 (default for a URL: now; for a file: none)
   --timeout-ms  HTTP timeout for a URL (default 30000)
 `;
 
-class CommandError extends Error {
-  override readonly name = 'CommandError';
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
+/** The listing could not be read or fetched: exit 1 with the message. */
+class ListingReadError extends Error {
+  override readonly name = 'ListingReadError';
 }
 
 interface ParseOptions {
@@ -36,42 +30,30 @@ interface ParseOptions {
   timeoutMs: number;
 }
 
+const OPTIONS = {
+  'listed-on': { type: 'string' },
+  'fetched-at': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+} as const;
+
+/** @throws UsageError for anything but one source and valid option values. */
 function parseOptions(args: string[]): ParseOptions {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new CommandError(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`, 2);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) throw new CommandError(USAGE, 0);
-  if (positionals.length !== 1) throw new CommandError(`expected one file or URL\n${USAGE}`, 2);
+  const { values, positionals } = readCommandLine(args, OPTIONS, { positionals: true });
+  if (positionals.length !== 1) throw new UsageError('expected one file or URL');
   const context: ListingContext = {};
-  if (values['listed-on'] !== undefined) {
-    const day = IsoDateSchema.safeParse(values['listed-on']);
-    if (!day.success)
-      throw new CommandError(`--listed-on: "${values['listed-on']}" is not a YYYY-MM-DD day`, 2);
-    context.listedOn = day.data;
-  }
+  if (values['listed-on'] !== undefined) context.listedOn = isoDayOption('--listed-on', values['listed-on']);
   if (values['fetched-at'] !== undefined) {
     if (Number.isNaN(Date.parse(values['fetched-at']))) {
-      throw new CommandError(`--fetched-at: "${values['fetched-at']}" is not an ISO 8601 time`, 2);
+      throw new UsageError(`--fetched-at must be an ISO 8601 time, got "${values['fetched-at']}"`);
     }
     context.fetchedAt = values['fetched-at'];
   }
   const timeoutMs = Number(values['timeout-ms'] ?? 30_000);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new CommandError(`--timeout-ms: "${values['timeout-ms']}" is not a positive integer`, 2);
+    throw new UsageError(`--timeout-ms must be a positive integer, got "${values['timeout-ms']}"`);
   }
   return { source: positionals[0] as string, context, timeoutMs };
 }
-
-const OPTIONS = {
-  'listed-on': { type: 'string' },
-  'fetched-at': { type: 'string' },
-  'timeout-ms': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
 
 /** The listing's bytes and what is known about them, from a file or over HTTP. */
 async function readListing({ source, context, timeoutMs }: ParseOptions): Promise<{
@@ -91,12 +73,11 @@ async function readListing({ source, context, timeoutMs }: ParseOptions): Promis
               ? error.cause.message
               : error.message
             : String(error);
-      throw new CommandError(`cannot fetch ${source}: ${reason}`, 1);
+      throw new ListingReadError(`cannot fetch ${source}: ${reason}`);
     }
     if (!response.ok) {
-      throw new CommandError(
+      throw new ListingReadError(
         `cannot fetch ${source}: HTTP ${response.status} ${response.statusText}`.trimEnd(),
-        1,
       );
     }
     const bytes = new Uint8Array(await response.arrayBuffer());
@@ -109,13 +90,13 @@ async function readListing({ source, context, timeoutMs }: ParseOptions): Promis
     return { bytes: await readFile(source), context: { ...context, url: source } };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CommandError(`cannot read ${source}: ${reason}`, 1);
+    throw new ListingReadError(`cannot read ${source}: ${reason}`);
   }
 }
 
 export async function run(args: string[]): Promise<number> {
+  const options = parseOptions(args);
   try {
-    const options = parseOptions(args);
     const { bytes, context } = await readListing(options);
     const listing = parseListing(bytes, context);
     const out = listing.papers.map((paper) => `${JSON.stringify(paper)}\n`).join('');
@@ -133,11 +114,9 @@ export async function run(args: string[]): Promise<number> {
     );
     return 0;
   } catch (error) {
-    if (error instanceof CommandError) {
-      (error.exitCode === 0 ? process.stdout : process.stderr).write(
-        error.exitCode === 0 ? error.message : `papers parse: ${error.message.trimEnd()}\n`,
-      );
-      return error.exitCode;
+    if (error instanceof ListingReadError) {
+      process.stderr.write(`papers parse: ${error.message}\n`);
+      return 1;
     }
     if (error instanceof ListingParseError) {
       process.stderr.write(`papers parse: the listing could not be parsed: ${error.message}\n`);

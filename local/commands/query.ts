@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { IngestedDaySchema, ListedPaperSchema, PaperRecordSchema } from '../../shared/store/items';
 import { isClosedPipe } from '../closed-pipe';
 import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '../http-adapter';
+import { readCommandLine, UsageError } from './command-line';
 
 /**
  * `npm run -s papers -- query --date D | --category C [--from D] [--to D] | --id ID | --days
@@ -30,75 +31,64 @@ export interface QueryCommand {
 /** The API's page size limit: the CLI asks for full pages and stops at `--limit`. */
 const PAGE_SIZE = 100;
 
-const USAGE = `usage: npm run -s papers -- query <what> [--limit N | --all] [--cursor C] [--format jsonl|json|csv]
+export const usage = `usage: npm run -s papers -- query <what> [--limit N | --all] [--cursor C] [--format jsonl|json|csv]
   <what>: --date YYYY-MM-DD               papers listed that day, most upvoted first
           --category CODE [--from D] [--to D]  papers in an arXiv category (default: the last 30 days)
           --id ID                         one paper with every day it was listed
           --days                          the ingested days with their paper counts
 `;
 
-const VALUE_FLAGS = new Set([
-  '--date',
-  '--category',
-  '--from',
-  '--to',
-  '--id',
-  '--limit',
-  '--cursor',
-  '--format',
-]);
+const OPTIONS = {
+  date: { type: 'string' },
+  category: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  id: { type: 'string' },
+  days: { type: 'boolean' },
+  limit: { type: 'string' },
+  all: { type: 'boolean' },
+  cursor: { type: 'string' },
+  format: { type: 'string' },
+} as const;
 
-/** Reads the command line; returns the problem as a string for a usage error. */
-export function parseQueryArgs(args: readonly string[]): QueryCommand | string {
-  const values = new Map<string, string>();
-  let days = false;
-  let all = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    const [flag = '', inline] = arg.startsWith('--') && arg.includes('=') ? splitOnce(arg, '=') : [arg];
-    if (flag === '--days') days = true;
-    else if (flag === '--all') all = true;
-    else if (VALUE_FLAGS.has(flag)) {
-      const value = inline ?? args[++i];
-      if (value === undefined) return `${flag} needs a value`;
-      if (values.has(flag)) return `${flag} is given more than once`;
-      values.set(flag, value);
-    } else return `unknown option "${arg}"`;
-  }
-  const format = values.get('--format') ?? 'jsonl';
+/**
+ * Reads the command line into the request to make.
+ * @throws UsageError for unknown, missing, repeated or contradictory options.
+ */
+export function parseQueryArgs(args: readonly string[]): QueryCommand {
+  const { values } = readCommandLine(args, OPTIONS);
+  const format = values.format ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'json' && format !== 'csv') {
-    return `--format must be jsonl, json or csv, got "${format}"`;
+    throw new UsageError(`--format must be jsonl, json or csv, got "${format}"`);
   }
-  const limitText = values.get('--limit');
-  if (limitText !== undefined && !/^[1-9]\d*$/.test(limitText)) {
-    return `--limit must be a positive integer, got "${limitText}"`;
+  if (values.limit !== undefined && !/^[1-9]\d*$/.test(values.limit)) {
+    throw new UsageError(`--limit must be a positive integer, got "${values.limit}"`);
   }
-  if (limitText !== undefined && all) return '--limit and --all contradict each other';
-  const id = values.get('--id');
-  if ([id !== undefined, days, values.has('--date') || values.has('--category')].filter(Boolean).length > 1) {
-    return 'ask for one of --date/--category, --id or --days';
+  if (values.limit !== undefined && values.all)
+    throw new UsageError('--limit and --all contradict each other');
+  const { id, days } = values;
+  const byDayOrCategory = values.date !== undefined || values.category !== undefined;
+  if ([id !== undefined, days, byDayOrCategory].filter(Boolean).length > 1) {
+    throw new UsageError('ask for one of --date/--category, --id or --days');
   }
   // Every other value goes to the API as is, so the API's own validation answers it.
   const parameters = new URLSearchParams();
-  for (const flag of ['--date', '--category', '--from', '--to']) {
-    const value = values.get(flag);
-    if (value !== undefined) parameters.set(flag.slice(2), value);
+  for (const name of ['date', 'category', 'from', 'to'] as const) {
+    const value = values[name];
+    if (value !== undefined) parameters.set(name, value);
   }
   const kind = id !== undefined ? 'paper' : days ? 'days' : 'papers';
-  if (kind === 'papers' && parameters.size === 0) return 'ask for --date, --category, --id or --days';
+  if (kind === 'papers' && parameters.size === 0) {
+    throw new UsageError('ask for --date, --category, --id or --days');
+  }
   return {
     kind,
     path: id !== undefined ? `/papers/${encodeURIComponent(id)}` : days ? '/days' : '/papers',
     parameters,
     format,
-    limit: limitText === undefined ? undefined : Number(limitText),
-    cursor: values.get('--cursor'),
+    limit: values.limit === undefined ? undefined : Number(values.limit),
+    cursor: values.cursor,
   };
-}
-
-function splitOnce(text: string, separator: string): [string, string] {
-  const at = text.indexOf(separator);
-  return [text.slice(0, at), text.slice(at + 1)];
 }
 
 const ErrorBodySchema = z.object({ message: z.string(), parameter: z.string().optional() });
@@ -209,12 +199,12 @@ export function formatRows(command: Pick<QueryCommand, 'kind' | 'format'>, rows:
   return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
 }
 
+/**
+ * @throws UsageError for a mistake on the command line (before the stack is opened) and for a
+ *   parameter the API refuses (a 400, with the API's message).
+ */
 export async function run(args: string[]): Promise<number> {
   const command = parseQueryArgs(args);
-  if (typeof command === 'string') {
-    process.stderr.write(`papers query: ${command}\n${USAGE}`);
-    return 2;
-  }
   const { openLocalStack } = await import('../stack');
   const stack = await openLocalStack();
   try {
@@ -222,6 +212,7 @@ export async function run(args: string[]): Promise<number> {
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     const { loadQueryHandler } = await import('../handlers');
     const outcome = await runQuery(command, await loadQueryHandler(stack.env));
+    if (outcome.exitCode === 2) throw new UsageError(outcome.message ?? 'the API refused the request');
     if (outcome.exitCode !== 0) {
       process.stderr.write(`papers query: ${outcome.message ?? 'failed'}\n`);
       return outcome.exitCode;

@@ -7,6 +7,7 @@ import {
   functionUrlEvent,
   localLambdaContext,
 } from '../http-adapter';
+import { readCommandLine, UsageError } from './command-line';
 
 /**
  * `npm run -s papers -- serve [--port P] [--host H]`: the query API over HTTP,
@@ -123,35 +124,26 @@ async function firstItem<T>(
   return page.success ? page.data.items[0] : undefined;
 }
 
-function parseArgs(args: string[]): { port: number; host: string } | string {
-  let port = DEFAULT_PORT;
-  let host = DEFAULT_HOST;
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const value = args[i + 1];
-    if (flag === '--port' && value !== undefined) {
-      if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535)
-        return `--port: must be 0-65535, got "${value}"`;
-      port = Number(value);
-      i++;
-    } else if (flag === '--host' && value !== undefined) {
-      host = value;
-      i++;
-    } else {
-      return `unknown or incomplete option "${flag}"`;
-    }
+export const usage = `usage: npm run -s papers -- serve [--port P] [--host H]
+  --port  the port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host  the address to listen on (default ${DEFAULT_HOST})
+`;
+
+/** The value of `--port`. @throws UsageError unless it is a port number, 0 to 65535. */
+export function portOption(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
+    throw new UsageError(`--port must be a port number from 0 to 65535, got "${value}"`);
   }
-  return { port, host };
+  return Number(value);
 }
 
-const USAGE = 'usage: npm run -s papers -- serve [--port P] [--host H]   (default 127.0.0.1:8787)\n';
-
+/** @throws UsageError for a mistake on the command line, before the stack is opened. */
 export async function run(args: string[]): Promise<number> {
-  const options = parseArgs(args);
-  if (typeof options === 'string') {
-    process.stderr.write(`papers serve: ${options}\n${USAGE}`);
-    return 2;
-  }
+  const { values } = readCommandLine(args, { port: { type: 'string' }, host: { type: 'string' } });
+  const options = {
+    port: values.port === undefined ? DEFAULT_PORT : portOption(values.port),
+    host: values.host ?? DEFAULT_HOST,
+  };
   const { openLocalStack } = await import('../stack');
   const stack = await openLocalStack();
   let api: QueryApiServer;

@@ -1,29 +1,30 @@
-import { parseArgs } from 'node:util';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { loadHandlers } from '../handlers';
 import { runIngest } from '../ingest';
 import { openLocalStack } from '../stack';
+import { readCommandLine } from './command-line';
 import { describeSummary, ingestOptions, ingestRequestFrom, noNetworkHint } from './ingest';
-import { DEFAULT_PORT, serveQueryApi, untilStopped, usageBanner } from './serve';
+import { DEFAULT_PORT, portOption, serveQueryApi, untilStopped, usageBanner } from './serve';
+
+export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P]]
+   or: npm run -s papers -- start [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P]
+Ingests a listing as \`papers ingest\` does, then serves the query API until Ctrl-C.
+  --date    the listing day to fetch (default: today in UTC); with --source, the day to store it under
+  --source  a saved listing file, or another URL, to ingest instead of the live listing
+  --port    the port of the query API (default ${DEFAULT_PORT}; 0 picks a free one)
+`;
 
 /**
  * `npm start [-- --date D | --source FILE-OR-URL] [--port P]`: the whole pipeline
  * on one machine — ingest a listing through the four handlers on the local
  * stack, then serve the query API until Ctrl-C. While it runs, the CLI in
  * another terminal connects to the same stack.
+ * @throws UsageError for a mistake on the command line, before the stack is opened.
  */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { ...ingestOptions, port: { type: 'string' } },
-    allowPositionals: false,
-  });
+  const { values } = readCommandLine(args, { ...ingestOptions, port: { type: 'string' } });
   const request = ingestRequestFrom(values);
-  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    process.stderr.write(`papers start: --port must be 0-65535, got "${values.port}"\n`);
-    return 2;
-  }
+  const port = values.port === undefined ? DEFAULT_PORT : portOption(values.port);
   const stack = await openLocalStack();
   try {
     const handlers = await loadHandlers(stack);

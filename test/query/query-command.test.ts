@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { UsageError } from '../../local/commands/command-line';
 import { csvField, parseQueryArgs, run, toCsv } from '../../local/commands/query';
 import { makeDataDir, openTestStack, type SeedPaper, seed } from './support';
 
@@ -32,13 +33,15 @@ describe('parseQueryArgs', () => {
   it.each([
     [[], 'ask for --date, --category, --id or --days'],
     [['--date'], '--date needs a value'],
-    [['--date', DAY, '--format', 'xml'], '--format must be jsonl, json or csv'],
-    [['--date', DAY, '--limit', '0'], '--limit must be a positive integer'],
+    [['--date', DAY, '--format', 'xml'], '--format must be jsonl, json or csv, got "xml"'],
+    [['--date', DAY, '--limit', '0'], '--limit must be a positive integer, got "0"'],
     [['--date', DAY, '--limit', '5', '--all'], '--limit and --all contradict each other'],
     [['--id', '2606.00001', '--days'], 'ask for one of --date/--category, --id or --days'],
     [['--date', DAY, '--verbose'], 'unknown option "--verbose"'],
+    [['--date', DAY, '--date', DAY], '--date is given more than once'],
+    [['--days', '--date'], '--date needs a value'],
   ])('refuses %j: %s', (args, problem) => {
-    expect(parseQueryArgs(args)).toEqual(expect.stringContaining(problem));
+    expect(() => parseQueryArgs(args)).toThrow(new UsageError(problem));
   });
 
   it('leaves the values to the API to validate', () => {
@@ -147,12 +150,13 @@ describe('papers query', () => {
     ]);
   });
 
-  it("prints the API's 400 message on stderr and exits 2 for a bad parameter", async () => {
-    const code = await run(['--date', '2026-02-30']);
+  it("reports a parameter the API refuses as a usage error, with the API's message", async () => {
+    // local/cli.ts prints it with the usage and exits 2 (test/local/cli-usage.test.ts).
+    await expect(run(['--date', '2026-02-30'])).rejects.toThrow(
+      new UsageError('date: must be a real date YYYY-MM-DD'),
+    );
 
-    expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe('papers query: date: must be a real date YYYY-MM-DD\n');
   });
 
   it('exits 1 with the API message for an unknown paper', async () => {

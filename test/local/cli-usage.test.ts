@@ -1,0 +1,114 @@
+/**
+ * How every `papers` command answers `--help` and a mistake on its command
+ * line: the same way, from the same place (`local/cli.ts`). None of these runs
+ * opens the local stack; the data folder is a temporary one all the same, so a
+ * regression cannot write into the repository's `.papers-data/`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, it } from 'vitest';
+import { runPapersCli } from '../support/papers-cli';
+
+const COMMANDS = ['parse', 'classify', 'ingest', 'query', 'serve', 'start'];
+
+const dataDir = mkdtempSync(join(tmpdir(), 'papers-cli-usage-'));
+const papers = (args: string[]) => runPapersCli(args, { env: { ...process.env, PAPERS_DATA_DIR: dataDir } });
+
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+// Each case is a child process of its own: run them side by side (with the test's own `expect`).
+describe.concurrent('papers --help', () => {
+  it.for(['--help', '-h', 'help'])(
+    '`papers %s` prints the commands on stdout and exits 0',
+    async (flag, { expect }) => {
+      const { code, stdout, stderr } = await papers([flag]);
+
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout).toMatch(/^usage: npm run -s papers -- <command>/);
+      for (const command of COMMANDS) expect(stdout).toContain(`  ${command} `);
+    },
+  );
+
+  it.for(
+    COMMANDS.flatMap((command) => [
+      [command, '--help'],
+      [command, '-h'],
+    ]),
+  )(
+    '`papers %s %s` prints the usage of that command on stdout and exits 0',
+    async ([command = '', flag = ''], { expect }) => {
+      const { code, stdout, stderr } = await papers([command, flag]);
+
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout).toMatch(/^usage: /);
+      expect(stdout).toContain(command === 'start' ? 'npm start' : `papers -- ${command}`);
+    },
+  );
+
+  it('answers `papers help <command>` as `papers <command> --help`', async ({ expect }) => {
+    const [viaHelp, viaFlag] = await Promise.all([papers(['help', 'serve']), papers(['serve', '--help'])]);
+
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toBe(viaFlag.stdout);
+  });
+
+  it('takes --help anywhere among the options, but not after --', async ({ expect }) => {
+    const { code, stdout } = await papers(['ingest', '--date', '2026-06-12', '--help']);
+    const afterTerminator = await papers(['classify', '--', '--help']);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: npm run -s papers -- ingest/);
+    expect(afterTerminator.code).toBe(2);
+    expect(afterTerminator.stderr).toMatch(/^papers classify: unexpected argument "--help"\n/);
+  });
+});
+
+describe.concurrent('papers usage errors', () => {
+  it.for<[string, string[], string]>([
+    ['parse', ['listing.json', '--verbose'], 'unknown option "--verbose"'],
+    ['parse', ['listing.json', '--listed-on', '2026-02-30'], '--listed-on must be a real day as YYYY-MM-DD'],
+    ['parse', ['listing.json', '--listed-on'], '--listed-on needs a value'],
+    ['classify', ['--verbose'], 'unknown option "--verbose"'],
+    ['classify', ['papers.jsonl'], 'unexpected argument "papers.jsonl"'],
+    ['ingest', ['--verbose'], 'unknown option "--verbose"'],
+    ['ingest', ['--date', '2026-02-30'], '--date must be a real day as YYYY-MM-DD, got "2026-02-30"'],
+    ['ingest', ['--date'], '--date needs a value'],
+    ['ingest', ['--date', '--source', 'listing.json'], '--date needs a value'],
+    ['ingest', ['--date', '2026-06-12', '--date', '2026-06-13'], '--date is given more than once'],
+    ['query', ['--verbose'], 'unknown option "--verbose"'],
+    ['query', ['--date'], '--date needs a value'],
+    ['serve', ['--verbose'], 'unknown option "--verbose"'],
+    ['serve', ['--port'], '--port needs a value'],
+    ['serve', ['--port', '70000'], '--port must be a port number from 0 to 65535, got "70000"'],
+    ['start', ['--verbose'], 'unknown option "--verbose"'],
+    ['start', ['--date', '2026-02-30'], '--date must be a real day as YYYY-MM-DD, got "2026-02-30"'],
+    ['start', ['--port', 'http'], '--port must be a port number from 0 to 65535, got "http"'],
+  ])(
+    '`papers %s %j`: one line naming the problem, the usage, exit 2',
+    async ([command, args, problem], { expect }) => {
+      const { code, stdout, stderr } = await papers([command, ...args]);
+
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      const [firstLine, ...rest] = stderr.split('\n');
+      expect(firstLine).toContain(`papers ${command}: ${problem}`);
+      expect(rest.join('\n')).toMatch(/^usage: /);
+    },
+  );
+
+  it('says so when no command is given or the command is unknown, with the list of commands, exit 2', async ({
+    expect,
+  }) => {
+    const [none, unknown] = await Promise.all([papers([]), papers(['frobnicate'])]);
+
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^papers: no command given\nusage: npm run -s papers -- <command>/);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^papers: unknown command "frobnicate"\nusage: /);
+  });
+});
