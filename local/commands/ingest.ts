@@ -1,3 +1,4 @@
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { loadHandlers } from '../handlers';
 import { type IngestRequest, type IngestSummary, runIngest } from '../ingest';
@@ -35,7 +36,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     const handlers = await loadHandlers(stack);
     const summary = await runIngest(stack, handlers, request);
-    process.stderr.write(describeSummary(summary));
+    process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
     const malformed = summary.listings.some((listing) => listing.malformed !== undefined);
     return malformed || summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
   } catch (error) {
@@ -49,7 +50,23 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
-export function describeSummary(summary: IngestSummary): string {
+/**
+ * Whether the handlers, logging at `handlerLogLevel` (their `POWERTOOLS_LOG_LEVEL`), leave out
+ * the warnings that say why a record failed. Read as Powertools reads the variable: trimmed,
+ * case-sensitive, and an unknown level falls back to INFO, which shows them.
+ */
+export function hidesRecordWarnings(handlerLogLevel: string | undefined): boolean {
+  const thresholds: Readonly<Record<string, number>> = LogLevelThreshold;
+  const level = handlerLogLevel?.trim() ?? '';
+  const threshold = Object.hasOwn(thresholds, level) ? thresholds[level] : undefined;
+  return (threshold ?? LogLevelThreshold.INFO) > LogLevelThreshold.WARN;
+}
+
+/**
+ * The run's summary for stderr. When records failed and `handlerLogLevel` hides the
+ * handlers' warnings, it ends with how to see why.
+ */
+export function describeSummary(summary: IngestSummary, handlerLogLevel: string | undefined): string {
   const lines = summary.listings.map(
     (listing) =>
       `  ${listing.malformed ? 'MALFORMED' : listing.format} ${listing.url}\n` +
@@ -58,7 +75,9 @@ export function describeSummary(summary: IngestSummary): string {
   );
   const dead = summary.deadLettered.parse + summary.deadLettered.classify;
   const hint =
-    summary.failedAttempts > 0 ? '(set PAPERS_LOG_LEVEL=WARN to log why each record failed)\n' : '';
+    summary.failedAttempts > 0 && hidesRecordWarnings(handlerLogLevel)
+      ? '(set PAPERS_LOG_LEVEL=WARN to log why each record failed)\n'
+      : '';
   return (
     `ingest ${summary.day}: listed ${summary.listed}, new ${summary.new}, updated ${summary.updated}, ` +
     (summary.stale > 0 ? `stale ${summary.stale} (the table holds a newer fetch), ` : '') +

@@ -30,7 +30,7 @@ export async function run(args: string[]): Promise<number> {
     const handlers = await loadHandlers(stack);
     try {
       const summary = await runIngest(stack, handlers, request);
-      process.stderr.write(describeSummary(summary));
+      process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
     } catch (error) {
       if (!(error instanceof ListingFetchError)) throw error;
       process.stderr.write(noNetworkHint(error));

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { describeSummary, hidesRecordWarnings } from '../../local/commands/ingest';
+import type { IngestSummary } from '../../local/ingest';
+
+/** A run in which one record failed twice before it was stored: the handlers logged a warning each time. */
+const summaryWithRetries: IngestSummary = {
+  day: '2026-06-12',
+  listings: [],
+  listed: 1,
+  new: 1,
+  updated: 0,
+  stale: 0,
+  failedAttempts: 2,
+  deadLettered: { parse: 0, classify: 0 },
+  consumers: [],
+};
+const HINT = 'set PAPERS_LOG_LEVEL=WARN';
+
+describe('describeSummary', () => {
+  it.each([['ERROR'], ['CRITICAL'], ['SILENT']])(
+    'says how to see why records failed when the handlers log at %s',
+    (level) => {
+      expect(describeSummary(summaryWithRetries, level)).toContain(HINT);
+    },
+  );
+
+  it.each([['WARN'], ['INFO'], ['DEBUG'], ['TRACE']])(
+    'leaves the hint out when the handlers log at %s: the warnings are already there',
+    (level) => {
+      expect(describeSummary(summaryWithRetries, level)).not.toContain(HINT);
+    },
+  );
+
+  it('leaves the hint out when no record failed', () => {
+    expect(describeSummary({ ...summaryWithRetries, failedAttempts: 0 }, 'ERROR')).not.toContain(HINT);
+  });
+});
+
+describe('hidesRecordWarnings', () => {
+  it('reads the level as Powertools reads POWERTOOLS_LOG_LEVEL: trimmed, case-sensitive, INFO when unknown', () => {
+    expect(hidesRecordWarnings(' ERROR ')).toBe(true);
+    expect(hidesRecordWarnings('error')).toBe(false);
+    expect(hidesRecordWarnings('LOUD')).toBe(false);
+    expect(hidesRecordWarnings(undefined)).toBe(false);
+  });
+});
