@@ -5,10 +5,10 @@
  * `classifierVersion` and `categorySource` added. An object with
  * `sourceCategories` keeps those (see `classifyPaper`).
  *
- * A line that is not JSON, or not an object with a non-empty `title`, is
- * reported on stderr with its line number and skipped; the others still come
- * through. Blank lines are ignored. Exit code: 0 when every line was
- * classified, 1 when any failed, 2 on a usage error.
+ * A line that is not JSON, not an object with a non-empty `title`, or with a
+ * field of the wrong type is reported on stderr with its line number and
+ * skipped; the others still come through. Blank lines are ignored. Exit code:
+ * 0 when every line was classified, 1 when any failed, 2 on a usage error.
  */
 import { createInterface } from 'node:readline';
 import * as z from 'zod';
@@ -22,11 +22,36 @@ Adds categories, primaryCategory, classifierVersion and categorySource to each
 JSON line on stdin (objects with "title" and "abstract").
 `;
 
-/** What a line must hold; every other field passes through untouched. */
+/** "a number", "a list", "null": what a JSON value is, for a message about the wrong type. */
+function describeJsonValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * What a line must hold; every other field passes through untouched. Each
+ * message follows the field's quoted name: a missing field and a wrong type
+ * are different mistakes, and only `title` may not be missing.
+ */
 const ClassifiableSchema = z.looseObject({
-  title: z.string().refine((title) => title.trim().length > 0, '"title" is empty'),
-  abstract: z.string().optional(),
-  sourceCategories: z.array(z.string()).optional(),
+  title: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined ? 'is missing' : `must be a string, got ${describeJsonValue(issue.input)}`,
+    })
+    .refine((title) => title.trim().length > 0, 'is empty'),
+  abstract: z
+    .string({ error: (issue) => `must be a string, got ${describeJsonValue(issue.input)}` })
+    .optional(),
+  sourceCategories: z
+    .array(
+      z.string({
+        error: (issue) => `must be a list of strings, got a list holding ${describeJsonValue(issue.input)}`,
+      }),
+      { error: (issue) => `must be a list of strings, got ${describeJsonValue(issue.input)}` },
+    )
+    .optional(),
 });
 
 /** Parses one input line into the object to classify, or the reason it cannot be. */
@@ -48,12 +73,7 @@ function parseLine(
   const parsed = ClassifiableSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || 'title';
-    const reason =
-      issue?.code === 'invalid_type'
-        ? `"${field}" is missing or not ${issue.expected === 'array' ? 'a list of strings' : `a ${issue.expected}`}`
-        : issue?.message;
-    return { ok: false, reason: reason ?? 'invalid' };
+    return { ok: false, reason: issue ? `"${String(issue.path[0])}" ${issue.message}` : 'invalid' };
   }
   return { ok: true, value: parsed.data };
 }
@@ -70,7 +90,7 @@ export async function run(args: string[]): Promise<number> {
     const parsed = parseLine(line);
     if (!parsed.ok) {
       failed++;
-      process.stderr.write(`classify: line ${lineNumber}: ${parsed.reason}\n`);
+      process.stderr.write(`papers classify: line ${lineNumber}: ${parsed.reason}\n`);
       continue;
     }
     const paper = parsed.value;
@@ -84,7 +104,7 @@ export async function run(args: string[]): Promise<number> {
       if (await stdoutClosedBeforeDrain()) break;
     }
   }
-  if (failed > 0) process.stderr.write(`classify: ${failed} of ${lineNumber} line(s) failed\n`);
+  if (failed > 0) process.stderr.write(`papers classify: ${failed} of ${lineNumber} line(s) failed\n`);
   return failed > 0 ? 1 : 0;
 }
 

@@ -62,4 +62,30 @@ describe('papers classify', () => {
     expect(stderr).toMatch(/line 6: not a JSON object/);
     expect(stderr).not.toMatch(/line [147]:/);
   });
+
+  it('says whether a field is missing or of the wrong type, and which type it should be', async () => {
+    const stdin = [
+      JSON.stringify({ title: 'X', abstract: 5 }),
+      JSON.stringify({ abstract: 'An abstract without its title.' }),
+      JSON.stringify({ title: 42 }),
+      JSON.stringify({ title: 'X', abstract: null }),
+      JSON.stringify({ title: 'X', sourceCategories: 'cs.CL' }),
+      JSON.stringify({ title: 'X', sourceCategories: ['cs.CL', 7] }),
+      JSON.stringify({ title: 'Only a title' }),
+    ].join('\n');
+
+    const { code, stdout, stderr } = await classifyCli(stdin);
+
+    expect(code).toBe(1);
+    expect(outputLines(stdout).map((line) => line.title)).toEqual(['Only a title']);
+    expect(stderr.trimEnd().split('\n')).toEqual([
+      'papers classify: line 1: "abstract" must be a string, got a number',
+      'papers classify: line 2: "title" is missing',
+      'papers classify: line 3: "title" must be a string, got a number',
+      'papers classify: line 4: "abstract" must be a string, got null',
+      'papers classify: line 5: "sourceCategories" must be a list of strings, got a string',
+      'papers classify: line 6: "sourceCategories" must be a list of strings, got a list holding a number',
+      'papers classify: 6 of 7 line(s) failed',
+    ]);
+  });
 });
