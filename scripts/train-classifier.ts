@@ -51,14 +51,14 @@
  *   seeds) on the training and calibration splits together and keep the
  *   calibration fitted on the train-only networks.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createGunzip, gzipSync } from 'node:zlib';
 import * as z from 'zod';
+import { type OptionValues, readCommandLine, UsageError } from '../local/commands/command-line';
 import { featuresOf, forward } from '../shared/classify/classifier';
 import {
   assignedCounts,
@@ -104,7 +104,7 @@ const Options = z.object({
   select: z.enum(['df', 'mi']),
   hidden: z.coerce.number().int().positive(),
   members: z.coerce.number().int().positive(),
-  termBits: z.union([z.literal(4), z.literal(8)]),
+  termBits: z.union([z.literal(4), z.literal(8)], { error: 'must be 4 or 8' }),
   titleRepeat: z.coerce.number().int().min(1).max(10),
   listedWeight: z.union([z.literal('auto'), z.coerce.number().min(0)]),
   epochs: z.coerce.number().int().positive(),
@@ -709,35 +709,89 @@ function fitPlatt(xs: number[], ys: number[]): { slope: number; intercept: numbe
 
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      data: {
-        type: 'string',
-        default: fileURLToPath(new URL('../../shared/data/arxiv-labeled/train.jsonl.gz', import.meta.url)),
-      },
-      out: { type: 'string', default: fileURLToPath(new URL('../shared/classify/model/', import.meta.url)) },
-      vocab: { type: 'string', default: String(DEFAULTS.vocab) },
-      select: { type: 'string', default: DEFAULTS.select },
-      hidden: { type: 'string', default: String(DEFAULTS.hidden) },
-      members: { type: 'string', default: String(DEFAULTS.members) },
-      'term-bits': { type: 'string', default: String(DEFAULTS.termBits) },
-      'title-repeat': { type: 'string', default: String(DEFAULTS.titleRepeat) },
-      'listed-weight': { type: 'string', default: DEFAULTS.listedWeight },
-      epochs: { type: 'string', default: String(DEFAULTS.epochs) },
-      'average-from': { type: 'string', default: String(DEFAULTS.averageFrom) },
-      seed: { type: 'string', default: '20260601' },
-      sample: { type: 'string', default: fileURLToPath(new URL(`../${SAMPLE_PATH}`, import.meta.url)) },
-      'dry-run': { type: 'boolean', default: false },
-      check: { type: 'boolean', default: false },
-      refit: { type: 'boolean', default: false },
-      teacher: { type: 'string', default: String(DEFAULTS.teacher) },
-      'teacher-epochs': { type: 'string', default: String(DEFAULTS.teacherEpochs) },
-      distill: { type: 'string', default: String(DEFAULTS.distill) },
-      temperature: { type: 'string', default: String(DEFAULTS.temperature) },
-    },
-  });
-  const options = Options.parse({
+/** The labelled papers are not in the repository: they sit beside it, in the shared data folder. */
+const DEFAULT_DATA = fileURLToPath(
+  new URL('../../shared/data/arxiv-labeled/train.jsonl.gz', import.meta.url),
+);
+const DEFAULT_SEED = '20260601';
+
+const COMMAND_LINE = {
+  data: { type: 'string', default: DEFAULT_DATA },
+  out: { type: 'string', default: fileURLToPath(new URL('../shared/classify/model/', import.meta.url)) },
+  vocab: { type: 'string', default: String(DEFAULTS.vocab) },
+  select: { type: 'string', default: DEFAULTS.select },
+  hidden: { type: 'string', default: String(DEFAULTS.hidden) },
+  members: { type: 'string', default: String(DEFAULTS.members) },
+  'term-bits': { type: 'string', default: String(DEFAULTS.termBits) },
+  'title-repeat': { type: 'string', default: String(DEFAULTS.titleRepeat) },
+  'listed-weight': { type: 'string', default: DEFAULTS.listedWeight },
+  epochs: { type: 'string', default: String(DEFAULTS.epochs) },
+  'average-from': { type: 'string', default: String(DEFAULTS.averageFrom) },
+  seed: { type: 'string', default: DEFAULT_SEED },
+  sample: { type: 'string', default: fileURLToPath(new URL(`../${SAMPLE_PATH}`, import.meta.url)) },
+  'dry-run': { type: 'boolean', default: false },
+  check: { type: 'boolean', default: false },
+  refit: { type: 'boolean', default: false },
+  teacher: { type: 'string', default: String(DEFAULTS.teacher) },
+  'teacher-epochs': { type: 'string', default: String(DEFAULTS.teacherEpochs) },
+  distill: { type: 'string', default: String(DEFAULTS.distill) },
+  temperature: { type: 'string', default: String(DEFAULTS.temperature) },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const HELP = `usage: npm run train:classifier [-- options]
+
+Trains the arXiv-category classifier on labelled papers and writes the model
+(the header of scripts/train-classifier.ts describes each step).
+
+  --data <file.jsonl.gz>    the labelled papers (default ../shared/data/arxiv-labeled/train.jsonl.gz,
+                            beside the repository: the data set is not part of it)
+  --out <dir>               where the model goes (default shared/classify/model/)
+  --sample <file.jsonl.gz>  where the evaluation sample for the tests goes (default ${SAMPLE_PATH})
+  --dry-run                 train and evaluate, write no files
+  --check                   choose settings without the validation split: train on 90% of the training
+                            split, print figures on the held-out tenth and the calibration split for
+                            several listed weights; writes nothing
+  --refit                   after calibrating, retrain on the training and calibration splits together
+  --vocab <terms>           vocabulary size (default ${DEFAULTS.vocab})
+  --select <df|mi>          vocabulary by mutual information with the categories, or by document
+                            frequency (default ${DEFAULTS.select})
+  --title-repeat <n>        times a title term is counted (default ${DEFAULTS.titleRepeat})
+  --hidden <units>          hidden units per member (default ${DEFAULTS.hidden})
+  --members <n>             networks trained with seeds seed, seed+1, ... and shipped as one (default ${DEFAULTS.members})
+  --term-bits <4|8>         bits per quantised term weight (default ${DEFAULTS.termBits})
+  --listed-weight <w|auto>  weight of the listed head in the ranking (default ${DEFAULTS.listedWeight}: calibrated)
+  --epochs <n>              training epochs (default ${DEFAULTS.epochs})
+  --average-from <epoch>    average the weights from this epoch on (default ${DEFAULTS.averageFrom})
+  --seed <n>                seed of initialisation, dropout and shuffles (default ${DEFAULT_SEED})
+  --teacher <n>             distillation: teacher networks trained first (default ${DEFAULTS.teacher}: off)
+  --teacher-epochs <n>      epochs of each teacher (default ${DEFAULTS.teacherEpochs})
+  --distill <w>             share of the teachers' outputs in the targets (default ${DEFAULTS.distill})
+  --temperature <t>         distillation temperature (default ${DEFAULTS.temperature})
+  --help, -h                this text
+`;
+
+/** What the command line asks for: the help, a run with these options, or nothing (with why and the exit code). */
+type TrainingRequest =
+  | { kind: 'help' }
+  | { kind: 'train'; options: Options }
+  | { kind: 'refused'; problem: string; exitCode: number };
+
+/**
+ * Reads and checks the command line, and that the data file is there, before
+ * any work: a mistake costs one line on stderr, not a stack trace after the
+ * first read.
+ */
+function trainingRequest(args: readonly string[]): TrainingRequest {
+  let values: OptionValues<typeof COMMAND_LINE>;
+  try {
+    values = readCommandLine(args, COMMAND_LINE).values;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return { kind: 'refused', problem: `${error.message} (--help lists the options)`, exitCode: 2 };
+  }
+  if (values.help) return { kind: 'help' };
+  const parsed = Options.safeParse({
     ...values,
     averageFrom: values['average-from'],
     termBits: Number(values['term-bits']),
@@ -748,6 +802,41 @@ async function main(): Promise<void> {
     refit: values.refit,
     teacherEpochs: values['teacher-epochs'],
   });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0]).replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+    const given = Object.hasOwn(values, name) ? `, got "${values[name as keyof typeof values]}"` : '';
+    return {
+      kind: 'refused',
+      problem: `--${name}: ${issue?.message}${given} (--help lists the options)`,
+      exitCode: 2,
+    };
+  }
+  const options = parsed.data;
+  if (!statSync(options.data, { throwIfNoEntry: false })?.isFile()) {
+    return {
+      kind: 'refused',
+      problem:
+        `no labelled data at ${options.data}: the labelled data set is not part of the repository ` +
+        '(it lives beside it, in ../shared/data/arxiv-labeled/); pass --data <file.jsonl.gz> to train on another file',
+      exitCode: 1,
+    };
+  }
+  return { kind: 'train', options };
+}
+
+async function main(): Promise<void> {
+  const request = trainingRequest(process.argv.slice(2));
+  if (request.kind === 'help') {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (request.kind === 'refused') {
+    log(request.problem);
+    process.exitCode = request.exitCode;
+    return;
+  }
+  const { options } = request;
   const started = Date.now();
 
   const papers = await readPapers(options.data);

@@ -135,8 +135,48 @@ describe('npm run train:classifier', () => {
 
   it('refuses an unknown vocabulary choice', async () => {
     const outcome = await run('bad', ['--select', 'tfidf']);
-    expect(outcome.code).not.toBe(0);
-    expect(outcome.stderr).toMatch(/select/);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toMatch(
+      /^train-classifier: --select: .*"mi".*, got "tfidf" \(--help lists the options\)\n$/,
+    );
     expect(existsSync(join(work, 'bad'))).toBe(false);
   }, 60_000);
+});
+
+describe('npm run train:classifier, before any training', () => {
+  // Should a case ever get past the checks, it trains on nothing and writes nowhere near the committed model.
+  const missing = join(work, 'missing.jsonl.gz');
+  const nowhere = ['--data', missing, '--out', join(work, 'never'), '--sample', join(work, 'never.jsonl.gz')];
+
+  it('--help lists the options on stdout and exits 0', async () => {
+    const [long, short] = await Promise.all([train(['--help', ...nowhere]), train(['-h'])]);
+
+    expect(long.code).toBe(0);
+    expect(long.stderr).toBe('');
+    expect(long.stdout).toMatch(/^usage: npm run train:classifier/);
+    for (const option of ['--data', '--out', '--check', '--refit', '--select', '--members', '--teacher']) {
+      expect(long.stdout).toContain(`  ${option} `);
+    }
+    expect(short.code).toBe(0);
+    expect(short.stdout).toBe(long.stdout);
+  });
+
+  it('refuses an unknown option in one line that points to --help, exit 2', async () => {
+    const outcome = await train(['--verbose', ...nowhere]);
+
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toBe('train-classifier: unknown option "--verbose" (--help lists the options)\n');
+  });
+
+  it('says in one line which data file is missing, where the data set lives and how to name another, exit 1', async () => {
+    const outcome = await train(nowhere);
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr.split('\n')).toEqual([
+      `train-classifier: no labelled data at ${missing}: the labelled data set is not part of the repository ` +
+        '(it lives beside it, in ../shared/data/arxiv-labeled/); pass --data <file.jsonl.gz> to train on another file',
+      '',
+    ]);
+    expect(existsSync(join(work, 'never'))).toBe(false);
+  });
 });
