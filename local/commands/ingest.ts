@@ -1,12 +1,14 @@
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { ListingFetchError } from '../../shared/fetch/http';
-import { loadHandlers } from '../handlers';
-import { type IngestRequest, type IngestSummary, runIngest } from '../ingest';
+import { type LocalHandlers, loadHandlers } from '../handlers';
+import { type IngestRequest, type IngestSummary, ListingDayConflictError, runIngest } from '../ingest';
+import type { LocalStack } from '../stack';
 import { openLocalStack } from '../stack';
-import { isoDayOption, readCommandLine } from './command-line';
+import { isoDayOption, readCommandLine, UsageError } from './command-line';
 
 export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--source FILE-OR-URL]
-  --date    the listing day to fetch (default: today in UTC); with --source, the day to store it under
+  --date    the listing day to fetch (default: today in UTC); with a --source file, the day it stands for
+            (default: the day the file names; refused when the file names another)
   --source  a saved listing file, or another URL, to ingest instead of the live listing
 Exit code 1 when a listing was malformed, could not be fetched, or anything reached a dead-letter queue.
 `;
@@ -35,7 +37,7 @@ export async function run(args: string[]): Promise<number> {
   const stack = await openLocalStack();
   try {
     const handlers = await loadHandlers(stack);
-    const summary = await runIngest(stack, handlers, request);
+    const summary = await ingestFromCommandLine(stack, handlers, request);
     process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
     const malformed = summary.listings.some((listing) => listing.malformed !== undefined);
     return malformed || summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
@@ -47,6 +49,20 @@ export async function run(args: string[]): Promise<number> {
     throw error;
   } finally {
     await stack.close();
+  }
+}
+
+/** {@link runIngest}, with a `--date` the saved file contradicts reported as the usage mistake it is. */
+export async function ingestFromCommandLine(
+  stack: LocalStack,
+  handlers: LocalHandlers,
+  request: IngestRequest,
+): Promise<IngestSummary> {
+  try {
+    return await runIngest(stack, handlers, request);
+  } catch (error) {
+    if (error instanceof ListingDayConflictError) throw new UsageError(error.message, { cause: error });
+    throw error;
   }
 }
 

@@ -1,9 +1,14 @@
 import { ListingFetchError } from '../../shared/fetch/http';
 import { loadHandlers } from '../handlers';
-import { runIngest } from '../ingest';
 import { openLocalStack } from '../stack';
 import { readCommandLine } from './command-line';
-import { describeSummary, ingestOptions, ingestRequestFrom, noNetworkHint } from './ingest';
+import {
+  describeSummary,
+  ingestFromCommandLine,
+  ingestOptions,
+  ingestRequestFrom,
+  noNetworkHint,
+} from './ingest';
 import { DEFAULT_PORT, portOption, serveQueryApi, untilStopped, usageBanner } from './serve';
 
 export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P]]
@@ -29,7 +34,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     const handlers = await loadHandlers(stack);
     try {
-      const summary = await runIngest(stack, handlers, request);
+      const summary = await ingestFromCommandLine(stack, handlers, request);
       process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
     } catch (error) {
       if (!(error instanceof ListingFetchError)) throw error;

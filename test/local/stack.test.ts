@@ -127,6 +127,22 @@ describe('openLocalStack', () => {
       );
       const listed = await store.papersListedOn('2026-08-03', { limit: 10 });
       expect(listed.items).toHaveLength(3);
+
+      // A --date the saved file contradicts is a usage mistake: exit 2 with the usage, nothing stored.
+      const refused = await runPapersCli(
+        [
+          'ingest',
+          '--date',
+          '2026-08-04',
+          '--source',
+          'test/fixtures/listings/hf-daily-papers-2026-08-03.json',
+        ],
+        { env: { ...process.env, PAPERS_DATA_DIR: dataDir } },
+      );
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/is the listing of 2026-08-03, not of --date 2026-08-04/);
+      expect(refused.stderr).toMatch(/usage: npm run -s papers -- ingest/);
+      expect((await store.papersListedOn('2026-08-04', { limit: 10 })).items).toEqual([]);
     } finally {
       await owner.close();
     }
