@@ -1,6 +1,16 @@
-import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
+import { Annotations, App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PipelineStack, type PipelineStackProps } from './pipeline-stack';
+import * as z from 'zod';
+import { FetchListingEnvSchema } from '../shared/config';
+import {
+  DEFAULT_SCHEDULE_CRON,
+  DEFAULT_SCHEDULE_TIME_ZONE,
+  PipelineStack,
+  type PipelineStackProps,
+  scheduleExpression,
+} from './pipeline-stack';
 
 export const STACK_NAME = 'DailyPapersPipeline';
 
@@ -20,50 +30,137 @@ export const featureFlags = {
   '@aws-cdk/core:explicitStackTags': true,
 } as const;
 
-/** Context keys a deployer may set with `-c key=value` (or in cdk.json / cdk.context.json). */
-export const contextKeys = {
-  scheduleCron: 'scheduleCron',
-  scheduleTimeZone: 'scheduleTimeZone',
-  alarmEmail: 'alarmEmail',
-  logLevel: 'logLevel',
-  listingUrlTemplate: 'listingUrlTemplate',
-  userAgent: 'userAgent',
-  stackName: 'stackName',
-} as const;
+/** The levels Powertools' logger knows, least severe first: anything else it would silently read as INFO. */
+export const POWERTOOLS_LOG_LEVELS = Object.entries(LogLevelThreshold)
+  .sort(([, a], [, b]) => a - b)
+  .map(([level]) => level);
 
-function optionalString(app: App, key: string): string | undefined {
-  const value: unknown = app.node.tryGetContext(key);
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string')
-    throw new Error(`context "${key}" must be a string; got ${JSON.stringify(value)}`);
-  return value;
+/** The stack's own check of its schedule (`scheduleExpression`), as a yes or no. */
+function acceptedSchedule(cron: string, timeZone: string): boolean {
+  try {
+    scheduleExpression(cron, timeZone);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** Stack settings read from the app's context; unset keys keep the stack's defaults. */
-export function settingsFromContext(app: App): PipelineStackProps {
-  const settings: Record<string, string | undefined> = {
-    scheduleCron: optionalString(app, contextKeys.scheduleCron),
-    scheduleTimeZone: optionalString(app, contextKeys.scheduleTimeZone),
-    alarmEmail: optionalString(app, contextKeys.alarmEmail),
-    logLevel: optionalString(app, contextKeys.logLevel),
-    listingUrlTemplate: optionalString(app, contextKeys.listingUrlTemplate),
-    userAgent: optionalString(app, contextKeys.userAgent),
-  };
+/** The check fetch-listing makes of its template at cold start, plus: it must make an http(s) URL. */
+function acceptedListingUrlTemplate(template: string): boolean {
+  const listingUrlTemplate = FetchListingEnvSchema.shape.LISTING_URL_TEMPLATE.unwrap();
+  const url = template.replaceAll('{date}', '2026-06-12');
+  return (
+    listingUrlTemplate.safeParse(template).success &&
+    URL.canParse(url) &&
+    ['http:', 'https:'].includes(new URL(url).protocol)
+  );
+}
+
+/** A context value is text; unset, empty and null all leave the stack's default. */
+function contextText(check: z.ZodType<string, string>) {
+  return z.preprocess(
+    (value) => (value === '' || value === null ? undefined : value),
+    z.string({ error: 'must be a string' }).pipe(check).optional(),
+  );
+}
+
+/**
+ * Every context key a deployer may set with `-c key=value` (or in cdk.json /
+ * cdk.context.json), checked in one place before anything is built. Each
+ * message says what the key expects; {@link readPipelineContext} puts the key
+ * and the value given around it.
+ */
+export const PipelineContextSchema = z.object({
+  scheduleCron: contextText(
+    z
+      .string()
+      .refine(
+        (cron) => acceptedSchedule(cron, DEFAULT_SCHEDULE_TIME_ZONE),
+        `must be an EventBridge Scheduler cron expression with six fields, e.g. "${DEFAULT_SCHEDULE_CRON}"`,
+      ),
+  ),
+  scheduleTimeZone: contextText(
+    z
+      .string()
+      .refine(
+        (timeZone) => acceptedSchedule(DEFAULT_SCHEDULE_CRON, timeZone),
+        'must be an IANA time zone such as "Europe/Paris"',
+      ),
+  ),
+  alarmEmail: contextText(z.email({ error: 'must be an e-mail address' })),
+  logLevel: contextText(
+    z.enum(POWERTOOLS_LOG_LEVELS, { error: `must be one of ${POWERTOOLS_LOG_LEVELS.join(', ')}` }),
+  ),
+  listingUrlTemplate: contextText(
+    z.string().refine(acceptedListingUrlTemplate, 'must be an http(s) URL containing {date}'),
+  ),
+  userAgent: contextText(z.string().trim().min(1, 'must not be blank')),
+  stackName: contextText(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
+        'must be a CloudFormation stack name (a letter, then letters, digits and hyphens)',
+      ),
+  ),
+});
+export type PipelineContext = z.infer<typeof PipelineContextSchema>;
+
+/**
+ * The app's context values, checked: the values that pass, and one line per
+ * value that does not, such as `context "logLevel" must be one of …; got "LOUD"`.
+ */
+export function readPipelineContext(app: App): { context: PipelineContext; problems: string[] } {
+  const given: Record<string, unknown> = Object.fromEntries(
+    Object.keys(PipelineContextSchema.shape).map((key) => [key, app.node.tryGetContext(key)]),
+  );
+  const result = PipelineContextSchema.safeParse(given);
+  if (result.success) return { context: result.data, problems: [] };
+  const problems = new Map<string, string>();
+  for (const issue of result.error.issues) {
+    const key = String(issue.path[0]);
+    if (!problems.has(key))
+      problems.set(key, `context "${key}" ${issue.message}; got ${JSON.stringify(given[key])}`);
+  }
+  // Without the values that failed, the rest passes: the stack can still be built, to carry the errors.
+  const context = PipelineContextSchema.parse(
+    Object.fromEntries(Object.entries(given).filter(([key]) => !problems.has(key))),
+  );
+  return { context, problems: [...problems.values()] };
+}
+
+/** Stack settings from checked context; unset keys keep the stack's defaults. */
+export function settingsFromContext(context: PipelineContext): PipelineStackProps {
+  const { stackName: _stackName, ...settings } = context;
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
 /**
  * The CDK app: the pipeline stack, with cdk-nag's AwsSolutions pack as a
  * validation plugin, so every synth (and deploy) fails on an unacknowledged finding.
+ *
+ * A context value that fails its check is reported as an error annotation on
+ * the stack, which the stack is built without: `cdk synth` prints each one as a
+ * line and exits 1, and `cdk deploy` refuses, with no stack trace (the entry,
+ * `infra/app.ts`, has nothing to catch a throw with, and the CDK CLI would
+ * print Node's trace of it).
  */
 export function createPipelineApp(props: AppProps = {}): { app: App; stack: PipelineStack } {
   const app = new App({ ...props, context: { ...featureFlags, ...props.context } });
+  const { context, problems } = readPipelineContext(app);
+  if (problems.length > 0) {
+    // Nothing will be deployed: spare the four esbuild runs, so the errors come at once, and
+    // leave out where in this file they were recorded, which says nothing about the value.
+    app.node.setContext(cxapi.BUNDLING_STACKS, []);
+    app.node.setContext(cxapi.DISABLE_METADATA_STACK_TRACE, true);
+  }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  const stack = new PipelineStack(app, optionalString(app, contextKeys.stackName) ?? STACK_NAME, {
+  const stack = new PipelineStack(app, context.stackName ?? STACK_NAME, {
     description:
       'Daily papers pipeline: scheduled fetch, S3 archive, SQS fan-out, parse, classify, DynamoDB, query API',
-    ...settingsFromContext(app),
+    ...settingsFromContext(context),
   });
+  for (const problem of problems) Annotations.of(stack).addError(problem);
   Tags.of(stack).add('project', 'daily-papers-pipeline');
   return { app, stack };
 }

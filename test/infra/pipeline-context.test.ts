@@ -1,0 +1,155 @@
+/**
+ * The deployer's `-c key=value` context: every value checked in one place,
+ * a bad one reported as one line naming the key, what it expects and what was
+ * given, and `cdk synth` failing on it without a stack trace.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, describe, expect, it } from 'vitest';
+import { POWERTOOLS_LOG_LEVELS, readPipelineContext } from '../../infra/pipeline-app';
+import { PROJECT_ROOT } from '../support/papers-cli';
+import { buildApp, resourceByPrefix } from './helpers';
+
+const contextOf = (context: Record<string, unknown>) => readPipelineContext(new App({ context }));
+
+/** The app built with `context`: its template, and the errors on its stack as `cdk synth` prints them. */
+function buildWithErrors(context: Record<string, unknown>): { template: Template; errors: string[] } {
+  const { stack } = buildApp(context);
+  const errors = Annotations.fromStack(stack)
+    .findError('*', Match.anyValue())
+    .map((error) => String(error.entry.data));
+  return { template: Template.fromStack(stack), errors };
+}
+
+/** POWERTOOLS_LOG_LEVEL of the fetch function, as every function gets the same. */
+function functionLogLevel(template: Template): unknown {
+  const [, fetchListing] = resourceByPrefix(template, 'AWS::Lambda::Function', 'FetchListingFunction');
+  return (fetchListing.Properties.Environment as { Variables: Record<string, unknown> }).Variables
+    .POWERTOOLS_LOG_LEVEL;
+}
+
+describe('readPipelineContext', () => {
+  it('passes good values through and leaves unset, empty and null ones to the defaults', () => {
+    const good = {
+      scheduleCron: 'cron(15 6 ? * MON-FRI *)',
+      scheduleTimeZone: 'Europe/Paris',
+      alarmEmail: 'ops@example.org',
+      logLevel: 'DEBUG',
+      listingUrlTemplate: 'https://example.org/papers?date={date}',
+      userAgent: 'tester/1.0',
+      stackName: 'PapersStaging',
+    };
+
+    expect(contextOf(good)).toEqual({ context: good, problems: [] });
+    expect(contextOf({ logLevel: '', alarmEmail: null })).toEqual({ context: {}, problems: [] });
+  });
+
+  it('accepts exactly the log levels of Powertools', () => {
+    expect(POWERTOOLS_LOG_LEVELS).toEqual(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']);
+    for (const logLevel of POWERTOOLS_LOG_LEVELS) expect(contextOf({ logLevel }).problems).toEqual([]);
+  });
+
+  it.each([
+    ['logLevel', 'LOUD', 'must be one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT; got "LOUD"'],
+    ['logLevel', 'debug', 'must be one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT; got "debug"'],
+    ['alarmEmail', 'notanemail', 'must be an e-mail address; got "notanemail"'],
+    [
+      'scheduleCron',
+      '30 23 * * *',
+      'must be an EventBridge Scheduler cron expression with six fields, e.g. "cron(30 23 * * ? *)"; got "30 23 * * *"',
+    ],
+    [
+      'scheduleTimeZone',
+      'Mars/Olympus',
+      'must be an IANA time zone such as "Europe/Paris"; got "Mars/Olympus"',
+    ],
+    [
+      'listingUrlTemplate',
+      'https://example.org/papers',
+      'must be an http(s) URL containing {date}; got "https://example.org/papers"',
+    ],
+    [
+      'listingUrlTemplate',
+      'example.org/{date}',
+      'must be an http(s) URL containing {date}; got "example.org/{date}"',
+    ],
+    ['userAgent', '   ', 'must not be blank; got "   "'],
+    [
+      'stackName',
+      'my_stack',
+      'must be a CloudFormation stack name (a letter, then letters, digits and hyphens); got "my_stack"',
+    ],
+    ['alarmEmail', 42, 'must be a string; got 42'],
+  ])('refuses %s=%j, naming the key and what it expects', (key, value, expected) => {
+    expect(contextOf({ [key]: value }).problems).toEqual([`context "${key}" ${expected}`]);
+  });
+
+  it('reports every bad value and keeps the good ones', () => {
+    const { context, problems } = contextOf({
+      logLevel: 'LOUD',
+      alarmEmail: 'notanemail',
+      userAgent: 'ok/1',
+    });
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^context "alarmEmail" /),
+      expect.stringMatching(/^context "logLevel" /),
+    ]);
+    expect(context).toEqual({ userAgent: 'ok/1' });
+  });
+});
+
+describe('createPipelineApp with bad context', () => {
+  it('puts one error per bad value on the stack, and builds it with the defaults instead', () => {
+    const { template, errors } = buildWithErrors({ logLevel: 'LOUD', alarmEmail: 'notanemail' });
+
+    expect(errors.sort()).toEqual([
+      'context "alarmEmail" must be an e-mail address; got "notanemail"',
+      expect.stringMatching(/^context "logLevel" must be one of .*; got "LOUD"$/),
+    ]);
+    expect(functionLogLevel(template)).toBe('INFO');
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('puts no error on the stack for good values, and uses them', () => {
+    const { template, errors } = buildWithErrors({ logLevel: 'DEBUG', alarmEmail: 'ops@example.org' });
+
+    expect(errors).toEqual([]);
+    expect(functionLogLevel(template)).toBe('DEBUG');
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.org',
+    });
+  });
+});
+
+describe('npx cdk synth with bad context', () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'pipeline-bad-context-'));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  it('prints one line per bad value, no stack trace, and exits non-zero', async () => {
+    const args = ['synth', '--quiet', '-o', outdir, '-c', 'logLevel=LOUD', '-c', 'alarmEmail=notanemail'];
+
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      execFile(
+        'node_modules/.bin/cdk',
+        args,
+        { cwd: PROJECT_ROOT, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? (error.code as number) : 0, output: stdout + stderr }),
+      );
+    });
+
+    expect(code).not.toBe(0);
+    expect(output).toContain(
+      'context "logLevel" must be one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT; got "LOUD"',
+    );
+    expect(output).toContain('context "alarmEmail" must be an e-mail address; got "notanemail"');
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(output).not.toMatch(/Bundling asset/);
+  }, 120_000);
+});
