@@ -14,7 +14,8 @@ import { DEFAULT_PORT, portOption, serveQueryApi, untilStopped, usageBanner } fr
 export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P]]
    or: npm run -s papers -- start [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P]
 Ingests a listing as \`papers ingest\` does, then serves the query API until Ctrl-C.
-  --date    the listing day to fetch (default: today in UTC); with --source, the day to store it under
+  --date    the listing day to fetch (default: today in UTC); with a --source file, the day it stands for
+            (default: the day the file names; refused when the file names another)
   --source  a saved listing file, or another URL, to ingest instead of the live listing
   --port    the port of the query API (default ${DEFAULT_PORT}; 0 picks a free one)
 `;
