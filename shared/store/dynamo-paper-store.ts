@@ -130,8 +130,9 @@ export class DynamoPaperStore implements PaperStore {
     listedOn,
     classification,
   }: ClassificationWrite): Promise<CategoryChanges> {
-    // One entry per subject: a source that lists both names of an alias pair (`cs.SY`, `eess.SY`)
-    // gets one entry, under the canonical code (the keys canonicalise; see keys.ts).
+    // One entry per subject, under the canonical code: arXiv lists one subject under two names
+    // (`cs.SY` and `eess.SY`, `math.MP` and `math-ph`), a source may give either or both, and a
+    // query for either name reads the canonical one.
     const assigned = new Map<string, { score: number }>();
     for (const category of classification.categories) {
       const code = canonicalCategory(category.code);
@@ -178,7 +179,9 @@ export class DynamoPaperStore implements PaperStore {
         classification,
       })),
       deletes: [...indexedBefore]
-        .filter((code) => typeof code === 'string' && !keep.has(canonicalCategory(code)))
+        // `keep` holds canonical codes only, so an entry an older version wrote under an alias
+        // (`CATEGORY#cs.SY#…`) goes too, as the canonical one replaces it.
+        .filter((code) => typeof code === 'string' && !keep.has(code))
         .map((code) => ({ pk: paperPk(paper.id), sk: categoryEntrySk(String(code), listedOn) })),
     };
   }
@@ -228,10 +231,15 @@ export class DynamoPaperStore implements PaperStore {
     page: PageRequest,
   ): Promise<Page<ListedPaper>> {
     const { low, high } = categoryRange(from, to);
-    const { items, cursor } = await this.query(`category:${code}:${from}..${to}`, page, {
+    const subject = canonicalCategory(code); // either name of an alias pair reads the one entry
+    const { items, cursor } = await this.query(`category:${subject}:${from}..${to}`, page, {
       IndexName: papersTable.indexes.byCategory.indexName,
       KeyConditionExpression: 'categoryPk = :categoryPk AND categorySk BETWEEN :low AND :high',
-      ExpressionAttributeValues: { ':categoryPk': categoryPk(code), ':low': low, ':high': high },
+      ExpressionAttributeValues: {
+        ':categoryPk': categoryPk(subject),
+        ':low': low,
+        ':high': high,
+      },
     });
     return {
       items: items.map((item) => {

@@ -1,4 +1,3 @@
-import { canonicalCategory } from '../classify/taxonomy';
 import type { IsoDate } from '../paper';
 
 /**
@@ -18,8 +17,9 @@ import type { IsoDate } from '../paper';
  * - Papers in a category within a date range: `Query byCategory categoryPk = CATEGORY#<code>
  *   AND categorySk BETWEEN '<from>#' AND '<to>#\uffff'`. One entry per listing of the paper, so
  *   a paper listed on two days appears under each of them. Entries hold the paper without its
- *   per-day upvotes and comments: those live on the listing item only. `<code>` is the
- *   canonical one of arXiv's alias pairs, so `cs.SY` and `eess.SY` name one entry and one index key.
+ *   per-day upvotes and comments: those live on the listing item only. The store writes and
+ *   queries `<code>` as the canonical one of arXiv's alias pairs, so `cs.SY` and `eess.SY`
+ *   name one entry and one index key.
  * - Days ingested with their counts: `Query pk = DAYS`, one item per day.
  *
  * Room to grow without a rewrite: upvote snapshots fit under the paper's partition as
@@ -31,12 +31,9 @@ export const DAYS_PK = 'DAYS';
 export const paperPk = (id: string): string => `PAPER#${id}`;
 export const listingSk = (day: IsoDate): string => `LISTED#${day}`;
 export const LISTING_SK_PREFIX = 'LISTED#';
-// Category keys hold the canonical code: arXiv lists one subject under two names (`cs.SY` and
-// `eess.SY`, `math.MP` and `math-ph`), and a source may give either, so both names must find it.
-export const categoryEntrySk = (code: string, day: IsoDate): string =>
-  `CATEGORY#${canonicalCategory(code)}#${day}`;
+export const categoryEntrySk = (code: string, day: IsoDate): string => `CATEGORY#${code}#${day}`;
 export const dayPk = (day: IsoDate): string => `DAY#${day}`;
-export const categoryPk = (code: string): string => `CATEGORY#${canonicalCategory(code)}`;
+export const categoryPk = (code: string): string => `CATEGORY#${code}`;
 export const categorySk = (day: IsoDate, id: string): string => `${day}#${id}`;
 
 /** The inclusive `categorySk` bounds of a date range: every id sorts between `<day>#` and `<day>#\uffff`. */

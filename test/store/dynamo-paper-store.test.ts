@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
@@ -181,6 +181,59 @@ describe('DynamoPaperStore.putClassification', () => {
       'CATEGORY#math.OC#2026-06-12',
       'LISTED#2026-06-12',
     ]);
+  });
+
+  it('replaces an entry an older version wrote under an alias code with the canonical one', async () => {
+    // Prepare: the listing and an entry as written before codes were canonicalised.
+    const p = paper('2606.00010', 1);
+    await store.putListing(p, origin('2026-06-12T10:00:00.000Z'));
+    const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
+    await client.send(
+      new PutCommand({
+        TableName: stack.env.TABLE_NAME,
+        Item: {
+          pk: 'PAPER#2606.00010',
+          sk: 'CATEGORY#cs.SY#2026-06-12',
+          categoryPk: 'CATEGORY#cs.SY',
+          categorySk: '2026-06-12#2606.00010',
+          code: 'cs.SY',
+        },
+      }),
+    );
+    await client.send(
+      new UpdateCommand({
+        TableName: stack.env.TABLE_NAME,
+        Key: { pk: 'PAPER#2606.00010', sk: 'LISTED#2026-06-12' },
+        UpdateExpression: 'ADD indexedCategories :codes',
+        ExpressionAttributeValues: { ':codes': new Set(['cs.SY']) },
+      }),
+    );
+    const given: Classification = {
+      categories: [{ code: 'cs.SY', name: 'cs.SY', group: 'Other', score: 1, assigned: true, terms: [] }],
+      primaryCategory: 'cs.SY',
+      classifierVersion: 'source',
+      categorySource: 'source',
+    };
+
+    // Act: the paper is classified again (a redelivery, a new model).
+    await store.applyCategoryChanges([
+      await store.putClassification({ paper: p, listedOn: '2026-06-12', classification: given }),
+    ]);
+
+    // Assess
+    const partition = await client.send(
+      new QueryCommand({
+        TableName: stack.env.TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'PAPER#2606.00010' },
+      }),
+    );
+    expect(partition.Items?.map((item) => item.sk).sort()).toEqual([
+      'CATEGORY#eess.SY#2026-06-12',
+      'LISTED#2026-06-12',
+    ]);
+    const page = await store.papersInCategory('cs.SY', '2026-06-01', '2026-06-30', { limit: 10 });
+    expect(page.items.map((item) => item.id)).toContain('2606.00010');
   });
 
   it('still removes a stale entry when the batch write failed after the classification was stored', async () => {
