@@ -75,7 +75,8 @@ async function main(argv: string[]): Promise<number> {
   }
   // `papers help <command>` is `papers <command> --help`.
   const commandName = name === 'help' ? (args[0] as string) : name;
-  const command = commands[commandName];
+  // Own keys only: `papers constructor` must not find Object.prototype's.
+  const command = Object.hasOwn(commands, commandName) ? commands[commandName] : undefined;
   if (!command) {
     process.stderr.write(`papers: unknown command "${commandName}"\n${usage()}`);
     return 2;

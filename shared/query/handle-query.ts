@@ -125,12 +125,20 @@ export async function handleQuery(
     }
     if (!('date' in parameters)) {
       // Name a parameter the route does not know (`DATE=`, `day=`) rather than only the missing one.
-      const stray = Object.keys(parameters).find((name) => name !== 'limit' && name !== 'cursor');
+      // `from` and `to` belong to the category route: for them, say category is missing.
+      const known = new Set(['limit', 'cursor', 'from', 'to']);
+      const stray = Object.keys(parameters).find((name) => !known.has(name));
       if (stray !== undefined) {
         const lowerCase = ['date', 'category'].includes(stray.toLowerCase()) ? '; names are lower-case' : '';
         throw new BadParameterError(
           stray,
           `is not a parameter of GET /papers (it takes date or category${lowerCase})`,
+        );
+      }
+      if ('from' in parameters || 'to' in parameters) {
+        throw new BadParameterError(
+          'category',
+          'is required with from and to (GET /papers?category=C&from=D&to=D)',
         );
       }
       throw new BadParameterError('date', 'is required, or category (GET /papers?date=D or ?category=C)');

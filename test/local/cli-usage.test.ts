@@ -95,11 +95,18 @@ describe.concurrent('papers usage errors', () => {
   it('says so when no command is given or the command is unknown, with the list of commands, exit 2', async ({
     expect,
   }) => {
-    const [none, unknown] = await Promise.all([papers([]), papers(['frobnicate'])]);
+    const [none, unknown, inherited] = await Promise.all([
+      papers([]),
+      papers(['frobnicate']),
+      papers(['constructor']),
+    ]);
 
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^papers: no command given\nusage: npm run -s papers -- <command>/);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^papers: unknown command "frobnicate"\nusage: /);
+    // A name every object inherits is no command either.
+    expect(inherited.code).toBe(2);
+    expect(inherited.stderr).toMatch(/^papers: unknown command "constructor"\nusage: /);
   });
 });

@@ -191,6 +191,7 @@ describe('handleQuery parameter validation', () => {
     ['date=yesterday', '/papers', 'date', 'date: must be a real date YYYY-MM-DD'],
     ['', '/papers', 'date', 'date: is required'],
     ['limit=5', '/papers', 'date', 'date: is required'],
+    ['from=2026-06-01&to=2026-06-12', '/papers', 'category', 'category: is required with from and to'],
     [
       'DATE=2026-06-12',
       '/papers',
