@@ -68,6 +68,23 @@ export function mostRecentDayNotAfter(month: number, day: number, anchor: IsoDat
   return undefined;
 }
 
+/**
+ * The day `month`/`day` closest to `anchor` (the year before, of, or after it; the earlier on a
+ * tie), or undefined when no such day exists.
+ */
+export function nearestDay(month: number, day: number, anchor: IsoDate): IsoDate | undefined {
+  const anchorYear = Number(anchor.slice(0, 4));
+  const anchorTime = Date.parse(anchor);
+  let best: { day: IsoDate; distance: number } | undefined;
+  for (const year of [anchorYear - 1, anchorYear, anchorYear + 1]) {
+    const candidate = isoDay(year, month, day);
+    if (!candidate) continue;
+    const distance = Math.abs(Date.parse(candidate) - anchorTime);
+    if (!best || distance < best.distance) best = { day: candidate, distance };
+  }
+  return best?.day;
+}
+
 /** Leading whitespace is matched rather than trimmed: one string fewer per item of a feed. */
 const RFC822_DAY = /^\s*(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{4})\b/;
 

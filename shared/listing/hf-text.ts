@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { type IsoDate, normalizeWhitespace, type Paper, titleDerivedId } from '../paper';
-import { isoDay, isoDayOf, monthNumber, mostRecentDayNotAfter } from './dates';
+import { isoDay, isoDayOf, monthNumber, mostRecentDayNotAfter, nearestDay } from './dates';
 import { describeZodIssues, PaperParseError } from './errors';
 import type { ListingContext, ListingItem, SplitListing } from './types';
 
@@ -43,10 +43,10 @@ export function looksLikeHfText(text: string): boolean {
  * Cuts the page into one block per paper: a title paragraph, an abstract
  * paragraph, and the optional authors/date paragraph.
  *
- * The page names its listing day without a year ("Dec 16"); it is resolved to
- * the most recent such day not after the day the listing was asked for
- * (`context.listedOn`), else the day it was fetched (`context.fetchedAt`): a
- * saved page ingested a year later still means the day it was saved for.
+ * The page names its listing day without a year ("Dec 16"); it is placed by
+ * the day the listing was asked for (`context.listedOn`), else by the day it
+ * was fetched (`context.fetchedAt`): a saved page ingested a year later still
+ * means the day it was saved for. See {@link listingDayOf}.
  * Never throws: any text has a (possibly empty) list of blocks.
  */
 export function splitHfText(text: string, context: ListingContext): SplitListing {
@@ -63,8 +63,7 @@ export function splitHfText(text: string, context: ListingContext): SplitListing
       const date = lines.length === 1 ? parseDateLine(lines[0] as string) : undefined;
       if (date) {
         next = i + 1;
-        const anchor = context.listedOn ?? (context.fetchedAt ? isoDayOf(context.fetchedAt) : undefined);
-        listedOn = resolveDate(date, anchor);
+        listedOn = listingDayOf(date, context);
         break;
       }
     }
@@ -191,6 +190,17 @@ function parseDateLine(line: string): DateLine | undefined {
 }
 
 /** A full date as written, or a year-less one placed by the anchor day; undefined when neither is possible. */
+/**
+ * The page's listing day. Asked for a day, the page's "Dec 16" is the Dec 16 nearest to it (a page
+ * saved for 2025-12-16 and ingested with `--date 2025-12-15` is still 2025's); otherwise the most
+ * recent one not after the fetch (a page cannot list a day still to come).
+ */
+function listingDayOf(date: DateLine, context: ListingContext): IsoDate | undefined {
+  if (date.year !== undefined) return isoDay(date.year, date.month, date.day);
+  if (context.listedOn) return nearestDay(date.month, date.day, context.listedOn);
+  return resolveDate(date, context.fetchedAt ? isoDayOf(context.fetchedAt) : undefined);
+}
+
 function resolveDate(date: DateLine, anchor: IsoDate | undefined): IsoDate | undefined {
   if (date.year !== undefined) return isoDay(date.year, date.month, date.day);
   return anchor ? mostRecentDayNotAfter(date.month, date.day, anchor) : undefined;

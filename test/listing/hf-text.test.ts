@@ -133,6 +133,17 @@ describe('parseListing on the HF papers page as text', () => {
     expect(split.listedOn).toBe('2025-12-16');
   });
 
+  it('takes the "Dec 16" nearest to the day asked for, even when that day is the one before', () => {
+    // Act
+    const split = splitListing(fixture('hf-papers-page-text.txt'), {
+      listedOn: '2025-12-15',
+      fetchedAt: '2025-12-15T08:00:00Z',
+    });
+
+    // Assess
+    expect(split.listedOn).toBe('2025-12-16');
+  });
+
   it('anchors on context.listedOn when no fetch time is known', () => {
     // Act
     const split = splitListing(fixture('hf-papers-page-text.txt'), { listedOn: '2024-12-20' });

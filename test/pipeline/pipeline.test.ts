@@ -266,6 +266,13 @@ describe('the daily ingest', () => {
     const request = { date: '2026-08-04', source: 'test/fixtures/listings/hf-daily-papers-2026-08-03.json' };
 
     await expect(runIngest(stack, handlers, request)).rejects.toThrow(ListingDayConflictError);
+    // A text page names its day without a year: the advice keeps the year of the day asked for.
+    await expect(
+      runIngest(stack, handlers, {
+        date: '2025-12-15',
+        source: 'test/fixtures/listings/hf-papers-page-text.txt',
+      }),
+    ).rejects.toThrow(/listing of 2025-12-16, not of --date 2025-12-15.*give --date 2025-12-16/s);
     await expect(runIngest(stack, handlers, request)).rejects.toThrow(
       /listing of 2026-08-03, not of --date 2026-08-04/,
     );
