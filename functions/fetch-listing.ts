@@ -35,7 +35,7 @@ const fetchOptions = {
 export const handler = async (event: unknown): Promise<DailyIngestReport> => {
   const request = FetchListingRequestSchema.parse(event ?? {});
   const report = await fetchAndIngestDay(
-    { day: requestedDay(request), url: request.url },
+    { day: requestedDay(request), url: request.url, recordAs: request.recordAs },
     fetchOptions,
     targets,
   );

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { ListingParseError, splitListing } from '../shared/listing';
@@ -143,7 +144,7 @@ async function fetchListings(
 }
 
 /**
- * A saved listing takes the live path: it is served once over HTTP on 127.0.0.1 and fetch-listing
+ * A saved listing takes the live path: it is served over HTTP on 127.0.0.1 for this run, and fetch-listing
  * fetches, archives and fans it out, and records the day, exactly as it would the live listing. The
  * day is `--date`, else the day the file names itself (a multi-day API response names its latest),
  * else today, as for an arXiv query fetched today.
@@ -170,7 +171,13 @@ async function fetchSavedListing(
   try {
     const { port } = server.address() as AddressInfo;
     const url = `http://127.0.0.1:${port}/${encodeURIComponent(path.basename(file))}`;
-    const report = await handlers.fetchListing({ scheduledTime: `${date}T00:00:00Z`, date, url });
+    const report = await handlers.fetchListing({
+      scheduledTime: `${date}T00:00:00Z`,
+      date,
+      url,
+      // The listing's origin is the file; the loopback URL dies with this run.
+      recordAs: pathToFileURL(path.resolve(file)).toString(),
+    });
     return report.listings;
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -64,13 +64,20 @@ export function parseMessage<S extends z.ZodType>(schema: S, body: string): z.in
 
 /**
  * fetch-listing's input. The daily schedule sends `{ "scheduledTime": "<aws.scheduler.scheduled-time>" }`;
- * a person can invoke it with `{ "date": "2026-06-12" }` (a backfill) or a `url` (another feed).
+ * a person can invoke it with `{ "date": "2026-06-12" }` (a backfill) or a `url` (another feed),
+ * and name the listing's origin with `recordAs` when `url` only serves it for this run.
  * The day is `date`, else the UTC day of `scheduledTime`, else today (UTC).
  */
 export const FetchListingRequestSchema = z.object({
   date: IsoDateSchema.optional(),
   scheduledTime: z.iso.datetime({ offset: true }).optional(),
   url: z.url().optional(),
+  /**
+   * The URL recorded with the listing (archive metadata, parse messages, report) instead of `url`,
+   * when the bytes are only served from `url` for this run: a saved file the local runner serves on
+   * 127.0.0.1, an archived listing replayed.
+   */
+  recordAs: z.url().optional(),
 });
 export type FetchListingRequest = z.infer<typeof FetchListingRequestSchema>;
 

@@ -124,6 +124,8 @@ export interface DailyFetchRequest {
   day: IsoDate;
   /** Overrides the URL template (e.g. an arXiv feed, a saved listing served locally). */
   url?: string;
+  /** The URL to record instead of the one fetched (see `FetchListingRequestSchema.recordAs`). */
+  recordAs?: string;
 }
 
 export interface DailyFetchOptions extends FetchOptions {
@@ -167,10 +169,12 @@ export async function fetchAndIngestDay(
     const digest = createHash('sha256').update(fetched.bytes).digest('hex');
     if (seenPages.has(digest)) break;
     seenPages.add(digest);
+    const recorded =
+      request.recordAs === undefined ? url : page === 0 ? request.recordAs : withPage(request.recordAs, page);
     const listing = await ingestListingBytes(
       {
         bytes: fetched.bytes,
-        url,
+        url: recorded,
         fetchedAt: fetched.fetchedAt,
         contentType: fetched.contentType,
         listedOn: request.day,

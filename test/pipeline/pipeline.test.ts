@@ -252,8 +252,15 @@ describe('the daily ingest', () => {
 
     const [listing] = summary.listings;
     expect(summary).toMatchObject({ day: '2026-07-13', listed: 25, deadLettered: { parse: 0, classify: 0 } });
-    expect(listing?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hf-daily-papers-2026-07-10%2B13\.json$/);
+    // Fetched over loopback HTTP, recorded as the file it came from.
+    expect(listing?.url).toMatch(
+      /^file:\/\/\/.*\/test\/fixtures\/listings\/hf-daily-papers-2026-07-10\+13\.json$/,
+    );
     expect(listing?.archiveKey).toMatch(/^listings\/2026\/07\/13\//);
+    const head = await stack.s3.send(
+      new HeadObjectCommand({ Bucket: stack.env.ARCHIVE_BUCKET, Key: listing?.archiveKey }),
+    );
+    expect(head.Metadata?.['source-url']).toBe(listing?.url);
     const days = await store.ingestedDays({ limit: 100 });
     expect(days.items.find((day) => day.day === '2026-07-13')).toMatchObject({
       listed: 25,
