@@ -58,7 +58,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createGunzip, gzipSync } from 'node:zlib';
 import * as z from 'zod';
-import { type OptionValues, readCommandLine, UsageError } from '../local/commands/command-line';
+import {
+  isHelpRequest,
+  type OptionValues,
+  readCommandLine,
+  UsageError,
+} from '../local/commands/command-line';
 import { featuresOf, forward } from '../shared/classify/classifier';
 import {
   assignedCounts,
@@ -97,27 +102,36 @@ const SAMPLE_PAPERS = 1500;
 const SAMPLE_PATH = 'test/fixtures/classify/validation-sample.jsonl.gz';
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** A number written as text. Unlike `z.coerce.number()`, `--seed=` is an error, not seed 0. */
+const numberText = z
+  .string()
+  .trim()
+  .regex(/^-?(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?$/i, { error: 'must be a number' })
+  .transform(Number);
+
 const Options = z.object({
   data: z.string().min(1),
   out: z.string().min(1),
-  vocab: z.coerce.number().int().positive(),
+  vocab: numberText.pipe(z.number().int().positive()),
   select: z.enum(['df', 'mi']),
-  hidden: z.coerce.number().int().positive(),
-  members: z.coerce.number().int().positive(),
+  hidden: numberText.pipe(z.number().int().positive()),
+  members: numberText.pipe(z.number().int().positive()),
   termBits: z.union([z.literal(4), z.literal(8)], { error: 'must be 4 or 8' }),
-  titleRepeat: z.coerce.number().int().min(1).max(10),
-  listedWeight: z.union([z.literal('auto'), z.coerce.number().min(0)]),
-  epochs: z.coerce.number().int().positive(),
-  averageFrom: z.coerce.number().int().positive(),
-  seed: z.coerce.number().int(),
+  titleRepeat: numberText.pipe(z.number().int().min(1).max(10)),
+  listedWeight: z.union([z.literal('auto'), numberText.pipe(z.number().min(0))], {
+    error: 'must be auto or a number from 0',
+  }),
+  epochs: numberText.pipe(z.number().int().positive()),
+  averageFrom: numberText.pipe(z.number().int().positive()),
+  seed: numberText.pipe(z.number().int()),
   sample: z.string().min(1),
   dryRun: z.boolean(),
   check: z.boolean(),
   refit: z.boolean(),
-  teacher: z.coerce.number().int().min(0),
-  teacherEpochs: z.coerce.number().int().positive(),
-  distill: z.coerce.number().min(0).max(1),
-  temperature: z.coerce.number().positive(),
+  teacher: numberText.pipe(z.number().int().min(0)),
+  teacherEpochs: numberText.pipe(z.number().int().positive()),
+  distill: numberText.pipe(z.number().min(0).max(1)),
+  temperature: numberText.pipe(z.number().positive()),
 });
 type Options = z.infer<typeof Options>;
 
@@ -783,6 +797,8 @@ type TrainingRequest =
  * first read.
  */
 function trainingRequest(args: readonly string[]): TrainingRequest {
+  // Help wins over any other mistake on the line, as in the papers CLI.
+  if (isHelpRequest(args)) return { kind: 'help' };
   let values: OptionValues<typeof COMMAND_LINE>;
   try {
     values = readCommandLine(args, COMMAND_LINE).values;

@@ -161,11 +161,23 @@ describe('npm run train:classifier, before any training', () => {
     expect(short.stdout).toBe(long.stdout);
   });
 
-  it('refuses an unknown option in one line that points to --help, exit 2', async () => {
-    const outcome = await train(['--verbose', ...nowhere]);
+  it('refuses an unknown option or an empty number in one line that points to --help, exit 2', async () => {
+    const [unknown, empty, helpToo] = await Promise.all([
+      train(['--verbose', ...nowhere]),
+      train(['--seed=', ...nowhere]),
+      train(['--verbose', '--help', ...nowhere]),
+    ]);
 
-    expect(outcome.code).toBe(2);
-    expect(outcome.stderr).toBe('train-classifier: unknown option "--verbose" (--help lists the options)\n');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('train-classifier: unknown option "--verbose" (--help lists the options)\n');
+    // An empty value is a mistake, not seed 0.
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toBe(
+      'train-classifier: --seed: must be a number, got "" (--help lists the options)\n',
+    );
+    // Asking for help wins over the other mistake.
+    expect(helpToo.code).toBe(0);
+    expect(helpToo.stdout).toMatch(/^usage: npm run train:classifier/);
   });
 
   it('says in one line which data file is missing, where the data set lives and how to name another, exit 1', async () => {
