@@ -67,7 +67,7 @@ export async function runIngest(
   const countsBefore = await dayCounts(store);
   const dlqBefore = await deadLetterCounts(stack);
 
-  const listings = await fetchListings(handlers, request.date, request.source);
+  const listings = await fetchListings(handlers, request.date, request.source, today);
   const consumers = await drainPipeline(stack, handlers, options);
   await stack.persistArchive();
 
@@ -132,9 +132,10 @@ async function fetchListings(
   handlers: LocalHandlers,
   day: IsoDate | undefined,
   source: string | undefined,
+  today: IsoDate,
 ): Promise<IngestedListing[]> {
-  if (source && !/^https?:\/\//i.test(source)) return fetchSavedListing(handlers, day, source);
-  const date = day ?? todayUtc();
+  if (source && !/^https?:\/\//i.test(source)) return fetchSavedListing(handlers, day, source, today);
+  const date = day ?? today;
   const report = await handlers.fetchListing({
     scheduledTime: `${date}T00:00:00Z`,
     date,
@@ -154,6 +155,7 @@ async function fetchSavedListing(
   handlers: LocalHandlers,
   day: IsoDate | undefined,
   file: string,
+  today: IsoDate,
 ): Promise<IngestedListing[]> {
   const bytes = await readFile(path.resolve(file));
   const named = namedListingDay(bytes, file, day);
@@ -163,7 +165,7 @@ async function fetchSavedListing(
         `would be stored under ${named}. Drop --date, or give --date ${named}.`,
     );
   }
-  const date = day ?? named ?? todayUtc();
+  const date = day ?? named ?? today;
   const server = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': contentTypeOf(file) }).end(bytes);
   });
@@ -204,10 +206,6 @@ function contentTypeOf(file: string): string {
   if (extension === '.html' || extension === '.htm') return 'text/html; charset=utf-8';
   if (extension === '.xml' || extension === '.atom' || extension === '.rss') return 'application/xml';
   return 'text/plain; charset=utf-8';
-}
-
-function todayUtc(): IsoDate {
-  return new Date().toISOString().slice(0, 10) as IsoDate;
 }
 
 async function dayCounts(store: DynamoPaperStore): Promise<Map<string, number>> {
