@@ -28,6 +28,18 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+/** The sort keys of a paper's partition, read straight from the table: its listings and category entries. */
+async function sortKeysOf(id: string): Promise<string[]> {
+  const partition = await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
+    new QueryCommand({
+      TableName: stack.env.TABLE_NAME,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `PAPER#${id}` },
+    }),
+  );
+  return (partition.Items ?? []).map((item) => String(item.sk)).sort();
+}
+
 const paper = (id: string, upvotes: number): Paper => ({
   id,
   title: `Paper ${id}`,
@@ -128,17 +140,7 @@ describe('DynamoPaperStore.putClassification', () => {
       (await store.papersInCategory('cs.CL', '2026-06-01', '2026-06-30', { limit: 10 })).items,
     ).toHaveLength(1);
 
-    const partition = await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
-      new QueryCommand({
-        TableName: stack.env.TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'PAPER#2606.00002' },
-      }),
-    );
-    expect(partition.Items?.map((item) => item.sk).sort()).toEqual([
-      'CATEGORY#cs.CL#2026-06-12',
-      'LISTED#2026-06-12',
-    ]);
+    expect(await sortKeysOf('2606.00002')).toEqual(['CATEGORY#cs.CL#2026-06-12', 'LISTED#2026-06-12']);
   });
 
   it('files both names of an arXiv alias pair under one entry that either name finds', async () => {
@@ -169,14 +171,7 @@ describe('DynamoPaperStore.putClassification', () => {
       const page = await store.papersInCategory(code, '2026-06-01', '2026-06-30', { limit: 10 });
       expect(page.items.map((item) => item.id)).toEqual(['2606.00009']);
     }
-    const partition = await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
-      new QueryCommand({
-        TableName: stack.env.TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'PAPER#2606.00009' },
-      }),
-    );
-    expect(partition.Items?.map((item) => item.sk).sort()).toEqual([
+    expect(await sortKeysOf('2606.00009')).toEqual([
       'CATEGORY#eess.SY#2026-06-12',
       'CATEGORY#math.OC#2026-06-12',
       'LISTED#2026-06-12',
@@ -221,17 +216,7 @@ describe('DynamoPaperStore.putClassification', () => {
     ]);
 
     // Assess
-    const partition = await client.send(
-      new QueryCommand({
-        TableName: stack.env.TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'PAPER#2606.00010' },
-      }),
-    );
-    expect(partition.Items?.map((item) => item.sk).sort()).toEqual([
-      'CATEGORY#eess.SY#2026-06-12',
-      'LISTED#2026-06-12',
-    ]);
+    expect(await sortKeysOf('2606.00010')).toEqual(['CATEGORY#eess.SY#2026-06-12', 'LISTED#2026-06-12']);
     const page = await store.papersInCategory('cs.SY', '2026-06-01', '2026-06-30', { limit: 10 });
     expect(page.items.map((item) => item.id)).toContain('2606.00010');
   });
