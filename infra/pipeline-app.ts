@@ -5,11 +5,12 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import * as z from 'zod';
 import { FetchListingEnvSchema } from '../shared/config';
 import {
-  DEFAULT_SCHEDULE_CRON,
-  DEFAULT_SCHEDULE_TIME_ZONE,
+  isScheduleCron,
+  isScheduleTimeZone,
   PipelineStack,
   type PipelineStackProps,
-  scheduleExpression,
+  SCHEDULE_CRON_EXPECTED,
+  SCHEDULE_TIME_ZONE_EXPECTED,
 } from './pipeline-stack';
 
 export const STACK_NAME = 'DailyPapersPipeline';
@@ -34,16 +35,6 @@ export const featureFlags = {
 export const POWERTOOLS_LOG_LEVELS = Object.entries(LogLevelThreshold)
   .sort(([, a], [, b]) => a - b)
   .map(([level]) => level);
-
-/** The stack's own check of its schedule (`scheduleExpression`), as a yes or no. */
-function acceptedSchedule(cron: string, timeZone: string): boolean {
-  try {
-    scheduleExpression(cron, timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The check fetch-listing makes of its template at cold start, plus: it must make an http(s) URL. */
 function acceptedListingUrlTemplate(template: string): boolean {
@@ -71,21 +62,9 @@ function contextText(check: z.ZodType<string, string>) {
  * and the value given around it.
  */
 export const PipelineContextSchema = z.object({
-  scheduleCron: contextText(
-    z
-      .string()
-      .refine(
-        (cron) => acceptedSchedule(cron, DEFAULT_SCHEDULE_TIME_ZONE),
-        `must be an EventBridge Scheduler cron expression with six fields, e.g. "${DEFAULT_SCHEDULE_CRON}"`,
-      ),
-  ),
+  scheduleCron: contextText(z.string().refine(isScheduleCron, `must be ${SCHEDULE_CRON_EXPECTED}`)),
   scheduleTimeZone: contextText(
-    z
-      .string()
-      .refine(
-        (timeZone) => acceptedSchedule(DEFAULT_SCHEDULE_CRON, timeZone),
-        'must be an IANA time zone such as "Europe/Paris"',
-      ),
+    z.string().refine(isScheduleTimeZone, `must be ${SCHEDULE_TIME_ZONE_EXPECTED}`),
   ),
   alarmEmail: contextText(z.email({ error: 'must be an e-mail address' })),
   logLevel: contextText(

@@ -343,19 +343,28 @@ function powertoolsMetric(metricName: string, service: string, period: Duration)
 
 const CRON = /^cron\((\S+ ){5}\S+\)$/;
 
+/** What `scheduleCron` must be, for messages. */
+export const SCHEDULE_CRON_EXPECTED = `an EventBridge Scheduler cron expression with six fields, e.g. "${DEFAULT_SCHEDULE_CRON}"`;
+/** What `scheduleTimeZone` must be, for messages. */
+export const SCHEDULE_TIME_ZONE_EXPECTED = 'an IANA time zone such as "Europe/Paris"';
+
+/** Whether EventBridge Scheduler takes `cron` as a cron expression (six fields). */
+export function isScheduleCron(cron: string): boolean {
+  return CRON.test(cron);
+}
+
+/** Whether EventBridge Scheduler takes `timeZone` (an IANA name). */
+export function isScheduleTimeZone(timeZone: string): boolean {
+  return (
+    Intl.supportedValuesOf('timeZone').includes(timeZone) || timeZone === 'Etc/UTC' || timeZone === 'UTC'
+  );
+}
+
 /** The schedule from context, checked here so that a typo fails synth and not the deployment. */
 export function scheduleExpression(cron: string, timeZone: string): scheduler.ScheduleExpression {
-  if (!CRON.test(cron)) {
-    throw new Error(
-      `scheduleCron must be an EventBridge Scheduler cron expression with six fields, e.g. "${DEFAULT_SCHEDULE_CRON}"; got "${cron}"`,
-    );
-  }
-  if (
-    !Intl.supportedValuesOf('timeZone').includes(timeZone) &&
-    timeZone !== 'Etc/UTC' &&
-    timeZone !== 'UTC'
-  ) {
-    throw new Error(`scheduleTimeZone must be an IANA time zone such as "Europe/Paris"; got "${timeZone}"`);
+  if (!isScheduleCron(cron)) throw new Error(`scheduleCron must be ${SCHEDULE_CRON_EXPECTED}; got "${cron}"`);
+  if (!isScheduleTimeZone(timeZone)) {
+    throw new Error(`scheduleTimeZone must be ${SCHEDULE_TIME_ZONE_EXPECTED}; got "${timeZone}"`);
   }
   return scheduler.ScheduleExpression.expression(cron, TimeZone.of(timeZone));
 }
