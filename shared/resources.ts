@@ -87,10 +87,30 @@ export const queues = {
   classify: consumerQueue('ClassifyQueue', 30),
 } as const satisfies Record<string, QueueDefinition>;
 
+/**
+ * fetch-listing's own failures. The schedule invokes it asynchronously, so a run that
+ * throws is retried by Lambda (`retryAttempts`, within `maxEventAgeSeconds`) and then
+ * sent, as Lambda's on-failure destination record, to the fetch dead-letter queue. The
+ * local runner emulates the same retries and writes the same record to its own queue.
+ */
+export const fetchInvocation = {
+  deadLetterLogicalName: 'FetchDeadLetter',
+  retryAttempts: 2,
+  maxEventAgeSeconds: 6 * 60 * 60,
+  deadLetterRetentionPeriodSeconds: 14 * DAY_SECONDS,
+} as const;
+
 export const archiveBucket = {
   logicalName: 'ListingArchive',
   /** Raw listings live under this prefix; see `shared/archive.ts` for the key layout. */
   listingsPrefix: 'listings/',
+  /**
+   * Bytes that did not parse as any listing (an HTML error page, an empty body, a junk
+   * file): kept, never thrown away, but apart from the real listings and expired after
+   * `quarantineExpiryDays`.
+   */
+  quarantinePrefix: 'quarantine/',
+  quarantineExpiryDays: 90,
 } as const;
 
 /** Names the local runner gives the resources (on AWS, CloudFormation names them). */
@@ -101,4 +121,5 @@ export const localResourceNames = {
   parseDeadLetterQueue: 'daily-papers-parse-dlq',
   classifyQueue: 'daily-papers-classify',
   classifyDeadLetterQueue: 'daily-papers-classify-dlq',
+  fetchDeadLetterQueue: 'daily-papers-fetch-dlq',
 } as const;
