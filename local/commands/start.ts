@@ -1,23 +1,21 @@
-import { ListingFetchError } from '../../shared/fetch/http';
 import { loadHandlers } from '../handlers';
 import { openLocalStack } from '../stack';
 import { readCommandLine } from './command-line';
 import {
+  describeFetchFailure,
   describeSummary,
   ingestFromCommandLine,
   ingestOptions,
+  ingestOptionsUsage,
   ingestRequestFrom,
-  noNetworkHint,
 } from './ingest';
 import { DEFAULT_PORT, portOption, serveQueryApi, untilStopped, usageBanner } from './serve';
 
-export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P]]
-   or: npm run -s papers -- start [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P]
+export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--port P]]
+   or: npm run -s papers -- start [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--port P]
 Ingests a listing as \`papers ingest\` does, then serves the query API until Ctrl-C.
-  --date    the listing day to fetch (default: today in UTC); with a --source file, the day it stands for
-            (default: the day the file names; refused when the file names another)
-  --source  a saved listing file, or another URL, to ingest instead of the live listing
-  --port    the port of the query API (default ${DEFAULT_PORT}; 0 picks a free one)
+${ingestOptionsUsage}
+  --port        the port of the query API (default ${DEFAULT_PORT}; 0 picks a free one)
 `;
 
 /**
@@ -38,8 +36,9 @@ export async function run(args: string[]): Promise<number> {
       const summary = await ingestFromCommandLine(stack, handlers, request);
       process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
     } catch (error) {
-      if (!(error instanceof ListingFetchError)) throw error;
-      process.stderr.write(noNetworkHint(error));
+      const failure = describeFetchFailure(error);
+      if (failure === undefined) throw error;
+      process.stderr.write(failure);
       return 1;
     }
     const api = await serveQueryApi({ env: stack.env, port });
