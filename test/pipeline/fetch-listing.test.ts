@@ -2,13 +2,16 @@ import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
 import { runIngest } from '../../local/ingest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
+import { PaperParseError } from '../../shared/listing';
+import { storeListedPaper } from '../../shared/pipeline/parse-stage';
+import { sendMessages } from '../../shared/queue';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { type FixtureServer, readListing, startFixtureServer } from '../support/fixture-server';
 
@@ -334,5 +337,47 @@ describe('the days a run records', () => {
 
     expect(upstream.requests.length).toBe(requests);
     expect(await dayRecord(date)).toBeUndefined();
+  });
+});
+
+describe('sendMessages', () => {
+  it('sends every body that fits before naming the one over the SQS limit', async () => {
+    const bodies = ['{"n":1}', 'x'.repeat(300 * 1024), '{"n":3}'];
+    const before = await visible(stack.queueUrls.classifyDeadLetter);
+
+    await expect(sendMessages(stack.sqs, stack.queueUrls.classifyDeadLetter, bodies)).rejects.toThrow(
+      /1 message\(s\) not sent .* message 1 is 307200 bytes/,
+    );
+
+    expect((await visible(stack.queueUrls.classifyDeadLetter)) - before).toBe(2);
+  });
+});
+
+describe('storeListedPaper with a reference message', () => {
+  const reference = (index: number, archiveKey: string) =>
+    JSON.stringify({
+      v: 2,
+      listing: { archiveKey, fetchedAt: '2026-08-05T23:30:00.000Z', listedOn: '2026-08-05' },
+      ref: { format: 'hf-api', index },
+    });
+  const readArchive = async (key: string) => {
+    const object = await stack.s3.send(new GetObjectCommand({ Bucket: stack.env.ARCHIVE_BUCKET, Key: key }));
+    return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+  };
+
+  it('cuts its item out of the archived listing', async () => {
+    const [archived] = await archivedUnder('listings/2026/08/05/');
+
+    const stored = await storeListedPaper(reference(3, archived?.Key ?? ''), store, readArchive);
+
+    expect(stored.paper).toMatchObject({ id: '2608.99999', listedOn: '2026-08-05', authorCount: 3_500 });
+  });
+
+  it('rejects a reference to an item the archived listing does not have, as a bad message', async () => {
+    const [archived] = await archivedUnder('listings/2026/08/05/');
+
+    await expect(storeListedPaper(reference(99, archived?.Key ?? ''), store, readArchive)).rejects.toThrow(
+      PaperParseError,
+    );
   });
 });
