@@ -64,7 +64,9 @@ describe('papers classify', () => {
   });
 
   it('counts blank lines neither among the lines failed nor among the lines read', async () => {
-    const stdin = ['', JSON.stringify({ id: 'ok', ...visionTransformer }), '   ', '{not json', '', ''].join('\n');
+    const stdin = ['', JSON.stringify({ id: 'ok', ...visionTransformer }), '   ', '{not json', '', ''].join(
+      '\n',
+    );
 
     const { code, stdout, stderr } = await classifyCli(stdin);
 
