@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
 import { ListingFetchError } from '../../shared/fetch/http';
@@ -19,7 +20,7 @@ import {
 } from '../ingest';
 import type { LocalStack } from '../stack';
 import { openLocalStack } from '../stack';
-import { isoDayOption, readCommandLine, UsageError } from './command-line';
+import { displayPath, isoDayOption, readCommandLine, resolveUserPath, UsageError } from './command-line';
 
 /** The options `papers ingest` and `npm start` share, as their usage describes them. */
 export const ingestOptionsUsage = `  --date        the listing day to fetch (default: today in UTC); with a --source file, the day it
@@ -36,6 +37,9 @@ ${ingestOptionsUsage}
 Exit code 1 when a listing was malformed (its bytes are kept under quarantine/ in the archive), could
 not be fetched, or anything reached a dead-letter queue.
 `;
+
+/** The sample listing that ships with the project (local/sample/README.md), from the project root. */
+export const SAMPLE_LISTING_PATH = 'local/sample/hf-daily-papers-2026-06-12.json';
 
 /** Options shared by `papers ingest` and `npm start`. */
 export const ingestOptions = {
@@ -64,7 +68,11 @@ export function ingestRequestFrom(values: {
       if (error instanceof InvalidSourceError) throw new UsageError(error.message, { cause: error });
       throw error;
     }
-    request.source = values.source;
+    // A URL stays as given; a file path is the user's, from the folder they ran the command in.
+    request.source =
+      source.kind === 'file' && !/^file:/i.test(values.source)
+        ? resolveUserPath(values.source)
+        : values.source;
   }
   if (values.date !== undefined) {
     request.date = isoDayOption('--date', values.date);
@@ -183,10 +191,11 @@ export function describeSummary(summary: IngestSummary, handlerLogLevel: string 
 }
 
 export function noNetworkHint(error: ListingFetchError): string {
+  const sample = displayPath(fileURLToPath(new URL(`../../${SAMPLE_LISTING_PATH}`, import.meta.url)));
   return (
     `papers: could not fetch the listing: ${error.message}\n` +
     'No network? Ingest a saved listing instead, e.g.\n' +
-    '  npm start -- --source test/fixtures/listings/hf-daily-papers-2026-06-12.json\n' +
-    '  npm run -s papers -- ingest --source test/fixtures/listings/hf-daily-papers-2026-06-12.json\n'
+    `  npm start -- --source ${sample}\n` +
+    `  npm run -s papers -- ingest --source ${sample}\n`
   );
 }

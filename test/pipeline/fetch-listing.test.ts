@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
 import { runIngest } from '../../local/ingest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
@@ -123,6 +123,21 @@ afterAll(async () => {
 const ingest = (request: Parameters<typeof runIngest>[2]) =>
   runIngest(stack, handlers, request, { retryDelaySeconds: 0 });
 
+/** Runs `act` with stderr caught (fetch-listing logs a quarantined listing as an ERROR): returns what it logged. */
+async function stderrOf(act: () => Promise<unknown>): Promise<string> {
+  let logged = '';
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    logged += String(chunk);
+    return true;
+  });
+  try {
+    await act();
+  } finally {
+    stderr.mockRestore();
+  }
+  return logged;
+}
+
 async function listedOn(day: string) {
   return (await store.papersListedOn(day, { limit: 100 })).items;
 }
@@ -191,9 +206,11 @@ describe('a 200 that is not a listing', () => {
     const [year, month, date] = day.split('-');
 
     const run = handlers.fetchListing({ date: day });
+    const logged = await stderrOf(() => run.catch(() => {}));
 
     await expect(run).rejects.toMatchObject({ name: 'MalformedListingError' });
     await expect(run).rejects.toThrow(reason);
+    expect(logged).toMatch(/"level":"ERROR".*"message":"listing is not a listing; quarantined/);
     // Kept, apart from the real listings, with why.
     const quarantined = await archivedUnder(`quarantine/${year}/${month}/${date}/`);
     expect(quarantined).toHaveLength(1);
@@ -212,9 +229,10 @@ describe('a 200 that is not a listing', () => {
   ])('a junk source %s goes to the quarantine too', async (source) => {
     const before = (await archivedUnder('quarantine/')).length;
 
-    await expect(ingest({ date: '2026-08-09', source })).rejects.toMatchObject({
-      name: 'MalformedListingError',
-    });
+    const run = ingest({ date: '2026-08-09', source });
+    await stderrOf(() => run.catch(() => {}));
+
+    await expect(run).rejects.toMatchObject({ name: 'MalformedListingError' });
 
     const quarantined = await archivedUnder('quarantine/2026/08/09/');
     expect((await archivedUnder('quarantine/')).length).toBe(before + 1);

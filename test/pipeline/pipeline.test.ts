@@ -8,7 +8,7 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
 import { drainPipeline, ListingDayConflictError, runIngest } from '../../local/ingest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
@@ -178,8 +178,17 @@ describe('the daily ingest', () => {
     expect(days.items.find((day) => day.day === '2026-06-13')).toMatchObject({ papers: 0, listed: 0 });
   });
 
-  it('quarantines a malformed listing, sends nothing and fails the run so it is retried', async () => {
+  it('quarantines a malformed listing, logs it as an error, sends nothing and fails the run so it is retried', async () => {
+    // fetch-listing's ERROR line goes to stderr: caught here, it is checked instead of cluttering the run.
+    let logged = '';
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      logged += String(chunk);
+      return true;
+    });
     const run = runIngest(stack, handlers, { date: '2026-06-14' }, { retryDelaySeconds: 0 });
+    await run.catch(() => {}).finally(() => stderr.mockRestore());
+
+    expect(logged).toMatch(/"level":"ERROR".*"message":"listing is not a listing; quarantined/);
 
     await expect(run).rejects.toThrow(MalformedListingError);
     const error = await run.then(
