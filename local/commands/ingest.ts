@@ -2,8 +2,7 @@ import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { type LocalHandlers, loadHandlers } from '../handlers';
 import { type IngestRequest, type IngestSummary, ListingDayConflictError, runIngest } from '../ingest';
-import type { LocalStack } from '../stack';
-import { openLocalStack } from '../stack';
+import { type LocalStack, withLocalStack } from '../stack';
 import { isoDayOption, readCommandLine, UsageError } from './command-line';
 
 export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--source FILE-OR-URL]
@@ -34,22 +33,21 @@ export function ingestRequestFrom(values: { date?: string; source?: string }): I
  */
 export async function run(args: string[]): Promise<number> {
   const request = ingestRequestFrom(readCommandLine(args, ingestOptions).values);
-  const stack = await openLocalStack();
-  try {
+  return withLocalStack(async (stack) => {
     const handlers = await loadHandlers(stack);
-    const summary = await ingestFromCommandLine(stack, handlers, request);
-    process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
-    const malformed = summary.listings.some((listing) => listing.malformed !== undefined);
-    return malformed || summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
-  } catch (error) {
-    if (error instanceof ListingFetchError) {
-      process.stderr.write(noNetworkHint(error));
-      return 1;
+    try {
+      const summary = await ingestFromCommandLine(stack, handlers, request);
+      process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
+      const malformed = summary.listings.some((listing) => listing.malformed !== undefined);
+      return malformed || summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
+    } catch (error) {
+      if (error instanceof ListingFetchError) {
+        process.stderr.write(noNetworkHint(error));
+        return 1;
+      }
+      throw error;
     }
-    throw error;
-  } finally {
-    await stack.close();
-  }
+  });
 }
 
 /** {@link runIngest}, with a `--date` the saved file contradicts reported as the usage mistake it is. */

@@ -1,6 +1,6 @@
 import { ListingFetchError } from '../../shared/fetch/http';
 import { loadHandlers } from '../handlers';
-import { openLocalStack } from '../stack';
+import { openLocalStack, stoppedError } from '../stack';
 import { readCommandLine } from './command-line';
 import {
   describeSummary,
@@ -9,7 +9,7 @@ import {
   ingestRequestFrom,
   noNetworkHint,
 } from './ingest';
-import { DEFAULT_PORT, portOption, serveQueryApi, untilStopped, usageBanner } from './serve';
+import { DEFAULT_PORT, portOption, serveQueryApi, serveUntilStopped, usageBanner } from './serve';
 
 export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P]]
    or: npm run -s papers -- start [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P]
@@ -44,10 +44,17 @@ export async function run(args: string[]): Promise<number> {
     }
     const api = await serveQueryApi({ env: stack.env, port });
     process.stderr.write(await usageBanner(api));
-    const signal = await untilStopped();
-    process.stderr.write(`papers start: ${signal}, stopping\n`);
+    const stopped = await serveUntilStopped(stack);
     await api.close();
+    if (stopped === 'owner-stopped') {
+      process.stderr.write(`papers start: ${stoppedError(stack).message}\n`);
+      return 1;
+    }
+    process.stderr.write(`papers start: ${stopped}, stopping\n`);
     return 0;
+  } catch (error) {
+    if (await stack.ownerStopped()) throw stoppedError(stack, error);
+    throw error;
   } finally {
     await stack.close();
   }
