@@ -1,6 +1,6 @@
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { ListingFetchError } from '../../shared/fetch/http';
-import { type LocalHandlers, loadHandlers } from '../handlers';
+import { FetchDeadLetteredError, invokedAsynchronously, type LocalHandlers, loadHandlers } from '../handlers';
 import { type IngestRequest, type IngestSummary, ListingDayConflictError, runIngest } from '../ingest';
 import { type LocalStack, withLocalStack } from '../stack';
 import { isoDayOption, readCommandLine, UsageError } from './command-line';
@@ -34,20 +34,36 @@ export function ingestRequestFrom(values: { date?: string; source?: string }): I
 export async function run(args: string[]): Promise<number> {
   const request = ingestRequestFrom(readCommandLine(args, ingestOptions).values);
   return withLocalStack(async (stack) => {
-    const handlers = await loadHandlers(stack);
+    const handlers = await loadCliHandlers(stack);
     try {
       const summary = await ingestFromCommandLine(stack, handlers, request);
       process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
       const malformed = summary.listings.some((listing) => listing.malformed !== undefined);
       return malformed || summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
     } catch (error) {
-      if (error instanceof ListingFetchError) {
-        process.stderr.write(noNetworkHint(error));
-        return 1;
-      }
-      throw error;
+      const message = fetchFailureMessage(error);
+      if (message === undefined) throw error;
+      process.stderr.write(message);
+      return 1;
     }
   });
+}
+
+/** The handlers as the CLI runs them: fetch-listing invoked asynchronously, as the schedule invokes it. */
+export async function loadCliHandlers(stack: LocalStack): Promise<LocalHandlers> {
+  return invokedAsynchronously(await loadHandlers(stack), {
+    sqs: stack.sqs,
+    deadLetterQueueUrl: stack.queueUrls.fetchDeadLetter,
+  });
+}
+
+/** What to print for a failed fetch-listing run (dead-lettered, or an unreachable listing); undefined for other errors. */
+export function fetchFailureMessage(error: unknown): string | undefined {
+  const cause = error instanceof FetchDeadLetteredError ? error.cause : error;
+  const hint = cause instanceof ListingFetchError ? noNetworkHint(cause) : '';
+  if (error instanceof FetchDeadLetteredError)
+    return `papers: the run failed and was dead-lettered: ${error.message}\n${hint}`;
+  return hint || undefined;
 }
 
 /** {@link runIngest}, with a `--date` the saved file contradicts reported as the usage mistake it is. */

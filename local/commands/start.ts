@@ -1,13 +1,12 @@
-import { ListingFetchError } from '../../shared/fetch/http';
-import { loadHandlers } from '../handlers';
 import { openLocalStack, stoppedError } from '../stack';
 import { readCommandLine } from './command-line';
 import {
   describeSummary,
+  fetchFailureMessage,
   ingestFromCommandLine,
   ingestOptions,
   ingestRequestFrom,
-  noNetworkHint,
+  loadCliHandlers,
 } from './ingest';
 import { DEFAULT_PORT, portOption, serveQueryApi, serveUntilStopped, usageBanner } from './serve';
 
@@ -33,13 +32,14 @@ export async function run(args: string[]): Promise<number> {
   const port = values.port === undefined ? DEFAULT_PORT : portOption(values.port);
   const stack = await openLocalStack();
   try {
-    const handlers = await loadHandlers(stack);
+    const handlers = await loadCliHandlers(stack);
     try {
       const summary = await ingestFromCommandLine(stack, handlers, request);
       process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
     } catch (error) {
-      if (!(error instanceof ListingFetchError)) throw error;
-      process.stderr.write(noNetworkHint(error));
+      const message = fetchFailureMessage(error);
+      if (message === undefined) throw error;
+      process.stderr.write(message);
       return 1;
     }
     const api = await serveQueryApi({ env: stack.env, port });
