@@ -46,6 +46,10 @@ const commands: Record<string, Command> = {
     load: () => import('./commands/query'),
   },
   serve: { summary: 'serve the query API over HTTP', load: () => import('./commands/serve') },
+  dlq: {
+    summary: 'list what sits in the dead-letter queues and why, or redrive it',
+    load: () => import('./commands/dlq'),
+  },
   start: {
     summary: "ingest today's listing, then serve the query API",
     load: () => import('./commands/start'),
