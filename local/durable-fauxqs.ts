@@ -92,7 +92,7 @@ export interface DurableFauxqs {
    * @returns how many objects and messages were restored.
    */
   restore(): Promise<{ objects: number; messages: number; unreadableJournalLines: number }>;
-  /** Closes the journal. */
+  /** Rewrites the journal down to the messages still queued, and closes it. */
   close(): void;
 }
 
@@ -154,7 +154,10 @@ export async function startDurableFauxqs({
       journal.compact();
       return { objects, messages: live.length, unreadableJournalLines: unreadable };
     },
-    close: () => journal.close(),
+    close: () => {
+      journal.compact();
+      journal.close();
+    },
   };
 }
 
