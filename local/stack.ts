@@ -134,7 +134,7 @@ export async function openLocalStack(options: LocalStackOptions = {}): Promise<L
       // seeing this record is stopping, so wait for the next one instead.
       const still = await readRunningStack(stackFile);
       if (still?.startedAt === running.startedAt && still.pid === running.pid) {
-        return connectAsClient(dataDir, stackFile, running, unregister);
+        return connectAsClient(dataDir, running, unregister);
       }
       await unregister();
     } else {
@@ -213,12 +213,7 @@ async function startOwnStack(
   return stack;
 }
 
-function connectAsClient(
-  dataDir: string,
-  stackFile: string,
-  file: StackFile,
-  unregister: () => Promise<void>,
-): LocalStack {
+function connectAsClient(dataDir: string, file: StackFile, unregister: () => Promise<void>): LocalStack {
   let registered = true;
   const stopHoldingOwner = async () => {
     if (!registered) return;
@@ -231,9 +226,12 @@ function connectAsClient(
     'client',
     () => ({ dynamodb: {}, sqs: {}, s3: {} }),
     stopHoldingOwner,
+    // Stopped once its servers are gone: an owner that removed stack.json is still serving
+    // the clients it waits for.
     async () => {
-      const now = await readStackFile(stackFile);
-      return !isAlive(file.pid) || now?.startedAt !== file.startedAt || now.pid !== file.pid;
+      if (!isAlive(file.pid)) return true;
+      const reachable = await Promise.all([isListening(file.dynamodb), isListening(file.sqsS3)]);
+      return !reachable.every(Boolean);
     },
   );
   stack.stopHoldingOwner = stopHoldingOwner;

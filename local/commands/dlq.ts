@@ -1,5 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import * as z from 'zod';
 import { makeCloudFormationClient } from '../../shared/aws/cloudformation';
+import { IsoDateSchema } from '../../shared/paper';
 import {
   DEAD_LETTER_QUEUES,
   type DeadLetter,
@@ -16,7 +19,7 @@ import {
   takeDeadLetters,
 } from '../dead-letters';
 import { FetchDeadLetteredError } from '../handlers';
-import { drainPipeline } from '../ingest';
+import { drainPipeline, runIngest } from '../ingest';
 import { type LocalStack, withLocalStack } from '../stack';
 import { readCommandLine, UsageError } from './command-line';
 import { loadCliHandlers } from './ingest';
@@ -199,7 +202,7 @@ async function redriveFetchRecords(
       continue;
     }
     try {
-      await handlers.fetchListing(letter.requestPayload);
+      await runFetchAgain(stack, handlers, letter.requestPayload);
       succeeded++;
     } catch (error) {
       if (!(error instanceof FetchDeadLetteredError)) {
@@ -224,6 +227,29 @@ async function redriveFetchRecords(
       (unusable.length > 0 ? `, ${unusable.length} not a Lambda record (left in the DLQ)` : '') +
       '\n',
   );
+}
+
+const SavedFileEventSchema = z.object({
+  date: IsoDateSchema.optional(),
+  recordAs: z.string().startsWith('file:'),
+});
+
+/**
+ * Runs a dead-lettered fetch event again. A saved file was served on a loopback port that
+ * died with its run: it is ingested again from the file its `recordAs` names, as
+ * `papers ingest --source FILE` would.
+ */
+async function runFetchAgain(
+  stack: LocalStack,
+  handlers: Awaited<ReturnType<typeof loadCliHandlers>>,
+  event: unknown,
+): Promise<void> {
+  const saved = SavedFileEventSchema.safeParse(event);
+  if (saved.success) {
+    await runIngest(stack, handlers, { date: saved.data.date, source: fileURLToPath(saved.data.recordAs) });
+    return;
+  }
+  await handlers.fetchListing(event);
 }
 
 async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {

@@ -11,12 +11,13 @@ import path from 'node:path';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeReason } from '../../local/dead-letters';
+import { lambdaDestinationRecord } from '../../local/handlers';
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { deadLetterAttributes } from '../../shared/dead-letter';
 import type { ParseMessage } from '../../shared/messages';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
-import { readListing, startFixtureServer } from '../support/fixture-server';
+import { LISTINGS_DIR, readListing, startFixtureServer } from '../support/fixture-server';
 import { runPapersCli } from '../support/papers-cli';
 
 const dirs: string[] = [];
@@ -155,6 +156,50 @@ describe('papers dlq on the local stack', () => {
       await upstream.close();
     }
   }, 240_000);
+});
+
+describe('papers dlq redrive --queue fetch', () => {
+  it('ingests a saved file again from its file:// URL: the loopback port it was served on died with its run', async () => {
+    // Prepare: the record a failed run of `papers ingest --source FILE` leaves.
+    const dataDir = await tempDataDir();
+    const file = new URL('hf-daily-papers-2026-08-03.json', LISTINGS_DIR);
+    const seeding = await openLocalStack({ dataDir });
+    const event = {
+      scheduledTime: '2026-08-03T00:00:00Z',
+      date: '2026-08-03',
+      url: 'http://127.0.0.1:9/hf-daily-papers-2026-08-03.json',
+      recordAs: file.href,
+    };
+    const record = lambdaDestinationRecord(event, new Error('S3 unavailable'), 3);
+    await seeding.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: seeding.queueUrls.fetchDeadLetter,
+        MessageBody: JSON.stringify(record),
+      }),
+    );
+    await seeding.close();
+
+    // Act
+    const redriven = await runPapersCli(['dlq', 'redrive', '--queue', 'fetch'], {
+      env: { ...process.env, PAPERS_DATA_DIR: dataDir },
+    });
+
+    // Assess
+    expect(redriven.code, redriven.stderr).toBe(0);
+    expect(redriven.stderr).toContain('fetch: 1 run(s) succeeded, 0 failed again');
+    const stack = await openLocalStack({ dataDir });
+    try {
+      const store = new DynamoPaperStore(
+        makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB),
+        stack.env.TABLE_NAME ?? '',
+      );
+      const papers = (await store.papersListedOn('2026-08-03', { limit: 10 })).items;
+      expect(papers).toHaveLength(3);
+      expect(await depth(stack, stack.queueUrls.fetchDeadLetter)).toBe(0);
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
 });
 
 describe('papers dlq --aws --stack NAME', () => {
