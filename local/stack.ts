@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, Server } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
@@ -22,6 +23,7 @@ import {
   type QueueDefinition,
   queues,
 } from '../shared/resources';
+import { resolveUserPath } from './commands/command-line';
 import { startDurableFauxqs } from './durable-fauxqs';
 import { isAlive, onShutdown, stopRequested } from './shutdown';
 import { lockHolder, registerClient, StackBusyError, tryLock, waitForClients } from './stack-lock';
@@ -110,8 +112,14 @@ const CLIENT_WAIT_MS = 10 * 60_000;
 /** The same, when the owner was told to stop by a signal. */
 const CLIENT_WAIT_ON_SIGNAL_MS = 3_000;
 
+/**
+ * `PAPERS_DATA_DIR` (a relative one from the folder the user ran the command in), else
+ * `.papers-data` in the project root, wherever the command was run from.
+ */
 export function defaultDataDir(): string {
-  return path.resolve(process.env.PAPERS_DATA_DIR ?? '.papers-data');
+  return process.env.PAPERS_DATA_DIR
+    ? resolveUserPath(process.env.PAPERS_DATA_DIR)
+    : fileURLToPath(new URL('../.papers-data', import.meta.url));
 }
 
 /**
