@@ -9,7 +9,7 @@ import {
   ListingDayOutOfRangeError,
 } from '../../shared/listing/listing-days';
 import { MalformedListingError } from '../../shared/pipeline/ingest-listing';
-import { type LocalHandlers, loadHandlers } from '../handlers';
+import { FetchDeadLetteredError, invokedAsynchronously, type LocalHandlers, loadHandlers } from '../handlers';
 import {
   type IngestRequest,
   type IngestSummary,
@@ -18,8 +18,7 @@ import {
   listingSource,
   runIngest,
 } from '../ingest';
-import type { LocalStack } from '../stack';
-import { openLocalStack } from '../stack';
+import { type LocalStack, withLocalStack } from '../stack';
 import { displayPath, isoDayOption, readCommandLine, resolveUserPath, UsageError } from './command-line';
 
 /** The options `papers ingest` and `npm start` share, as their usage describes them. */
@@ -105,26 +104,34 @@ export function ingestRequestFrom(values: {
 }
 
 /**
- * `papers ingest [--date D] [--source FILE-OR-URL]`: one run on the local stack; exit 1 if a listing
- * was malformed or anything reached a DLQ.
+ * `papers ingest [--date D] [--source FILE-OR-URL]`: one run on the local stack; exit 1 if the run
+ * failed (a malformed listing, an unreachable upstream: retried, then dead-lettered) or anything
+ * reached a DLQ.
  * @throws UsageError for a mistake on the command line, before the stack is opened.
  */
 export async function run(args: string[]): Promise<number> {
   const request = ingestRequestFrom(readCommandLine(args, ingestOptions).values);
-  const stack = await openLocalStack();
-  try {
-    const handlers = await loadHandlers(stack);
-    const summary = await ingestFromCommandLine(stack, handlers, request);
-    process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
-    return summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
-  } catch (error) {
-    const failure = describeFetchFailure(error);
-    if (failure === undefined) throw error;
-    process.stderr.write(failure);
-    return 1;
-  } finally {
-    await stack.close();
-  }
+  return withLocalStack(async (stack) => {
+    const handlers = await loadCliHandlers(stack);
+    try {
+      const summary = await ingestFromCommandLine(stack, handlers, request);
+      process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
+      return summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
+    } catch (error) {
+      const message = describeFetchFailure(error);
+      if (message === undefined) throw error;
+      process.stderr.write(message);
+      return 1;
+    }
+  });
+}
+
+/** The handlers as the CLI runs them: fetch-listing invoked asynchronously, as the schedule invokes it. */
+export async function loadCliHandlers(stack: LocalStack): Promise<LocalHandlers> {
+  return invokedAsynchronously(await loadHandlers(stack), {
+    sqs: stack.sqs,
+    deadLetterQueueUrl: stack.queueUrls.fetchDeadLetter,
+  });
 }
 
 /**
@@ -132,11 +139,15 @@ export async function run(args: string[]): Promise<number> {
  * or undefined for an error that is not one of those.
  */
 export function describeFetchFailure(error: unknown): string | undefined {
-  if (error instanceof ListingFetchError) return noNetworkHint(error);
-  if (error instanceof MalformedListingError) {
-    return `papers: MALFORMED ${error.message}\n  (quarantined: kept under ${error.listing.archiveKey}, not ingested)\n`;
+  const deadLettered = error instanceof FetchDeadLetteredError;
+  const cause = deadLettered ? error.cause : error;
+  let detail: string | undefined;
+  if (cause instanceof ListingFetchError) detail = noNetworkHint(cause);
+  else if (cause instanceof MalformedListingError) {
+    detail = `papers: MALFORMED ${cause.message}\n  (quarantined: kept under ${cause.listing.archiveKey}, not ingested)\n`;
   }
-  return undefined;
+  if (deadLettered) return `papers: the run failed and was dead-lettered: ${error.message}\n${detail ?? ''}`;
+  return detail;
 }
 
 /** {@link runIngest}, with a `--date` the saved file contradicts reported as the usage mistake it is. */

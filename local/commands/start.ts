@@ -2,9 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FetchListingEnvSchema } from '../../shared/config';
 import { fetchListing, ListingFetchError } from '../../shared/fetch/http';
-import { loadHandlers } from '../handlers';
 import type { IngestRequest } from '../ingest';
-import { defaultDataDir, openLocalStack } from '../stack';
+import { defaultDataDir, openLocalStack, stoppedError } from '../stack';
 import { displayPath, readCommandLine } from './command-line';
 import {
   describeFetchFailure,
@@ -13,6 +12,7 @@ import {
   ingestOptions,
   ingestOptionsUsage,
   ingestRequestFrom,
+  loadCliHandlers,
   SAMPLE_LISTING_PATH,
 } from './ingest';
 import {
@@ -22,7 +22,7 @@ import {
   PortInUseError,
   portOption,
   serveQueryApi,
-  untilStopped,
+  serveUntilStopped,
   usageBanner,
 } from './serve';
 
@@ -69,7 +69,7 @@ export async function run(args: string[]): Promise<number> {
     const { request, dataDir, sample } = await planRun(asked);
     const stack = await openLocalStack({ dataDir });
     try {
-      const handlers = await loadHandlers(stack);
+      const handlers = await loadCliHandlers(stack);
       try {
         const summary = await ingestFromCommandLine(stack, handlers, request);
         process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
@@ -83,10 +83,17 @@ export async function run(args: string[]): Promise<number> {
       const api = await serveQueryApi({ env: stack.env, port: port.port, host });
       process.stderr.write(await usageBanner(api));
       process.stderr.write(dataFolderLines(dataDir, sample));
-      const signal = await untilStopped();
-      process.stderr.write(`papers start: ${signal}, stopping\n`);
+      const stopped = await serveUntilStopped(stack);
       await api.close();
+      if (stopped === 'owner-stopped') {
+        process.stderr.write(`papers start: ${stoppedError(stack).message}\n`);
+        return 1;
+      }
+      process.stderr.write(`papers start: ${stopped}, stopping\n`);
       return 0;
+    } catch (error) {
+      if (await stack.ownerStopped()) throw stoppedError(stack, error);
+      throw error;
     } finally {
       await stack.close();
     }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { runPapersCli } from '../support/papers-cli';
 
-const COMMANDS = ['parse', 'classify', 'ingest', 'query', 'serve', 'start'];
+const COMMANDS = ['parse', 'classify', 'ingest', 'query', 'serve', 'start', 'dlq'];
 
 const dataDir = mkdtempSync(join(tmpdir(), 'papers-cli-usage-'));
 const papers = (args: string[]) => runPapersCli(args, { env: { ...process.env, PAPERS_DATA_DIR: dataDir } });
