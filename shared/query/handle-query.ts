@@ -68,9 +68,10 @@ export const ROUTES_HELP =
  *   unknown parameter, or a cursor the store did not issue for this query.
  * - 404 for an unknown route or paper id; 405 (with `allow: GET`) for another method.
  *
- * Every list is one Query on one partition, never a Scan.
- * @throws whatever the store throws for anything but a bad cursor (an outage, a
- *   corrupt item): the caller turns it into a logged 500.
+ * Every list is one Query on one partition, never a Scan. A category query without
+ * bounds covers the 30 days ending today; its cursor keeps to the days of its first page.
+ * @throws whatever the store throws for anything but a bad cursor (an outage): the
+ *   caller turns it into a logged 500. Nothing a client sends makes it throw.
  */
 export async function handleQuery(
   request: QueryRequest,
@@ -117,10 +118,15 @@ export async function handleQuery(
       }
       const query = parseParameters(CategoryQuerySchema, parameters, 'GET /papers?category=…');
       const { from, to } = categoryDateRange(query, today());
-      const page = await store.papersInCategory(query.category, from, to, {
-        limit: query.limit,
-        cursor: query.cursor,
-      });
+      // Without a bound the window ends today: it moves at midnight, and its cursors must not.
+      const rollingRange = query.from === undefined && query.to === undefined;
+      const page = await store.papersInCategory(
+        query.category,
+        from,
+        to,
+        { limit: query.limit, cursor: query.cursor },
+        { rollingRange },
+      );
       return respond(200, page, route);
     }
     if (!('date' in parameters)) {

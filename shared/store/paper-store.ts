@@ -19,6 +19,15 @@ export interface PageRequest {
   cursor?: string;
 }
 
+export interface CategoryQueryOptions {
+  /**
+   * `from`–`to` was derived from today's date (the client gave no bound), so it moves at UTC
+   * midnight. Such a query is one query whatever the day: its cursors carry the range of its first
+   * page, and a next page keeps to that range rather than to `from`–`to`.
+   */
+  rollingRange?: boolean;
+}
+
 /** What happened to one listing write. */
 export type ListingWriteOutcome = 'created' | 'updated' | 'stale';
 
@@ -54,7 +63,13 @@ export interface PaperStore {
   applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<void>;
 
   papersListedOn(day: IsoDate, page: PageRequest): Promise<Page<ListedPaper>>;
-  papersInCategory(code: string, from: IsoDate, to: IsoDate, page: PageRequest): Promise<Page<ListedPaper>>;
+  papersInCategory(
+    code: string,
+    from: IsoDate,
+    to: IsoDate,
+    page: PageRequest,
+    options?: CategoryQueryOptions,
+  ): Promise<Page<ListedPaper>>;
   paperById(id: string): Promise<PaperRecord | undefined>;
   ingestedDays(page: PageRequest): Promise<Page<IngestedDay>>;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { handleQuery, type QueryRequest } from '../../shared/query/handle-query';
 import type { IngestedDay, ListedPaper, PaperRecord } from '../../shared/store/items';
 import {
+  type CategoryQueryOptions,
   InvalidCursorError,
   type Page,
   type PageRequest,
@@ -11,6 +12,7 @@ import {
 /** A store that records the read calls it gets and answers with empty pages. */
 class RecordingStore implements PaperReader {
   calls: unknown[][] = [];
+  categoryOptions: (CategoryQueryOptions | undefined)[] = [];
   paper: PaperRecord | undefined;
   refuseCursors = false;
 
@@ -22,7 +24,9 @@ class RecordingStore implements PaperReader {
     from: string,
     to: string,
     page: PageRequest,
+    options?: CategoryQueryOptions,
   ): Promise<Page<ListedPaper>> {
+    this.categoryOptions.push(options);
     return this.answer(['papersInCategory', code, from, to, page], page);
   }
   async paperById(id: string): Promise<PaperRecord | undefined> {
@@ -95,6 +99,17 @@ describe('handleQuery routing', () => {
     const { store } = await ask(get('/papers', query));
 
     expect(store.calls[0]?.slice(2, 4)).toEqual([from, to]);
+  });
+
+  it.each([
+    ['no bounds', 'category=quant-ph', true],
+    ['only from', 'category=quant-ph&from=2026-01-01', false],
+    ['only to', 'category=quant-ph&to=2026-03-01', false],
+    ['both bounds', 'category=quant-ph&from=2026-01-01&to=2026-01-02', false],
+  ])('tells the store the range rolls with today only with %s', async (_case, query, rollingRange) => {
+    const { store } = await ask(get('/papers', query));
+
+    expect(store.categoryOptions).toEqual([{ rollingRange }]);
   });
 
   it('sends GET /papers/{id} to paperById, dropping an arXiv version', async () => {
