@@ -56,7 +56,7 @@ export interface QueryOptions {
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
 
 export const ROUTES_HELP =
-  'GET /papers?date=YYYY-MM-DD, GET /papers?category=CODE[&from=YYYY-MM-DD&to=YYYY-MM-DD], GET /papers/{id}, GET /days';
+  'GET /papers?date=YYYY-MM-DD[&sort=upvotes|id], GET /papers?category=CODE[&from=YYYY-MM-DD&to=YYYY-MM-DD], GET /papers/{id}, GET /days';
 
 /**
  * Answers one query API request.
@@ -132,7 +132,7 @@ export async function handleQuery(
     if (!('date' in parameters)) {
       // Name a parameter the route does not know (`DATE=`, `day=`) rather than only the missing one.
       // `from` and `to` belong to the category route: for them, say category is missing.
-      const known = new Set(['limit', 'cursor', 'from', 'to']);
+      const known = new Set(['limit', 'cursor', 'from', 'to', 'sort']);
       const stray = Object.keys(parameters).find((name) => !known.has(name));
       if (stray !== undefined) {
         const lowerCase = ['date', 'category'].includes(stray.toLowerCase()) ? '; names are lower-case' : '';
@@ -150,8 +150,8 @@ export async function handleQuery(
       throw new BadParameterError('date', 'is required, or category (GET /papers?date=D or ?category=C)');
     }
     route = 'GET /papers?date';
-    const { date, limit, cursor } = parseParameters(DayQuerySchema, parameters, 'GET /papers?date=…');
-    return respond(200, await store.papersListedOn(date, { limit, cursor }), route);
+    const { date, sort, limit, cursor } = parseParameters(DayQuerySchema, parameters, 'GET /papers?date=…');
+    return respond(200, await store.papersListedOn(date, { limit, cursor }, sort), route);
   } catch (error) {
     if (error instanceof BadParameterError) {
       return respond(400, { error: 'BadRequest', message: error.message, parameter: error.parameter }, route);

@@ -36,6 +36,7 @@ import {
   type CategoryChanges,
   type CategoryQueryOptions,
   type ClassificationWrite,
+  type DayOrder,
   InvalidCursorError,
   ListingNotStoredError,
   type ListingWriteOutcome,
@@ -219,14 +220,15 @@ export class DynamoPaperStore implements PaperStore {
     throw new StoreThrottledError(`batch write still unprocessed after ${BATCH_WRITE_ATTEMPTS} attempts`);
   }
 
-  async papersListedOn(day: IsoDate, page: PageRequest): Promise<Page<ListedPaper>> {
+  async papersListedOn(
+    day: IsoDate,
+    page: PageRequest,
+    order: DayOrder = 'upvotes',
+  ): Promise<Page<ListedPaper>> {
     const { items, cursor } = await this.query(
-      {
-        name: `day:${day}`,
-        index: papersTable.indexes.byDay,
-        partition: dayPk(day),
-        descending: true,
-      },
+      order === 'id'
+        ? { name: `day-by-id:${day}`, index: papersTable.indexes.byDayId, partition: dayPk(day) }
+        : { name: `day:${day}`, index: papersTable.indexes.byDay, partition: dayPk(day), descending: true },
       page,
     );
     return {

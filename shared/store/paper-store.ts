@@ -19,6 +19,12 @@ export interface PageRequest {
   cursor?: string;
 }
 
+/**
+ * How a day's papers are ordered. `upvotes` is a live ranking: upvotes change while a client
+ * pages, so a paper may come twice or not at all. `id` never changes: each paper once.
+ */
+export type DayOrder = 'upvotes' | 'id';
+
 export interface CategoryQueryOptions {
   /**
    * `from`–`to` was derived from today's date (the client gave no bound), so it moves at UTC
@@ -62,7 +68,8 @@ export interface PaperStore {
   /** Writes category entries in as few batch requests as possible. Idempotent. */
   applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<void>;
 
-  papersListedOn(day: IsoDate, page: PageRequest): Promise<Page<ListedPaper>>;
+  /** The papers listed on `day`, most upvoted first (`upvotes`, the default) or by id (`id`). */
+  papersListedOn(day: IsoDate, page: PageRequest, order?: DayOrder): Promise<Page<ListedPaper>>;
   papersInCategory(
     code: string,
     from: IsoDate,

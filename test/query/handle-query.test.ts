@@ -3,6 +3,7 @@ import { handleQuery, type QueryRequest } from '../../shared/query/handle-query'
 import type { IngestedDay, ListedPaper, PaperRecord } from '../../shared/store/items';
 import {
   type CategoryQueryOptions,
+  type DayOrder,
   InvalidCursorError,
   type Page,
   type PageRequest,
@@ -16,7 +17,7 @@ class RecordingStore implements PaperReader {
   paper: PaperRecord | undefined;
   refuseCursors = false;
 
-  async papersListedOn(day: string, page: PageRequest): Promise<Page<ListedPaper>> {
+  async papersListedOn(day: string, page: PageRequest, _order?: DayOrder): Promise<Page<ListedPaper>> {
     return this.answer(['papersListedOn', day, page], page);
   }
   async papersInCategory(
@@ -65,6 +66,21 @@ describe('handleQuery routing', () => {
     expect(response.route).toBe('GET /papers?date');
     expect(response.body).toEqual({ items: [] });
     expect(store.calls).toEqual([['papersListedOn', '2026-06-12', { limit: 50, cursor: undefined }]]);
+  });
+
+  it('passes sort=id through to the store, and upvotes when sort is not given', async () => {
+    const store = new RecordingStore();
+    const orders: unknown[] = [];
+    store.papersListedOn = async (_day, _page, order) => {
+      orders.push(order);
+      return { items: [] };
+    };
+
+    await ask(get('/papers', 'date=2026-06-12&sort=id'), store);
+    await ask(get('/papers', 'date=2026-06-12&sort=upvotes'), store);
+    await ask(get('/papers', 'date=2026-06-12'), store);
+
+    expect(orders).toEqual(['id', 'upvotes', 'upvotes']);
   });
 
   it('passes limit and cursor through to the store', async () => {
@@ -241,7 +257,13 @@ describe('handleQuery parameter validation', () => {
       'cursor: must be the cursor of a previous page',
     ],
     ['date=2026-06-12&date=2026-06-13', '/papers', 'date', 'date: is given more than once'],
-    ['date=2026-06-12&sort=asc', '/papers', 'sort', 'sort: is not a parameter of GET /papers?date=…'],
+    [
+      'date=2026-06-12&sort=asc',
+      '/papers',
+      'sort',
+      'sort: must be upvotes (most upvoted first, the default) or id',
+    ],
+    ['category=cs.CV&sort=id', '/papers', 'sort', 'sort: is not a parameter of GET /papers?category=…'],
     ['date=2026-06-12&from=2026-06-01', '/papers', 'from', 'from: is not a parameter of GET /papers?date=…'],
     ['date=2026-06-12&category=cs.CV', '/papers', 'date', 'date: cannot be combined with category'],
     ['category=', '/papers', 'category', 'category: must be an arXiv category code'],
