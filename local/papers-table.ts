@@ -7,6 +7,7 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  ResourceNotFoundException,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
@@ -50,6 +51,7 @@ export async function openPapersTable(
   }
   if ((await missingIndexes(client, tableName)).length > 0) {
     await client.send(new DeleteTableCommand({ TableName: tableName }));
+    await waitForTable(client, tableName, 'deleted');
     await createTable(client, tableName);
   }
   await writeAll(client, tableName, items);
@@ -109,6 +111,28 @@ export async function createTable(
       // The table persists in the data folder: on a restart it is already there.
       if (!(error instanceof ResourceInUseException)) throw error;
     });
+  await waitForTable(client, tableName, 'active');
+}
+
+/**
+ * dynalite, like DynamoDB, creates and deletes a table in the background (even with its delays
+ * at 0): until the table is ACTIVE, reads and writes answer ResourceNotFoundException.
+ */
+async function waitForTable(client: DynamoDBClient, tableName: string, state: 'active' | 'deleted') {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const status = await client
+      .send(new DescribeTableCommand({ TableName: tableName }))
+      .then(({ Table }) => Table?.TableStatus)
+      .catch((error: unknown) => {
+        if (error instanceof ResourceNotFoundException) return 'DELETED';
+        throw error;
+      });
+    if (state === 'active' ? status === 'ACTIVE' : status === 'DELETED') return;
+    if (Date.now() > deadline)
+      throw new Error(`table ${tableName} is still ${status}, not ${state}, after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 async function readSavedItems(file: string): Promise<Item[] | undefined> {
