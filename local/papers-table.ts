@@ -26,8 +26,24 @@ import { papersTable } from '../shared/resources';
 
 type Item = Record<string, AttributeValue>;
 
-/** The saved items of a rebuild in progress: raw AttributeValue maps, as Scan returned them. */
-const SavedItemsSchema = z.array(z.record(z.string(), z.unknown()));
+/**
+ * One attribute value as Scan returns it and JSON keeps it. Binary values (`B`, `BS`) are left out:
+ * the table holds none, and JSON would not keep their bytes, so an item with one fails here loudly.
+ */
+const AttributeValueSchema: z.ZodType<AttributeValue> = z.lazy(() =>
+  z.union([
+    z.strictObject({ S: z.string() }),
+    z.strictObject({ N: z.string() }),
+    z.strictObject({ BOOL: z.boolean() }),
+    z.strictObject({ NULL: z.literal(true) }),
+    z.strictObject({ SS: z.array(z.string()) }),
+    z.strictObject({ NS: z.array(z.string()) }),
+    z.strictObject({ L: z.array(AttributeValueSchema) }),
+    z.strictObject({ M: z.record(z.string(), AttributeValueSchema) }),
+  ]),
+);
+/** The saved items of a rebuild in progress, as Scan returned them. */
+const SavedItemsSchema = z.array(z.record(z.string(), AttributeValueSchema));
 
 /**
  * Creates the table, or finds it after a restart; rebuilds it when it lacks an index of the
@@ -43,7 +59,7 @@ export async function openPapersTable(
   await createTable(client, tableName);
   const saved = await readSavedItems(savedItemsFile);
   if (saved === undefined && (await missingIndexes(client, tableName)).length === 0) return;
-  const items = saved ?? (await scanAll(client, tableName));
+  const items = saved ?? SavedItemsSchema.parse(await scanAll(client, tableName));
   if (saved === undefined) {
     // Written whole, then renamed: the file is either absent or complete.
     await writeFile(`${savedItemsFile}.partial`, JSON.stringify(items));
@@ -143,7 +159,7 @@ async function readSavedItems(file: string): Promise<Item[] | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return SavedItemsSchema.parse(JSON.parse(text)) as Item[];
+  return SavedItemsSchema.parse(JSON.parse(text));
 }
 
 async function scanAll(client: DynamoDBClient, tableName: string): Promise<Item[]> {

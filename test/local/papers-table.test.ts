@@ -38,6 +38,15 @@ const listing = (id: string) => ({
   dayPk: { S: 'DAY#2026-06-12' },
   upvotes: { N: '3' },
   paperIds: { SS: ['a', 'b'] },
+  paper: {
+    M: {
+      title: { S: `Paper ${id}` },
+      authors: { L: [{ S: 'Ada' }, { S: 'Alan' }] },
+      scores: { NS: ['0.5', '1'] },
+      assigned: { BOOL: true },
+      nothing: { NULL: true },
+    },
+  },
 });
 
 async function oldTableWith(client: DynamoDBClient, ids: string[]): Promise<void> {
