@@ -14,9 +14,13 @@ import type { Construct } from 'constructs';
 import {
   ClassifyPaperEnvSchema,
   FetchListingEnvSchema,
+  type FetchRunEnv,
+  FetchRunEnvSchema,
+  fetchRunSettings,
   ParsePaperEnvSchema,
   QueryEnvSchema,
 } from '../shared/config';
+import { fetchRunBudgetMs } from '../shared/fetch/http';
 import {
   archiveBucket,
   fetchInvocation,
@@ -77,6 +81,34 @@ export interface PipelineStackProps extends StackProps {
   readonly userAgent?: string;
   /** Reserved concurrency of the query function. @default DEFAULT_QUERY_RESERVED_CONCURRENCY */
   readonly queryReservedConcurrency?: number;
+  /**
+   * Overrides what bounds a fetch run (attempts, their timeout, waits, pages). Their worst case
+   * must fit in {@link FETCH_LISTING_TIMEOUT}, or synth fails. @default - the schema's
+   */
+  readonly fetchRun?: Partial<FetchRunEnv>;
+}
+
+/** fetch-listing's timeout: the default fetch settings' worst case (about 9 minutes) fits in it. */
+export const FETCH_LISTING_TIMEOUT = Duration.minutes(10);
+
+/**
+ * The fetch settings as deployed (every one explicit in the template), checked against `timeout`.
+ * @throws Error when their worst case (`fetchRunBudgetMs`) exceeds `timeout`: a run could be cut
+ *   off by Lambda mid-page instead of failing with a reason.
+ */
+export function checkedFetchRun(overrides: Partial<FetchRunEnv>, timeout: Duration): FetchRunEnv {
+  const settings = FetchRunEnvSchema.parse(overrides);
+  const budgetMs = fetchRunBudgetMs(fetchRunSettings(settings));
+  const timeoutMs = timeout.toMilliseconds();
+  if (budgetMs > timeoutMs) {
+    throw new Error(
+      `fetch-listing's worst-case run (${budgetMs} ms: ${settings.FETCH_MAX_PAGES} page(s) × ` +
+        `${settings.FETCH_MAX_ATTEMPTS} attempt(s) of ${settings.FETCH_TIMEOUT_MS} ms with waits of up to ` +
+        `${settings.FETCH_BACKOFF_MAX_MS} ms, plus ${settings.FETCH_PAGE_DELAY_MS} ms between pages) exceeds ` +
+        `its timeout of ${timeoutMs} ms: lower FETCH_MAX_PAGES, FETCH_MAX_ATTEMPTS, FETCH_TIMEOUT_MS or FETCH_BACKOFF_MAX_MS`,
+    );
+  }
+  return settings;
 }
 
 /**
@@ -90,6 +122,8 @@ const actions = {
    * listings/ for a listing, under quarantine/ for bytes that are none.
    */
   archiveObjects: ['s3:GetObject', 's3:PutObject'],
+  /** readArchivedListing: an item sent by reference (too large for its message) is read from its listing. */
+  readArchive: ['s3:GetObject'],
   /**
    * Without ListBucket, HeadObject on a key that does not exist yet answers 403
    * instead of 404 and the archive step would fail on every new listing.
@@ -145,6 +179,7 @@ export class PipelineStack extends Stack {
     );
 
     // ── Functions ──────────────────────────────────────────────────────────
+    const fetchRun = checkedFetchRun(props.fetchRun ?? {}, FETCH_LISTING_TIMEOUT);
     const fetchListing = new PipelineFunction(this, 'FetchListing', {
       name: 'fetch-listing',
       description: 'Fetches the daily listing, archives it to S3 and fans papers out to the parse queue',
@@ -155,9 +190,11 @@ export class PipelineStack extends Stack {
         TABLE_NAME: table.tableName,
         ...(props.listingUrlTemplate ? { LISTING_URL_TEMPLATE: props.listingUrlTemplate } : {}),
         ...(props.userAgent ? { USER_AGENT: props.userAgent } : {}),
+        ...Object.fromEntries(Object.entries(fetchRun).map(([name, value]) => [name, String(value)])),
       },
-      // Every page may take FETCH_TIMEOUT_MS × FETCH_MAX_ATTEMPTS plus backoff.
-      timeout: Duration.minutes(3),
+      // Holds the worst case of the settings above (checkedFetchRun); the handler stops retrying
+      // when the time left cannot fit another attempt, so a run fails with its reason, not a timeout.
+      timeout: FETCH_LISTING_TIMEOUT,
       logLevel,
     });
     const archivePrefixes = [archiveBucket.listingsPrefix, archiveBucket.quarantinePrefix];
@@ -169,12 +206,16 @@ export class PipelineStack extends Stack {
     allow(fetchListing, actions.archiveBucket, [archive.bucketArn]);
     allow(fetchListing, actions.sendMessages, [parse.queue.queueArn]);
     allow(fetchListing, actions.fetchTable, [table.tableArn]);
-    for (const prefix of archivePrefixes) {
-      Validations.of(fetchListing.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*]`,
-        reason: `Archive keys are content-addressed and date-partitioned, unknown in advance; the grant is Get/PutObject under ${prefix} of this stack's archive bucket only.`,
-      });
-    }
+    Validations.of(fetchListing.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${archiveBucket.listingsPrefix}*]`,
+      reason:
+        "Archive keys are content-addressed and date-partitioned, unknown in advance; the grant is Get/PutObject under listings/ of this stack's archive bucket only.",
+    });
+    Validations.of(fetchListing.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${archiveBucket.quarantinePrefix}*]`,
+      reason:
+        "Bytes that are not a listing are kept under content-addressed, date-partitioned keys; the grant is Get/PutObject under quarantine/ of this stack's archive bucket only.",
+    });
 
     // The schedule invokes fetch-listing asynchronously: the schedule's own retries and DLQ cover
     // only handing the event to Lambda. A run that throws is retried by Lambda and, still failing,
@@ -194,13 +235,23 @@ export class PipelineStack extends Stack {
       name: 'parse-paper',
       description: 'Validates papers from the parse queue, stores them and passes them to the classify queue',
       environmentSchema: ParsePaperEnvSchema,
-      environment: { TABLE_NAME: table.tableName, CLASSIFY_QUEUE_URL: classify.queue.queueUrl },
+      environment: {
+        TABLE_NAME: table.tableName,
+        CLASSIFY_QUEUE_URL: classify.queue.queueUrl,
+        ARCHIVE_BUCKET: archive.bucketName,
+      },
       timeout: Duration.seconds(queues.parse.consumerTimeoutSeconds),
       logLevel,
     });
     consume(parsePaper, parse.queue, queues.parse);
     allow(parsePaper, actions.parseTable, [table.tableArn]);
     allow(parsePaper, actions.sendMessages, [classify.queue.queueArn]);
+    allow(parsePaper, actions.readArchive, [archive.arnForObjects(`${archiveBucket.listingsPrefix}*`)]);
+    Validations.of(parsePaper.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${archiveBucket.listingsPrefix}*]`,
+      reason:
+        "An item too large for its message is read from its archived listing, whose key (content-addressed, date-partitioned) is in the message; the grant is GetObject under listings/ of this stack's archive bucket only.",
+    });
 
     const classifyPaper = new PipelineFunction(this, 'ClassifyPaper', {
       name: 'classify-paper',
@@ -329,7 +380,7 @@ export class PipelineStack extends Stack {
     alarmOnAny(
       powertoolsMetric(metricNames.listingsMalformed, serviceNames.fetchListing, Duration.minutes(5)),
       'ListingsMalformedAlarm',
-      `A fetched listing could not be parsed: its bytes were archived, nothing was sent and the run failed, so it is retried; still malformed after the retries, it is dead-lettered in ${fetchInvocation.deadLetterLogicalName}.`,
+      `A fetched listing was not a listing: its bytes are under quarantine/ in the archive, nothing was sent and the run failed, so it is retried; still malformed after the retries, it is dead-lettered in ${fetchInvocation.deadLetterLogicalName}.`,
     );
 
     powertoolsMetric(metricNames.papersStored, serviceNames.parsePaper, Duration.days(1))

@@ -286,7 +286,13 @@ describe('IAM', () => {
         'sqs:SendMessage',
         'dynamodb:UpdateItem',
       ],
-      [functionIds['parse-paper']]: [...logs, ...consume, 'dynamodb:UpdateItem', 'sqs:SendMessage'],
+      [functionIds['parse-paper']]: [
+        ...logs,
+        ...consume,
+        'dynamodb:UpdateItem',
+        's3:GetObject',
+        'sqs:SendMessage',
+      ],
       [functionIds['classify-paper']]: [
         ...logs,
         ...consume,
