@@ -14,15 +14,20 @@ import { serviceNames } from '../shared/telemetry';
  */
 
 const config = loadConfig(QueryEnvSchema);
-const store = new DynamoPaperStore(makeDocumentClient(config.AWS_ENDPOINT_URL_DYNAMODB), config.TABLE_NAME);
 const logger = new Logger({ serviceName: serviceNames.query });
+const store = new DynamoPaperStore(
+  makeDocumentClient(config.AWS_ENDPOINT_URL_DYNAMODB),
+  config.TABLE_NAME,
+  undefined,
+  logger,
+);
 
 const INTERNAL_ERROR_BODY = JSON.stringify({ error: 'InternalError', message: 'internal error' });
 
 /**
  * Answers one Function URL request. Never throws: an unexpected error (the
- * table unreachable, an item that fails its schema) is logged and answered with
- * a 500 whose body says nothing of the cause.
+ * table unreachable) is logged and answered with a 500 whose body says nothing
+ * of the cause. An item that fails its schema is skipped and logged as a warning.
  */
 export const handler = async (
   event: APIGatewayProxyEventV2,

@@ -8,6 +8,7 @@ import { FetchListingEnvSchema } from '../shared/config';
 import {
   isScheduleCron,
   isScheduleTimeZone,
+  MAX_QUERY_RESERVED_CONCURRENCY,
   PipelineStack,
   type PipelineStackProps,
   SCHEDULE_CRON_EXPECTED,
@@ -80,6 +81,8 @@ function contextText(check: z.ZodType<string, string>) {
   );
 }
 
+const RESERVED_CONCURRENCY_EXPECTED = `must be a whole number from 1 to ${MAX_QUERY_RESERVED_CONCURRENCY}`;
+
 /**
  * Every context key a deployer may set with `-c key=value` (or in cdk.json /
  * cdk.context.json), checked in one place before anything is built. Each
@@ -99,6 +102,21 @@ export const PipelineContextSchema = z.object({
     z.string().refine(acceptedListingUrlTemplate, 'must be an http(s) URL containing {date}'),
   ),
   userAgent: contextText(z.string().trim().min(1, 'must not be blank')),
+  queryReservedConcurrency: z.preprocess(
+    (value) => (value === '' || value === null ? undefined : value),
+    z
+      .union([z.number(), z.string().regex(/^\d+$/).transform(Number)], {
+        error: RESERVED_CONCURRENCY_EXPECTED,
+      })
+      .pipe(
+        z
+          .number()
+          .int({ error: RESERVED_CONCURRENCY_EXPECTED })
+          .min(1, { error: RESERVED_CONCURRENCY_EXPECTED })
+          .max(MAX_QUERY_RESERVED_CONCURRENCY, { error: RESERVED_CONCURRENCY_EXPECTED }),
+      )
+      .optional(),
+  ),
   stackName: contextText(
     z
       .string()

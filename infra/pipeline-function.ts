@@ -92,6 +92,8 @@ export interface PipelineFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
   readonly logLevel?: string;
+  /** Concurrent executions set aside for (and the most allowed to) this function. @default - none: the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
   /** Copy the classifier's committed model next to the bundle as `model/`. */
   readonly includeClassifierModel?: boolean;
 }
@@ -166,6 +168,7 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize ?? 512,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role: this.role,
       logGroup: this.logGroup,
       environment,

@@ -21,7 +21,13 @@ import {
   QueryEnvSchema,
 } from '../shared/config';
 import { fetchRunBudgetMs } from '../shared/fetch/http';
-import { archiveBucket, papersTable, type QueueDefinition, queues } from '../shared/resources';
+import {
+  archiveBucket,
+  fetchInvocation,
+  papersTable,
+  type QueueDefinition,
+  queues,
+} from '../shared/resources';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
 import { PipelineFunction } from './pipeline-function';
 import {
@@ -52,6 +58,14 @@ export const DEFAULT_SCHEDULE_TIME_ZONE = 'Etc/UTC';
  */
 export const NO_PAPERS_ALARM_DAYS = 4;
 
+/**
+ * Concurrent executions reserved for the query function, and the most it may run: a burst of
+ * queries then throttles (429) instead of taking the concurrency the queue consumers need.
+ */
+export const DEFAULT_QUERY_RESERVED_CONCURRENCY = 10;
+/** The largest `queryReservedConcurrency` accepted: an account's default concurrency limit. */
+export const MAX_QUERY_RESERVED_CONCURRENCY = 1000;
+
 export interface PipelineStackProps extends StackProps {
   /** EventBridge Scheduler cron expression for the daily fetch. @default DEFAULT_SCHEDULE_CRON */
   readonly scheduleCron?: string;
@@ -65,6 +79,8 @@ export interface PipelineStackProps extends StackProps {
   readonly listingUrlTemplate?: string;
   /** Overrides the fetch function's User-Agent. @default - the schema's */
   readonly userAgent?: string;
+  /** Reserved concurrency of the query function. @default DEFAULT_QUERY_RESERVED_CONCURRENCY */
+  readonly queryReservedConcurrency?: number;
   /**
    * Overrides what bounds a fetch run (attempts, their timeout, waits, pages). Their worst case
    * must fit in {@link FETCH_LISTING_TIMEOUT}, or synth fails. @default - the schema's
@@ -101,7 +117,10 @@ export function checkedFetchRun(overrides: Partial<FetchRunEnv>, timeout: Durati
  * Change them together with the code.
  */
 const actions = {
-  /** archiveListing: HeadObject (needs GetObject) to skip identical bytes, then PutObject. */
+  /**
+   * archiveListing: HeadObject (needs GetObject) to skip identical bytes, then PutObject; under
+   * listings/ for a listing, under quarantine/ for bytes that are none.
+   */
   archiveObjects: ['s3:GetObject', 's3:PutObject'],
   /** readArchivedListing: an item sent by reference (too large for its message) is read from its listing. */
   readArchive: ['s3:GetObject'],
@@ -110,7 +129,7 @@ const actions = {
    * instead of 404 and the archive step would fail on every new listing.
    */
   archiveBucket: ['s3:ListBucket'],
-  /** SendMessageBatch is authorised as SendMessage. */
+  /** SendMessageBatch is authorised as SendMessage; so is Lambda's on-failure record to an SQS destination. */
   sendMessages: ['sqs:SendMessage'],
   /** recordFetchedDay: the day fetched, even when empty. */
   fetchTable: ['dynamodb:UpdateItem'],
@@ -125,8 +144,8 @@ const actions = {
 /**
  * The daily-papers pipeline, top to bottom as the data flows:
  *
- *   Scheduler (daily) ─▶ fetch-listing ─▶ S3 archive (listings/), the day fetched ─▶ papers table
- *                              │
+ *   Scheduler (daily) ─▶ fetch-listing ─▶ S3 archive (listings/, quarantine/), the day fetched ─▶ papers table
+ *        │(DLQ: not handed over)│ └─(failed after Lambda's async retries)─▶ fetch DLQ
  *                              ▼
  *                        parse queue ─▶ parse-paper ─▶ DynamoDB papers table
  *                              │(DLQ)        │                 ▲
@@ -149,6 +168,8 @@ export class PipelineStack extends Stack {
     const archive = createArchiveBucket(this, archiveBucket.logicalName, {
       accessLogs,
       listingsPrefix: archiveBucket.listingsPrefix,
+      quarantinePrefix: archiveBucket.quarantinePrefix,
+      quarantineExpiryDays: archiveBucket.quarantineExpiryDays,
     });
     const parse = createQueueWithDeadLetter(this, queues.parse);
     const classify = createQueueWithDeadLetter(this, queues.classify);
@@ -176,10 +197,12 @@ export class PipelineStack extends Stack {
       timeout: FETCH_LISTING_TIMEOUT,
       logLevel,
     });
-    allow(fetchListing, actions.archiveObjects, [archive.arnForObjects(`${archiveBucket.listingsPrefix}*`)]);
-    allow(fetchListing, actions.archiveObjects, [
-      archive.arnForObjects(`${archiveBucket.quarantinePrefix}*`),
-    ]);
+    const archivePrefixes = [archiveBucket.listingsPrefix, archiveBucket.quarantinePrefix];
+    allow(
+      fetchListing,
+      actions.archiveObjects,
+      archivePrefixes.map((prefix) => archive.arnForObjects(`${prefix}*`)),
+    );
     allow(fetchListing, actions.archiveBucket, [archive.bucketArn]);
     allow(fetchListing, actions.sendMessages, [parse.queue.queueArn]);
     allow(fetchListing, actions.fetchTable, [table.tableArn]);
@@ -192,6 +215,20 @@ export class PipelineStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${archiveBucket.quarantinePrefix}*]`,
       reason:
         "Bytes that are not a listing are kept under content-addressed, date-partitioned keys; the grant is Get/PutObject under quarantine/ of this stack's archive bucket only.",
+    });
+
+    // The schedule invokes fetch-listing asynchronously: the schedule's own retries and DLQ cover
+    // only handing the event to Lambda. A run that throws is retried by Lambda and, still failing,
+    // its event and error go to this queue as Lambda's on-failure destination record.
+    const fetchDeadLetters = createStandaloneDeadLetterQueue(
+      this,
+      fetchInvocation.deadLetterLogicalName,
+      Duration.seconds(fetchInvocation.deadLetterRetentionPeriodSeconds),
+    );
+    fetchListing.fn.configureAsyncInvoke({
+      retryAttempts: fetchInvocation.retryAttempts,
+      maxEventAge: Duration.seconds(fetchInvocation.maxEventAgeSeconds),
+      onFailure: sqsDestinationSendOnly(fetchDeadLetters),
     });
 
     const parsePaper = new PipelineFunction(this, 'ParsePaper', {
@@ -234,6 +271,7 @@ export class PipelineStack extends Stack {
       environmentSchema: QueryEnvSchema,
       environment: { TABLE_NAME: table.tableName },
       timeout: Duration.seconds(10),
+      reservedConcurrentExecutions: props.queryReservedConcurrency ?? DEFAULT_QUERY_RESERVED_CONCURRENCY,
       logLevel,
     });
     allow(query, actions.queryTable, [table.tableArn, ...tableIndexArns]);
@@ -250,7 +288,8 @@ export class PipelineStack extends Stack {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
-      description: 'EventBridge Scheduler: invokes fetch-listing daily, dead-letters failed runs',
+      description:
+        'EventBridge Scheduler: invokes fetch-listing daily, dead-letters an invocation it could not hand over',
     });
     Validations.of(scheduleRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(fetchListing.fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
@@ -323,6 +362,7 @@ export class PipelineStack extends Stack {
       ParseDeadLetterAlarm: parse.deadLetterQueue,
       ClassifyDeadLetterAlarm: classify.deadLetterQueue,
       ScheduleDeadLetterAlarm: scheduleDeadLetters,
+      FetchDeadLetterAlarm: fetchDeadLetters,
     };
     for (const [alarmId, queue] of Object.entries(deadLetterQueues)) {
       alarmOnAny(
@@ -335,12 +375,12 @@ export class PipelineStack extends Stack {
     alarmOnAny(
       fetchListing.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       'FetchListingErrorsAlarm',
-      'fetch-listing failed; the scheduler retries, then dead-letters the run.',
+      `fetch-listing failed; Lambda retries the run ${fetchInvocation.retryAttempts} more times, then sends it to ${fetchInvocation.deadLetterLogicalName}.`,
     );
     alarmOnAny(
       powertoolsMetric(metricNames.listingsMalformed, serviceNames.fetchListing, Duration.minutes(5)),
       'ListingsMalformedAlarm',
-      'A fetched listing was not a listing: its bytes are in the quarantine/ of the archive, nothing was sent, and the run failed (retried, then dead-lettered).',
+      `A fetched listing was not a listing: its bytes are under quarantine/ in the archive, nothing was sent and the run failed, so it is retried; still malformed after the retries, it is dead-lettered in ${fetchInvocation.deadLetterLogicalName}.`,
     );
 
     powertoolsMetric(metricNames.papersStored, serviceNames.parsePaper, Duration.days(1))
@@ -365,7 +405,36 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'PapersTableName', { value: table.tableName });
     new CfnOutput(this, 'ArchiveBucketName', { value: archive.bucketName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+    // `papers dlq --aws --stack NAME` finds the queues by these output names.
+    const queueOutputs: Record<string, sqs.IQueue> = {
+      ParseQueueUrl: parse.queue,
+      ClassifyQueueUrl: classify.queue,
+      ParseDeadLetterQueueUrl: parse.deadLetterQueue,
+      ClassifyDeadLetterQueueUrl: classify.deadLetterQueue,
+      FetchDeadLetterQueueUrl: fetchDeadLetters,
+      ScheduleDeadLetterQueueUrl: scheduleDeadLetters,
+    };
+    for (const [outputName, queue] of Object.entries(queueOutputs)) {
+      new CfnOutput(this, outputName, { value: queue.queueUrl });
+    }
   }
+}
+
+/**
+ * An SQS on-failure destination that grants the function SendMessage on the queue and nothing
+ * more (CDK's SqsDestination also grants GetQueueAttributes and GetQueueUrl, which Lambda does not use).
+ */
+function sqsDestinationSendOnly(queue: sqs.IQueue): lambda.IDestination {
+  return {
+    bind: (_scope, fn) => {
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: [...actions.sendMessages],
+        resourceArns: [queue.queueArn],
+      });
+      return { destination: queue.queueArn };
+    },
+  };
 }
 
 /** Adds one least-privilege statement to a function's role. */

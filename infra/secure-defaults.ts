@@ -41,6 +41,9 @@ export interface ArchiveBucketOptions {
   readonly accessLogs: s3.IBucket;
   /** The prefix raw listings are written under (`shared/resources.ts`). */
   readonly listingsPrefix: string;
+  /** The prefix bytes that are no listing are kept under, and expired (`shared/resources.ts`). */
+  readonly quarantinePrefix: string;
+  readonly quarantineExpiryDays: number;
 }
 
 /**
@@ -48,8 +51,9 @@ export interface ArchiveBucketOptions {
  * be recovered; listings move to Standard-IA after 30 days and to Glacier
  * Instant Retrieval after 90 (still millisecond reads, so a replay needs no
  * restore); S3 by default leaves objects under 128 KB in Standard, where
- * transitioning them would cost more than it saves. Noncurrent versions expire
- * after 90 days.
+ * transitioning them would cost more than it saves. Quarantined bytes (an HTML
+ * error page, a junk file) stay in Standard and expire after the quarantine
+ * period; noncurrent versions, theirs included, expire 90 days later.
  */
 export function createArchiveBucket(scope: Construct, id: string, options: ArchiveBucketOptions): s3.Bucket {
   return new s3.Bucket(scope, id, {
@@ -66,6 +70,11 @@ export function createArchiveBucket(scope: Construct, id: string, options: Archi
           { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
           { storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) },
         ],
+      },
+      {
+        id: 'expire-quarantine',
+        prefix: options.quarantinePrefix,
+        expiration: Duration.days(options.quarantineExpiryDays),
       },
       {
         id: 'expire-noncurrent-versions',

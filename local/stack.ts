@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, DescribeTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -13,18 +13,13 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import * as z from 'zod';
-import { makeDocumentClient } from '../shared/aws/dynamodb';
+import { localOptions } from '../shared/aws/local-options';
 import { makeS3Client } from '../shared/aws/s3';
 import { makeSqsClient } from '../shared/aws/sqs';
-import {
-  fetchInvocation,
-  localResourceNames,
-  papersTable,
-  type QueueDefinition,
-  queues,
-} from '../shared/resources';
+import { fetchInvocation, localResourceNames, type QueueDefinition, queues } from '../shared/resources';
 import { resolveUserPath } from './commands/command-line';
 import { startDurableFauxqs } from './durable-fauxqs';
+import { openPapersTable } from './papers-table';
 import { isAlive, onShutdown, stopRequested } from './shutdown';
 import { lockHolder, registerClient, StackBusyError, tryLock, waitForClients } from './stack-lock';
 
@@ -196,7 +191,7 @@ async function startOwnStack(
   const file: StackFile = {
     pid: process.pid,
     ...endpoints,
-    queueUrls: await createResources(endpoints),
+    queueUrls: await createResources(endpoints, dataDir),
     startedAt: new Date().toISOString(),
   };
   await fauxqs.restore();
@@ -344,51 +339,13 @@ export function stoppedError(stack: Pick<LocalStack, 'ownerPid' | 'dataDir'>, ca
 }
 
 /** Creates (or finds, after a restart) the table, the queues and the bucket; returns the queue URLs. */
-async function createResources(endpoints: {
-  dynamodb: string;
-  sqsS3: string;
-}): Promise<StackFile['queueUrls']> {
-  // The document client passes table commands through unchanged.
-  const dynamo = makeDocumentClient(endpoints.dynamodb);
+async function createResources(
+  endpoints: { dynamodb: string; sqsS3: string },
+  dataDir: string,
+): Promise<StackFile['queueUrls']> {
+  const dynamo = new DynamoDBClient(localOptions(endpoints.dynamodb));
   try {
-    const { partitionKey, sortKey, indexes } = papersTable;
-    const indexList = Object.values(indexes);
-    const attributes = new Map<string, string>();
-    for (const key of [
-      partitionKey,
-      sortKey,
-      ...indexList.flatMap((index) => [index.partitionKey, index.sortKey]),
-    ]) {
-      attributes.set(key.name, key.type);
-    }
-    await dynamo
-      .send(
-        new CreateTableCommand({
-          TableName: localResourceNames.table,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
-            AttributeName,
-            AttributeType: AttributeType as 'S' | 'N',
-          })),
-          KeySchema: [
-            { AttributeName: partitionKey.name, KeyType: 'HASH' },
-            { AttributeName: sortKey.name, KeyType: 'RANGE' },
-          ],
-          GlobalSecondaryIndexes: indexList.map((index) => ({
-            IndexName: index.indexName,
-            KeySchema: [
-              { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-              { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          })),
-        }),
-      )
-      .catch((error: unknown) => {
-        // The table persists in the data folder: on a restart it is already there.
-        if (!(error instanceof ResourceInUseException)) throw error;
-      });
-    await dynamo.send(new DescribeTableCommand({ TableName: localResourceNames.table }));
+    await openPapersTable(dynamo, localResourceNames.table, path.join(dataDir, 'table-rebuild.json'));
   } finally {
     dynamo.destroy();
   }

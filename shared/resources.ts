@@ -23,7 +23,9 @@ export interface IndexDefinition {
 /**
  * The papers table. Single-table design; see `shared/store/keys.ts` for the items.
  * - base table: `pk`/`sk` — a paper's listings and category entries under `PAPER#<id>`, ingested days under `DAYS`.
- * - `byDay`: papers listed on a day, ordered by upvotes.
+ * - `byDay`: papers listed on a day, ordered by upvotes (a live ranking: it changes while a client pages).
+ * - `byDayId`: papers listed on a day, ordered by paper id (its sort key is the table's `pk`, `PAPER#<id>`,
+ *   which never changes: paging it is stable while upvotes change).
  * - `byCategory`: papers in a category, ordered by listing day (date-range queries).
  */
 export const papersTable = {
@@ -35,6 +37,11 @@ export const papersTable = {
       indexName: 'byDay',
       partitionKey: { name: 'dayPk', type: 'S' },
       sortKey: { name: 'upvotes', type: 'N' },
+    },
+    byDayId: {
+      indexName: 'byDayId',
+      partitionKey: { name: 'dayPk', type: 'S' },
+      sortKey: { name: 'pk', type: 'S' },
     },
     byCategory: {
       indexName: 'byCategory',

@@ -5,7 +5,7 @@ import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '.
 import { readCommandLine, UsageError } from './command-line';
 
 /**
- * `npm run -s papers -- query --date D | --category C [--from D] [--to D] | --id ID | --days
+ * `npm run -s papers -- query --date D [--sort upvotes|id] | --category C [--from D] [--to D] | --id ID | --days
  *   [--limit N] [--all] [--cursor C] [--format jsonl|json|csv]`
  *
  * Builds the Function URL event for the query API and invokes the real handler
@@ -32,7 +32,7 @@ export interface QueryCommand {
 const PAGE_SIZE = 100;
 
 export const usage = `usage: npm run -s papers -- query <what> [--limit N | --all] [--cursor C] [--format jsonl|json|csv]
-  <what>: --date YYYY-MM-DD               papers listed that day, most upvoted first
+  <what>: --date YYYY-MM-DD [--sort id]   papers listed that day, most upvoted first (by id: stable while upvotes change)
           --category CODE [--from D] [--to D]  papers in an arXiv category (default: the last 30 days)
           --id ID                         one paper with every day it was listed
           --days                          the ingested days with their paper counts
@@ -43,6 +43,7 @@ const OPTIONS = {
   category: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
+  sort: { type: 'string' },
   id: { type: 'string' },
   days: { type: 'boolean' },
   limit: { type: 'string' },
@@ -73,7 +74,7 @@ export function parseQueryArgs(args: readonly string[]): QueryCommand {
   }
   // Every other value goes to the API as is, so the API's own validation answers it.
   const parameters = new URLSearchParams();
-  for (const name of ['date', 'category', 'from', 'to'] as const) {
+  for (const name of ['date', 'sort', 'category', 'from', 'to'] as const) {
     const value = values[name];
     if (value !== undefined) parameters.set(name, value);
   }

@@ -56,7 +56,7 @@ export interface QueryOptions {
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
 
 export const ROUTES_HELP =
-  'GET /papers?date=YYYY-MM-DD, GET /papers?category=CODE[&from=YYYY-MM-DD&to=YYYY-MM-DD], GET /papers/{id}, GET /days';
+  'GET /papers?date=YYYY-MM-DD[&sort=upvotes|id], GET /papers?category=CODE[&from=YYYY-MM-DD&to=YYYY-MM-DD], GET /papers/{id}, GET /days';
 
 /**
  * Answers one query API request.
@@ -68,9 +68,10 @@ export const ROUTES_HELP =
  *   unknown parameter, or a cursor the store did not issue for this query.
  * - 404 for an unknown route or paper id; 405 (with `allow: GET`) for another method.
  *
- * Every list is one Query on one partition, never a Scan.
- * @throws whatever the store throws for anything but a bad cursor (an outage, a
- *   corrupt item): the caller turns it into a logged 500.
+ * Every list is one Query on one partition, never a Scan. A category query without
+ * bounds covers the 30 days ending today; its cursor keeps to the days of its first page.
+ * @throws whatever the store throws for anything but a bad cursor (an outage): the
+ *   caller turns it into a logged 500. Nothing a client sends makes it throw.
  */
 export async function handleQuery(
   request: QueryRequest,
@@ -117,16 +118,21 @@ export async function handleQuery(
       }
       const query = parseParameters(CategoryQuerySchema, parameters, 'GET /papers?category=…');
       const { from, to } = categoryDateRange(query, today());
-      const page = await store.papersInCategory(query.category, from, to, {
-        limit: query.limit,
-        cursor: query.cursor,
-      });
+      // Without a bound the window ends today: it moves at midnight, and its cursors must not.
+      const rollingRange = query.from === undefined && query.to === undefined;
+      const page = await store.papersInCategory(
+        query.category,
+        from,
+        to,
+        { limit: query.limit, cursor: query.cursor },
+        { rollingRange },
+      );
       return respond(200, page, route);
     }
     if (!('date' in parameters)) {
       // Name a parameter the route does not know (`DATE=`, `day=`) rather than only the missing one.
       // `from` and `to` belong to the category route: for them, say category is missing.
-      const known = new Set(['limit', 'cursor', 'from', 'to']);
+      const known = new Set(['limit', 'cursor', 'from', 'to', 'sort']);
       const stray = Object.keys(parameters).find((name) => !known.has(name));
       if (stray !== undefined) {
         const lowerCase = ['date', 'category'].includes(stray.toLowerCase()) ? '; names are lower-case' : '';
@@ -144,8 +150,8 @@ export async function handleQuery(
       throw new BadParameterError('date', 'is required, or category (GET /papers?date=D or ?category=C)');
     }
     route = 'GET /papers?date';
-    const { date, limit, cursor } = parseParameters(DayQuerySchema, parameters, 'GET /papers?date=…');
-    return respond(200, await store.papersListedOn(date, { limit, cursor }), route);
+    const { date, sort, limit, cursor } = parseParameters(DayQuerySchema, parameters, 'GET /papers?date=…');
+    return respond(200, await store.papersListedOn(date, { limit, cursor }, sort), route);
   } catch (error) {
     if (error instanceof BadParameterError) {
       return respond(400, { error: 'BadRequest', message: error.message, parameter: error.parameter }, route);

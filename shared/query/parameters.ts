@@ -69,8 +69,18 @@ const category = z
     }
   });
 
-/** `GET /papers?date=D`: the papers listed on day D, most upvoted first. */
-export const DayQuerySchema = z.strictObject({ date: isoDate, limit, cursor });
+/**
+ * The order of a day's papers: `upvotes` (most upvoted first) is a live ranking that may repeat or
+ * skip a paper while upvotes change between pages; `id` is stable, for clients that need every paper.
+ */
+const sort = z
+  .enum(['upvotes', 'id'], {
+    error: 'must be upvotes (most upvoted first, the default) or id (stable while upvotes change)',
+  })
+  .default('upvotes');
+
+/** `GET /papers?date=D[&sort=upvotes|id]`: the papers listed on day D, most upvoted first or by id. */
+export const DayQuerySchema = z.strictObject({ date: isoDate, sort, limit, cursor });
 export type DayQuery = z.infer<typeof DayQuerySchema>;
 
 /**

@@ -1,17 +1,17 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
   QueryCommand,
-  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { ClassificationSchema } from '../classification';
 import { canonicalCategory } from '../classify/taxonomy';
-import type { IsoDate, Paper } from '../paper';
-import { papersTable } from '../resources';
+import { type IsoDate, IsoDateSchema, type Paper } from '../paper';
+import { type IndexDefinition, type KeyAttribute, papersTable } from '../resources';
 import {
   CategoryEntryTableItemSchema,
   DayItemSchema,
@@ -34,7 +34,9 @@ import {
 } from './keys';
 import {
   type CategoryChanges,
+  type CategoryQueryOptions,
   type ClassificationWrite,
+  type DayOrder,
   InvalidCursorError,
   ListingNotStoredError,
   type ListingWriteOutcome,
@@ -50,17 +52,21 @@ type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[str
 const BATCH_WRITE_LIMIT = 25;
 const BATCH_WRITE_ATTEMPTS = 6;
 
-/** A LastEvaluatedKey holds only key attributes: strings and numbers. */
-const CursorSchema = z.object({
-  q: z.string(),
-  k: z.record(z.string(), z.union([z.string(), z.number()])),
-});
+/** Where the store reports what it skipped; Powertools' Logger is one. */
+export interface StoreLogger {
+  warn(message: string, details: Record<string, unknown>): void;
+}
 
 export class DynamoPaperStore implements PaperStore {
+  /**
+   * @param logger gets a warning for every unreadable item a read skips. @default a Powertools
+   *   Logger, configured by the environment (`POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_LOG_LEVEL`).
+   */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly logger: StoreLogger = new Logger(),
   ) {}
 
   async putListing(paper: Paper, origin: ListingOrigin): Promise<ListingWriteOutcome> {
@@ -219,14 +225,21 @@ export class DynamoPaperStore implements PaperStore {
     throw new StoreThrottledError(`batch write still unprocessed after ${BATCH_WRITE_ATTEMPTS} attempts`);
   }
 
-  async papersListedOn(day: IsoDate, page: PageRequest): Promise<Page<ListedPaper>> {
-    const { items, cursor } = await this.query(`day:${day}`, page, {
-      IndexName: papersTable.indexes.byDay.indexName,
-      KeyConditionExpression: 'dayPk = :dayPk',
-      ExpressionAttributeValues: { ':dayPk': dayPk(day) },
-      ScanIndexForward: false,
-    });
-    return { items: items.map((item) => listedPaperFromListing(ListingTableItemSchema.parse(item))), cursor };
+  async papersListedOn(
+    day: IsoDate,
+    page: PageRequest,
+    order: DayOrder = 'upvotes',
+  ): Promise<Page<ListedPaper>> {
+    const { items, cursor } = await this.query(
+      order === 'id'
+        ? { name: `day-by-id:${day}`, index: papersTable.indexes.byDayId, partition: dayPk(day) }
+        : { name: `day:${day}`, index: papersTable.indexes.byDay, partition: dayPk(day), descending: true },
+      page,
+    );
+    return {
+      items: this.readable(items, ListingTableItemSchema).map(listedPaperFromListing),
+      cursor,
+    };
   }
 
   async papersInCategory(
@@ -234,23 +247,32 @@ export class DynamoPaperStore implements PaperStore {
     from: IsoDate,
     to: IsoDate,
     page: PageRequest,
+    { rollingRange = false }: CategoryQueryOptions = {},
   ): Promise<Page<ListedPaper>> {
-    const { low, high } = categoryRange(from, to);
     const subject = canonicalCategory(code); // either name of an alias pair reads the one entry
-    const { items, cursor } = await this.query(`category:${subject}:${from}..${to}`, page, {
-      IndexName: papersTable.indexes.byCategory.indexName,
-      KeyConditionExpression: 'categoryPk = :categoryPk AND categorySk BETWEEN :low AND :high',
-      ExpressionAttributeValues: {
-        ':categoryPk': categoryPk(subject),
-        ':low': low,
-        ':high': high,
+    // A rolling range is named without its days, which move at UTC midnight: its cursors carry the
+    // range of the first page instead, and the next pages keep to it.
+    const name = rollingRange ? `category:${subject}:rolling` : `category:${subject}:${from}..${to}`;
+    const start = decodeCursor(page.cursor, name);
+    const range = rollingRange && start ? rangeOfCursor(start, { from, to }) : { from, to };
+    const { low, high } = categoryRange(range.from, range.to);
+    const { items, cursor } = await this.query(
+      {
+        name,
+        index: papersTable.indexes.byCategory,
+        partition: categoryPk(subject),
+        sortKeyCondition: {
+          expression: '#sort BETWEEN :low AND :high',
+          values: { ':low': low, ':high': high },
+        },
       },
-    });
+      { limit: page.limit, start },
+      rollingRange ? { r: range } : {},
+    );
     return {
-      items: items.map((item) => {
-        const entry = CategoryEntryTableItemSchema.parse(item);
-        return listedPaper(entry.paper, entry.listedOn, entry.classification);
-      }),
+      items: this.readable(items, CategoryEntryTableItemSchema).map((entry) =>
+        listedPaper(entry.paper, entry.listedOn, entry.classification),
+      ),
       cursor,
     };
   }
@@ -258,20 +280,24 @@ export class DynamoPaperStore implements PaperStore {
   async paperById(id: string): Promise<PaperRecord | undefined> {
     const items: Record<string, unknown>[] = [];
     let cursor: string | undefined;
+    const name = `paper:${id}`;
     do {
       // A paper's partition is small (a listing per day listed, a few category entries); read it whole.
       const page = await this.query(
-        `paper:${id}`,
-        { limit: 100, cursor },
         {
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :listed)',
-          ExpressionAttributeValues: { ':pk': paperPk(id), ':listed': LISTING_SK_PREFIX },
+          name,
+          partition: paperPk(id),
+          sortKeyCondition: {
+            expression: 'begins_with(#sort, :listed)',
+            values: { ':listed': LISTING_SK_PREFIX },
+          },
         },
+        { limit: 100, start: decodeCursor(cursor, name) },
       );
       items.push(...page.items);
       cursor = page.cursor;
     } while (cursor);
-    const listings = items.map((item) => ListingTableItemSchema.parse(item));
+    const listings = this.readable(items, ListingTableItemSchema);
     const latest = listings.reduce<(typeof listings)[number] | undefined>(
       (best, listing) => (!best || listing.fetchedAt > best.fetchedAt ? listing : best),
       undefined,
@@ -298,50 +324,79 @@ export class DynamoPaperStore implements PaperStore {
   }
 
   async ingestedDays(page: PageRequest): Promise<Page<IngestedDay>> {
-    const { items, cursor } = await this.query('days', page, {
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': DAYS_PK },
-      ScanIndexForward: false,
-    });
+    const { items, cursor } = await this.query({ name: 'days', partition: DAYS_PK, descending: true }, page);
     return {
-      items: items.map((item) => {
-        const day = DayItemSchema.parse(item);
-        return {
-          day: day.sk,
-          papers: day.paperIds?.size ?? 0,
-          listed: day.listed,
-          lastFetchedAt: day.lastFetchedAt,
-          lastStoredAt: day.lastStoredAt,
-        };
-      }),
+      items: this.readable(items, DayItemSchema).map((day) => ({
+        day: day.sk,
+        papers: day.paperIds?.size ?? 0,
+        listed: day.listed,
+        lastFetchedAt: day.lastFetchedAt,
+        lastStoredAt: day.lastStoredAt,
+      })),
       cursor,
     };
   }
 
   /**
-   * One Query page. The cursor names the query it belongs to (partition and range included), so it
-   * cannot be replayed against another; a forged start key is an {@link InvalidCursorError}, not a 500.
+   * The items that pass `schema`. One that fails (written by an older version, or by hand) is
+   * skipped and logged with its key rather than failing every page that holds it.
+   */
+  private readable<S extends z.ZodType>(items: readonly Record<string, unknown>[], schema: S): z.infer<S>[] {
+    const read: z.infer<S>[] = [];
+    for (const item of items) {
+      const result = schema.safeParse(item);
+      if (result.success) {
+        read.push(result.data);
+        continue;
+      }
+      this.logger.warn('unreadable item skipped', {
+        pk: item[papersTable.partitionKey.name],
+        sk: item[papersTable.sortKey.name],
+        problem: z.prettifyError(result.error),
+      });
+    }
+    return read;
+  }
+
+  /**
+   * One Query page on one partition. The cursor names the query it belongs to (partition and
+   * range included), so it cannot be replayed against another; its start key must be a key of
+   * this query's table or index, in this partition, with values DynamoDB and its marshaller take:
+   * anything else a client forged is an {@link InvalidCursorError}, not a 500.
    *
    * It reads one item more than the page holds: DynamoDB returns a LastEvaluatedKey whenever a page
    * fills exactly, which would send clients to an empty last page. With the extra item in hand, a
    * full page has a cursor only when something follows it (the cursor is then the key of the page's
-   * last item, as DynamoDB would have given).
+   * last item, as DynamoDB would have given). A page may hold fewer items than asked when some
+   * were unreadable and skipped; the cursor still follows the items read.
    */
   private async query(
-    queryName: string,
-    { limit, cursor }: PageRequest,
-    input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
+    spec: QuerySpec,
+    { limit, cursor, start = decodeCursor(cursor, spec.name) }: PageRequest & { start?: DecodedCursor },
+    cursorExtras: Omit<DecodedCursor, 'q' | 'k'> = {},
   ): Promise<{ items: Record<string, unknown>[]; cursor?: string }> {
+    const partitionKey = spec.index?.partitionKey ?? papersTable.partitionKey;
+    const sortKey = spec.index?.sortKey ?? papersTable.sortKey;
+    const startKey = start === undefined ? undefined : checkedStartKey(start.k, spec);
     const command = new QueryCommand({
-      ...input,
       TableName: this.tableName,
+      IndexName: spec.index?.indexName,
+      KeyConditionExpression: spec.sortKeyCondition
+        ? `#partition = :partition AND ${spec.sortKeyCondition.expression}`
+        : '#partition = :partition',
+      ExpressionAttributeNames: {
+        '#partition': partitionKey.name,
+        ...(spec.sortKeyCondition ? { '#sort': sortKey.name } : {}),
+      },
+      ExpressionAttributeValues: { ':partition': spec.partition, ...spec.sortKeyCondition?.values },
+      ScanIndexForward: !spec.descending,
       Limit: limit + 1,
-      ExclusiveStartKey: cursor === undefined ? undefined : decodeCursor(cursor, queryName),
+      ExclusiveStartKey: startKey,
     });
     const result = await this.client.send(command).catch((error: unknown) => {
       // The query is valid without a start key (the code builds it); with one, DynamoDB's
-      // ValidationException can only be about the key a client tampered with.
-      if (cursor !== undefined && error instanceof Error && error.name === 'ValidationException') {
+      // ValidationException can only be about the key a client tampered with (e.g. outside the range).
+      if (startKey !== undefined && error instanceof Error && error.name === 'ValidationException') {
         throw new InvalidCursorError('cursor does not fit this query');
       }
       throw error;
@@ -349,37 +404,115 @@ export class DynamoPaperStore implements PaperStore {
     const items = result.Items ?? [];
     if (items.length > limit) {
       const last = items[limit - 1] as Record<string, unknown>;
-      return { items: items.slice(0, limit), cursor: encodeCursor(queryName, keyOf(last, input.IndexName)) };
+      return {
+        items: items.slice(0, limit),
+        cursor: encodeCursor({ ...cursorExtras, q: spec.name, k: keyOf(last, spec.index) }),
+      };
     }
     // Fewer: the partition is done, unless DynamoDB stopped at its 1 MB page size first.
     return {
       items,
-      cursor: result.LastEvaluatedKey ? encodeCursor(queryName, result.LastEvaluatedKey) : undefined,
+      cursor: result.LastEvaluatedKey
+        ? encodeCursor({ ...cursorExtras, q: spec.name, k: result.LastEvaluatedKey })
+        : undefined,
     };
   }
 }
 
+/** One Query the store makes: always on one partition of the table or of one index, never a Scan. */
+interface QuerySpec {
+  /** Names the query for its cursors: the route and everything that picks its items. */
+  name: string;
+  /** The index queried; the table itself when absent. */
+  index?: IndexDefinition;
+  /** The value of the (table's or index's) partition key. */
+  partition: string;
+  /** A condition on the sort key, which it names `#sort` (`#sort BETWEEN :low AND :high`), and its values. */
+  sortKeyCondition?: { expression: string; values: Record<string, string> };
+  /** Highest sort key first. */
+  descending?: boolean;
+}
+
 /** The key attributes DynamoDB puts in a LastEvaluatedKey for an item of the table or of one index. */
-function keyOf(item: Record<string, unknown>, indexName: string | undefined): Record<string, unknown> {
-  const index = Object.values(papersTable.indexes).find((candidate) => candidate.indexName === indexName);
-  const names: string[] = [papersTable.partitionKey.name, papersTable.sortKey.name];
-  if (index) names.push(index.partitionKey.name, index.sortKey.name);
-  return Object.fromEntries(names.map((name) => [name, item[name]]));
+function keyAttributes(index: IndexDefinition | undefined): KeyAttribute[] {
+  const attributes: KeyAttribute[] = [papersTable.partitionKey, papersTable.sortKey];
+  if (index) attributes.push(index.partitionKey, index.sortKey);
+  // An index may sort on a table key (byDayId sorts on `pk`): each attribute once.
+  return [...new Map(attributes.map((attribute) => [attribute.name, attribute])).values()];
 }
 
-function encodeCursor(queryName: string, key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify({ q: queryName, k: key })).toString('base64url');
+function keyOf(item: Record<string, unknown>, index: IndexDefinition | undefined): Record<string, unknown> {
+  return Object.fromEntries(keyAttributes(index).map(({ name }) => [name, item[name]]));
 }
 
-function decodeCursor(cursor: string, queryName: string): Record<string, string | number> {
-  let parsed: z.infer<typeof CursorSchema>;
+/** A key string as DynamoDB takes it: not empty, well-formed UTF-16 (no lone surrogate), bounded. */
+const KeyStringSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((value) => !/\p{Cs}/u.test(value));
+/** Our only numeric key is a count (upvotes): a whole number the marshaller can send as is. */
+const KeyNumberSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A cursor's start key, checked against the query it is used with.
+ * @throws InvalidCursorError when it is not a key of this query's table or index in its partition.
+ */
+function checkedStartKey(key: Record<string, unknown>, spec: QuerySpec): Record<string, string | number> {
+  const shape = Object.fromEntries(
+    keyAttributes(spec.index).map(({ name, type }) => [
+      name,
+      type === 'N' ? KeyNumberSchema : KeyStringSchema,
+    ]),
+  );
+  const result = z.strictObject(shape).safeParse(key);
+  const partitionName = (spec.index?.partitionKey ?? papersTable.partitionKey).name;
+  if (!result.success || result.data[partitionName] !== spec.partition) {
+    throw new InvalidCursorError('cursor does not fit this query');
+  }
+  return result.data as Record<string, string | number>;
+}
+
+/** What a cursor holds: the query it belongs to, the key to start after and, for some queries, their range. */
+const CursorSchema = z.object({
+  q: z.string(),
+  k: z.record(z.string(), z.unknown()),
+  r: z.object({ from: IsoDateSchema, to: IsoDateSchema }).optional(),
+});
+type DecodedCursor = z.infer<typeof CursorSchema>;
+
+function encodeCursor(cursor: { q: string; k: Record<string, unknown>; r?: { from: IsoDate; to: IsoDate } }) {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+/**
+ * The cursor a client passed back, if any.
+ * @throws InvalidCursorError when this store did not issue it, or issued it for another query.
+ */
+function decodeCursor(cursor: string | undefined, queryName: string): DecodedCursor | undefined {
+  if (cursor === undefined) return undefined;
+  let parsed: DecodedCursor;
   try {
     parsed = CursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
     throw new InvalidCursorError('cursor is not one this API issued');
   }
   if (parsed.q !== queryName) throw new InvalidCursorError('cursor belongs to a different query');
-  return parsed.k;
+  return parsed;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The range a rolling query's cursor carries: a window as long as today's.
+ * @throws InvalidCursorError when it holds none, or one of another length (forged).
+ */
+function rangeOfCursor(cursor: DecodedCursor, today: { from: IsoDate; to: IsoDate }) {
+  const span = (range: { from: IsoDate; to: IsoDate }) =>
+    (Date.parse(range.to) - Date.parse(range.from)) / DAY_MS;
+  if (!cursor.r || span(cursor.r) !== span(today))
+    throw new InvalidCursorError('cursor does not fit this query');
+  return cursor.r;
 }
 
 function classificationFields(classification: z.infer<typeof ClassificationSchema> | undefined) {

@@ -6,14 +6,17 @@ import type { IsoDate } from '../paper';
  *
  * | item             | pk            | sk                          | index keys                                             |
  * |------------------|---------------|-----------------------------|--------------------------------------------------------|
- * | listing          | `PAPER#<id>`  | `LISTED#<day>`              | byDay: `dayPk`=`DAY#<day>`, `upvotes` (number)         |
+ * | listing          | `PAPER#<id>`  | `LISTED#<day>`              | byDay: `dayPk`=`DAY#<day>`, `upvotes` (number); byDayId: `dayPk`, `pk` |
  * | category entry   | `PAPER#<id>`  | `CATEGORY#<code>#<day>`     | byCategory: `categoryPk`=`CATEGORY#<code>`, `categorySk`=`<day>#<id>` |
  * | ingested day     | `DAYS`        | `<day>`                     | —                                                      |
  *
  * - A paper listed on two days is one paper (one partition) with two listing items.
  *   `Query pk = PAPER#<id>` returns the paper, every day it was listed with its upvotes
  *   on that day, and its category entries.
- * - Papers listed on a day, by upvotes: `Query byDay dayPk = DAY#<day>`, descending.
+ * - Papers listed on a day, by upvotes: `Query byDay dayPk = DAY#<day>`, descending. A live
+ *   ranking: upvotes change between pages, so paging it may repeat or skip a paper.
+ * - Papers listed on a day, by id: `Query byDayId dayPk = DAY#<day>`, ascending. Its sort key is the
+ *   listing's own `pk`, which never changes, so paging it gives each paper once however upvotes move.
  * - Papers in a category within a date range: `Query byCategory categoryPk = CATEGORY#<code>
  *   AND categorySk BETWEEN '<from>#' AND '<to>#\uffff'`. One entry per listing of the paper, so
  *   a paper listed on two days appears under each of them. Entries hold the paper without its

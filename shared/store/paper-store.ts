@@ -19,6 +19,21 @@ export interface PageRequest {
   cursor?: string;
 }
 
+/**
+ * How a day's papers are ordered. `upvotes` is a live ranking: upvotes change while a client
+ * pages, so a paper may come twice or not at all. `id` never changes: each paper once.
+ */
+export type DayOrder = 'upvotes' | 'id';
+
+export interface CategoryQueryOptions {
+  /**
+   * `from`–`to` was derived from today's date (the client gave no bound), so it moves at UTC
+   * midnight. Such a query is one query whatever the day: its cursors carry the range of its first
+   * page, and a next page keeps to that range rather than to `from`–`to`.
+   */
+  rollingRange?: boolean;
+}
+
 /** What happened to one listing write. */
 export type ListingWriteOutcome = 'created' | 'updated' | 'stale';
 
@@ -55,8 +70,15 @@ export interface PaperStore {
   /** Writes category entries in as few batch requests as possible. Idempotent. */
   applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<void>;
 
-  papersListedOn(day: IsoDate, page: PageRequest): Promise<Page<ListedPaper>>;
-  papersInCategory(code: string, from: IsoDate, to: IsoDate, page: PageRequest): Promise<Page<ListedPaper>>;
+  /** The papers listed on `day`, most upvoted first (`upvotes`, the default) or by id (`id`). */
+  papersListedOn(day: IsoDate, page: PageRequest, order?: DayOrder): Promise<Page<ListedPaper>>;
+  papersInCategory(
+    code: string,
+    from: IsoDate,
+    to: IsoDate,
+    page: PageRequest,
+    options?: CategoryQueryOptions,
+  ): Promise<Page<ListedPaper>>;
   paperById(id: string): Promise<PaperRecord | undefined>;
   ingestedDays(page: PageRequest): Promise<Page<IngestedDay>>;
 }

@@ -48,6 +48,20 @@ describe('readPipelineContext', () => {
     expect(contextOf({ logLevel: '', alarmEmail: null })).toEqual({ context: {}, problems: [] });
   });
 
+  it('reads queryReservedConcurrency as a whole number, given as text (-c) or as a number (cdk.json)', () => {
+    expect(contextOf({ queryReservedConcurrency: '25' })).toEqual({
+      context: { queryReservedConcurrency: 25 },
+      problems: [],
+    });
+    expect(contextOf({ queryReservedConcurrency: 4 }).context).toEqual({ queryReservedConcurrency: 4 });
+  });
+
+  it.each(['0', '-1', '2.5', 'ten', '1001', ' 7'])('refuses queryReservedConcurrency=%j', (value) => {
+    expect(contextOf({ queryReservedConcurrency: value }).problems).toEqual([
+      `context "queryReservedConcurrency" must be a whole number from 1 to 1000; got ${JSON.stringify(value)}`,
+    ]);
+  });
+
   it('accepts exactly the log levels of Powertools', () => {
     expect(POWERTOOLS_LOG_LEVELS).toEqual(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']);
     for (const logLevel of POWERTOOLS_LOG_LEVELS) expect(contextOf({ logLevel }).problems).toEqual([]);
@@ -108,7 +122,7 @@ describe('readPipelineContext with keys it does not read', () => {
     const { context, problems } = contextOf({ alarmemail: 'ops@example.org', loglevel: 'DEBUG' });
 
     const known =
-      'known keys: scheduleCron, scheduleTimeZone, alarmEmail, logLevel, listingUrlTemplate, userAgent, stackName';
+      'known keys: scheduleCron, scheduleTimeZone, alarmEmail, logLevel, listingUrlTemplate, userAgent, queryReservedConcurrency, stackName';
     expect(problems).toEqual([
       `context key "alarmemail" is not one this app reads (did you mean "alarmEmail"?); ${known}`,
       `context key "loglevel" is not one this app reads (did you mean "logLevel"?); ${known}`,

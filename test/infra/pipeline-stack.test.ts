@@ -5,7 +5,7 @@ import {
   DEFAULT_SCHEDULE_TIME_ZONE,
   NO_PAPERS_ALARM_DAYS,
 } from '../../infra/pipeline-stack';
-import { papersTable, queues } from '../../shared/resources';
+import { archiveBucket, fetchInvocation, papersTable, queues } from '../../shared/resources';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../../shared/telemetry';
 import {
   asList,
@@ -152,11 +152,16 @@ describe('the papers table', () => {
       });
     }
 
+    // An index may reuse a table key (byDayId sorts on `pk`): each attribute is defined once.
     const expectedAttributes = [
-      papersTable.partitionKey,
-      papersTable.sortKey,
-      ...Object.values(papersTable.indexes).flatMap((index) => [index.partitionKey, index.sortKey]),
-    ].map((key) => ({ AttributeName: key.name, AttributeType: key.type }));
+      ...new Map(
+        [
+          papersTable.partitionKey,
+          papersTable.sortKey,
+          ...Object.values(papersTable.indexes).flatMap((index) => [index.partitionKey, index.sortKey]),
+        ].map((key) => [key.name, { AttributeName: key.name, AttributeType: key.type }]),
+      ).values(),
+    ];
     expect(table.Properties.AttributeDefinitions).toEqual(expect.arrayContaining(expectedAttributes));
     expect(table.Properties.AttributeDefinitions).toHaveLength(expectedAttributes.length);
   });
@@ -207,6 +212,16 @@ describe('the archive bucket', () => {
         }),
       ]),
     );
+  });
+
+  it('expires quarantined bytes after the quarantine period, and nothing else', () => {
+    const [, bucket] = resourceByPrefix(template, 'AWS::S3::Bucket', 'ListingArchive');
+    const rules = (bucket.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    const expiring = rules.filter((rule) => rule.ExpirationInDays !== undefined);
+    expect(expiring).toEqual([
+      expect.objectContaining({ Prefix: 'quarantine/', ExpirationInDays: 90, Status: 'Enabled' }),
+    ]);
+    expect(archiveBucket.quarantinePrefix).toBe('quarantine/');
   });
 
   it('denies requests without TLS', () => {
@@ -291,21 +306,38 @@ describe('IAM', () => {
     }
   });
 
-  it('lets the fetch function write only under listings/ and quarantine/ of the archive bucket', () => {
+  it('lets the fetch function read and write objects only under listings/ and quarantine/ of the archive bucket', () => {
     const [bucketId] = resourceByPrefix(template, 'AWS::S3::Bucket', 'ListingArchive');
     const [, policy] = resourceByPrefix(template, 'AWS::IAM::Policy', 'FetchListingRoleDefaultPolicy');
     const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
-    const written = statements
-      .filter((statement) => asList(statement.Action).includes('s3:PutObject'))
-      .flatMap((statement) => asList(statement.Resource));
-    expect(written).toEqual(
-      ['listings/', 'quarantine/'].map((prefix) => ({
-        'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${prefix}*`]],
-      })),
+    const under = (prefix: string) => ({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${prefix}*`]],
+    });
+    const objectStatements = statements.filter((statement) =>
+      asList(statement.Action).some((action) => action === 's3:PutObject' || action === 's3:GetObject'),
     );
+    // HeadObject is authorised as GetObject.
+    expect(objectStatements.flatMap((statement) => asList(statement.Action)).sort()).toEqual([
+      's3:GetObject',
+      's3:PutObject',
+    ]);
+    expect(objectStatements.flatMap((statement) => asList(statement.Resource))).toEqual([
+      under('listings/'),
+      under('quarantine/'),
+    ]);
   });
 
-  it('lets the query function Query the table and exactly its two indexes, nothing else', () => {
+  it('lets the fetch function send to its dead-letter queue (the async on-failure destination)', () => {
+    const [dlqId] = resourceByPrefix(template, 'AWS::SQS::Queue', fetchInvocation.deadLetterLogicalName);
+    const [, policy] = resourceByPrefix(template, 'AWS::IAM::Policy', 'FetchListingRoleDefaultPolicy');
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    const toDeadLetter = statements.filter((statement) =>
+      referencedLogicalIds(statement.Resource).includes(dlqId),
+    );
+    expect(toDeadLetter.flatMap((statement) => asList(statement.Action))).toEqual(['sqs:SendMessage']);
+  });
+
+  it('lets the query function Query the table and exactly its indexes, nothing else', () => {
     const [tableId] = resourceByPrefix(template, 'AWS::DynamoDB::Table', papersTable.logicalName);
     const [, policy] = resourceByPrefix(template, 'AWS::IAM::Policy', 'QueryRoleDefaultPolicy');
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
@@ -351,6 +383,59 @@ describe('the functions', () => {
   );
 });
 
+describe("fetch-listing's asynchronous invocation", () => {
+  it('retries a failed run, bounds its age and sends it to FetchDeadLetter when it still fails', () => {
+    const [fnId] = resourceByPrefix(template, 'AWS::Lambda::Function', 'FetchListingFunction');
+    const [dlqId] = resourceByPrefix(template, 'AWS::SQS::Queue', fetchInvocation.deadLetterLogicalName);
+    const configs = template.findResources('AWS::Lambda::EventInvokeConfig') as Record<string, CfnResource>;
+    const forFetch = Object.values(configs).filter(
+      (config) => JSON.stringify(config.Properties.FunctionName) === JSON.stringify({ Ref: fnId }),
+    );
+    expect(forFetch).toHaveLength(1);
+    expect(forFetch[0]?.Properties).toMatchObject({
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: fetchInvocation.maxEventAgeSeconds,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlqId, 'Arn'] } } },
+    });
+    expect(forFetch[0]?.Properties).not.toHaveProperty('DestinationConfig.OnSuccess');
+  });
+
+  it('dead-letters into an encrypted queue that keeps its messages for the retention period', () => {
+    const [, dlq] = resourceByPrefix(template, 'AWS::SQS::Queue', fetchInvocation.deadLetterLogicalName);
+    expect(dlq.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: fetchInvocation.deadLetterRetentionPeriodSeconds,
+    });
+  });
+
+  it('is described as such: no text says the schedule dead-letters failed runs', () => {
+    const [, role] = resourceByPrefix(template, 'AWS::IAM::Role', 'ScheduleRole');
+    expect(String(role.Properties.Description)).not.toMatch(/failed runs/);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      AlarmDescription: Match.stringLikeRegexp('FetchDeadLetter'),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: metricNames.listingsMalformed,
+      AlarmDescription: Match.stringLikeRegexp('retried.*dead-lettered'),
+    });
+  });
+});
+
+describe('the outputs', () => {
+  it.each([
+    ['FetchDeadLetterQueueUrl', 'FetchDeadLetter'],
+    ['ParseDeadLetterQueueUrl', 'ParseQueueDeadLetter'],
+    ['ClassifyDeadLetterQueueUrl', 'ClassifyQueueDeadLetter'],
+    ['ParseQueueUrl', 'ParseQueue'],
+    ['ClassifyQueueUrl', 'ClassifyQueue'],
+  ])('%s is the URL of %s (the dlq tool reads it by name)', (outputName, queuePrefix) => {
+    const [queueId] = resourceByPrefix(template, 'AWS::SQS::Queue', queuePrefix);
+    template.hasOutput(outputName, { Value: { Ref: queueId } });
+  });
+});
+
 describe('the daily schedule', () => {
   it('invokes fetch-listing on the default cron and time zone, retrying, with a dead-letter queue', () => {
     const [fnId] = resourceByPrefix(template, 'AWS::Lambda::Function', 'FetchListingFunction');
@@ -392,6 +477,21 @@ describe('the daily schedule', () => {
 });
 
 describe('the query API', () => {
+  it('has a small reserved concurrency by default, so one heavy caller cannot starve the consumers', () => {
+    const [, fn] = resourceByPrefix(template, 'AWS::Lambda::Function', 'QueryFunction');
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(10);
+    for (const other of ['FetchListing', 'ParsePaper', 'ClassifyPaper']) {
+      const [, otherFn] = resourceByPrefix(template, 'AWS::Lambda::Function', `${other}Function`);
+      expect(otherFn.Properties, other).not.toHaveProperty('ReservedConcurrentExecutions');
+    }
+  });
+
+  it('takes its reserved concurrency from context (-c queryReservedConcurrency=N)', () => {
+    const custom = synthTemplate({ queryReservedConcurrency: '3' });
+    const [, fn] = resourceByPrefix(custom, 'AWS::Lambda::Function', 'QueryFunction');
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(3);
+  });
+
   it('is a Function URL with AWS_IAM auth on the query function, exported as outputs', () => {
     const [fnId] = resourceByPrefix(template, 'AWS::Lambda::Function', 'QueryFunction');
     template.hasResourceProperties('AWS::Lambda::Url', {
@@ -427,17 +527,18 @@ describe('the query API', () => {
 });
 
 describe('the alarms', () => {
-  it.each(['ParseQueueDeadLetter', 'ClassifyQueueDeadLetter', 'ScheduleDeadLetter'])(
-    'fires when a message is visible in %s',
+  it.each(['ParseQueueDeadLetter', 'ClassifyQueueDeadLetter', 'ScheduleDeadLetter', 'FetchDeadLetter'])(
+    'fires when a message is visible in %s, and notifies the alarm topic',
     (queuePrefix) => {
       const [queueId] = resourceByPrefix(template, 'AWS::SQS::Queue', queuePrefix);
+      const [topicId] = resourceByPrefix(template, 'AWS::SNS::Topic', 'AlarmTopic');
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
         MetricName: 'ApproximateNumberOfMessagesVisible',
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        AlarmActions: Match.anyValue(),
+        AlarmActions: [{ Ref: topicId }],
       });
     },
   );

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { handleQuery, type QueryRequest } from '../../shared/query/handle-query';
 import type { IngestedDay, ListedPaper, PaperRecord } from '../../shared/store/items';
 import {
+  type CategoryQueryOptions,
+  type DayOrder,
   InvalidCursorError,
   type Page,
   type PageRequest,
@@ -11,10 +13,11 @@ import {
 /** A store that records the read calls it gets and answers with empty pages. */
 class RecordingStore implements PaperReader {
   calls: unknown[][] = [];
+  categoryOptions: (CategoryQueryOptions | undefined)[] = [];
   paper: PaperRecord | undefined;
   refuseCursors = false;
 
-  async papersListedOn(day: string, page: PageRequest): Promise<Page<ListedPaper>> {
+  async papersListedOn(day: string, page: PageRequest, _order?: DayOrder): Promise<Page<ListedPaper>> {
     return this.answer(['papersListedOn', day, page], page);
   }
   async papersInCategory(
@@ -22,7 +25,9 @@ class RecordingStore implements PaperReader {
     from: string,
     to: string,
     page: PageRequest,
+    options?: CategoryQueryOptions,
   ): Promise<Page<ListedPaper>> {
+    this.categoryOptions.push(options);
     return this.answer(['papersInCategory', code, from, to, page], page);
   }
   async paperById(id: string): Promise<PaperRecord | undefined> {
@@ -63,6 +68,21 @@ describe('handleQuery routing', () => {
     expect(store.calls).toEqual([['papersListedOn', '2026-06-12', { limit: 50, cursor: undefined }]]);
   });
 
+  it('passes sort=id through to the store, and upvotes when sort is not given', async () => {
+    const store = new RecordingStore();
+    const orders: unknown[] = [];
+    store.papersListedOn = async (_day, _page, order) => {
+      orders.push(order);
+      return { items: [] };
+    };
+
+    await ask(get('/papers', 'date=2026-06-12&sort=id'), store);
+    await ask(get('/papers', 'date=2026-06-12&sort=upvotes'), store);
+    await ask(get('/papers', 'date=2026-06-12'), store);
+
+    expect(orders).toEqual(['id', 'upvotes', 'upvotes']);
+  });
+
   it('passes limit and cursor through to the store', async () => {
     const { store } = await ask(get('/papers', 'date=2026-06-12&limit=2&cursor=abc_DEF-123'));
 
@@ -95,6 +115,17 @@ describe('handleQuery routing', () => {
     const { store } = await ask(get('/papers', query));
 
     expect(store.calls[0]?.slice(2, 4)).toEqual([from, to]);
+  });
+
+  it.each([
+    ['no bounds', 'category=quant-ph', true],
+    ['only from', 'category=quant-ph&from=2026-01-01', false],
+    ['only to', 'category=quant-ph&to=2026-03-01', false],
+    ['both bounds', 'category=quant-ph&from=2026-01-01&to=2026-01-02', false],
+  ])('tells the store the range rolls with today only with %s', async (_case, query, rollingRange) => {
+    const { store } = await ask(get('/papers', query));
+
+    expect(store.categoryOptions).toEqual([{ rollingRange }]);
   });
 
   it('sends GET /papers/{id} to paperById, dropping an arXiv version', async () => {
@@ -226,7 +257,13 @@ describe('handleQuery parameter validation', () => {
       'cursor: must be the cursor of a previous page',
     ],
     ['date=2026-06-12&date=2026-06-13', '/papers', 'date', 'date: is given more than once'],
-    ['date=2026-06-12&sort=asc', '/papers', 'sort', 'sort: is not a parameter of GET /papers?date=…'],
+    [
+      'date=2026-06-12&sort=asc',
+      '/papers',
+      'sort',
+      'sort: must be upvotes (most upvoted first, the default) or id',
+    ],
+    ['category=cs.CV&sort=id', '/papers', 'sort', 'sort: is not a parameter of GET /papers?category=…'],
     ['date=2026-06-12&from=2026-06-01', '/papers', 'from', 'from: is not a parameter of GET /papers?date=…'],
     ['date=2026-06-12&category=cs.CV', '/papers', 'date', 'date: cannot be combined with category'],
     ['category=', '/papers', 'category', 'category: must be an arXiv category code'],

@@ -44,6 +44,12 @@ describe('parseQueryArgs', () => {
     expect(() => parseQueryArgs(args)).toThrow(new UsageError(problem));
   });
 
+  it('passes --sort to the API, so an export can page a day by id', () => {
+    expect(parseQueryArgs(['--date', DAY, '--sort', 'id', '--all'])).toMatchObject({
+      parameters: new URLSearchParams(`date=${DAY}&sort=id`),
+    });
+  });
+
   it('leaves the values to the API to validate', () => {
     expect(parseQueryArgs(['--date', 'not-a-date'])).toMatchObject({
       parameters: new URLSearchParams('date=not-a-date'),
