@@ -78,6 +78,8 @@ const actions = {
   archiveBucket: ['s3:ListBucket'],
   /** SendMessageBatch is authorised as SendMessage. */
   sendMessages: ['sqs:SendMessage'],
+  /** A consumer sends a record it gives up on to its own dead-letter queue, with the reason. */
+  deadLetterRecords: ['sqs:SendMessage'],
   /** recordFetchedDay: the day fetched, even when empty. */
   fetchTable: ['dynamodb:UpdateItem'],
   /** putListing, recordListedDays. */
@@ -153,25 +155,34 @@ export class PipelineStack extends Stack {
       name: 'parse-paper',
       description: 'Validates papers from the parse queue, stores them and passes them to the classify queue',
       environmentSchema: ParsePaperEnvSchema,
-      environment: { TABLE_NAME: table.tableName, CLASSIFY_QUEUE_URL: classify.queue.queueUrl },
+      environment: {
+        TABLE_NAME: table.tableName,
+        CLASSIFY_QUEUE_URL: classify.queue.queueUrl,
+        PARSE_DEAD_LETTER_QUEUE_URL: parse.deadLetterQueue.queueUrl,
+      },
       timeout: Duration.seconds(queues.parse.consumerTimeoutSeconds),
       logLevel,
     });
     consume(parsePaper, parse.queue, queues.parse);
     allow(parsePaper, actions.parseTable, [table.tableArn]);
     allow(parsePaper, actions.sendMessages, [classify.queue.queueArn]);
+    allow(parsePaper, actions.deadLetterRecords, [parse.deadLetterQueue.queueArn]);
 
     const classifyPaper = new PipelineFunction(this, 'ClassifyPaper', {
       name: 'classify-paper',
       description: 'Classifies papers from the classify queue and stores their categories',
       environmentSchema: ClassifyPaperEnvSchema,
-      environment: { TABLE_NAME: table.tableName },
+      environment: {
+        TABLE_NAME: table.tableName,
+        CLASSIFY_DEAD_LETTER_QUEUE_URL: classify.deadLetterQueue.queueUrl,
+      },
       timeout: Duration.seconds(queues.classify.consumerTimeoutSeconds),
       includeClassifierModel: true,
       logLevel,
     });
     consume(classifyPaper, classify.queue, queues.classify);
     allow(classifyPaper, actions.classifyTable, [table.tableArn]);
+    allow(classifyPaper, actions.deadLetterRecords, [classify.deadLetterQueue.queueArn]);
 
     const query = new PipelineFunction(this, 'Query', {
       name: 'query',

@@ -46,6 +46,15 @@ import {
 
 type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
+function keyId(key: { pk: unknown; sk: unknown }): string {
+  return `${String(key.pk)}\u0000${String(key.sk)}`;
+}
+
+function requestKeyId(request: BatchWriteRequest): string {
+  const key = request.PutRequest?.Item ?? request.DeleteRequest?.Key ?? {};
+  return keyId({ pk: key.pk, sk: key.sk });
+}
+
 /** DynamoDB's limit on one BatchWriteItem. */
 const BATCH_WRITE_LIMIT = 25;
 const BATCH_WRITE_ATTEMPTS = 6;
@@ -186,32 +195,62 @@ export class DynamoPaperStore implements PaperStore {
     };
   }
 
-  async applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<void> {
+  async applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<Map<number, Error>> {
     // One request per key: BatchWriteItem refuses a batch naming a key twice, which happens when
-    // the same paper is delivered twice in one batch. The later change wins.
-    const byKey = new Map<string, BatchWriteRequest>();
-    for (const change of changes) {
-      for (const key of change.deletes)
-        byKey.set(`${key.pk}\u0000${key.sk}`, { DeleteRequest: { Key: key } });
-      for (const item of change.puts) byKey.set(`${item.pk}\u0000${item.sk}`, { PutRequest: { Item: item } });
+    // the same paper is delivered twice in one batch. The later change wins; a key that is not
+    // written fails every change that named it.
+    const byKey = new Map<string, { request: BatchWriteRequest; owners: Set<number> }>();
+    changes.forEach((change, index) => {
+      const claim = (key: { pk: string; sk: string }, request: BatchWriteRequest) => {
+        const id = keyId(key);
+        const owners = byKey.get(id)?.owners ?? new Set<number>();
+        owners.add(index);
+        byKey.set(id, { request, owners });
+      };
+      for (const key of change.deletes) claim(key, { DeleteRequest: { Key: key } });
+      for (const item of change.puts) claim(item, { PutRequest: { Item: item } });
+    });
+    const entries = [...byKey.values()];
+    const failures = new Map<number, Error>();
+    for (let start = 0; start < entries.length; start += BATCH_WRITE_LIMIT) {
+      const chunk = entries.slice(start, start + BATCH_WRITE_LIMIT);
+      let notWritten: { keys: ReadonlySet<string>; error: Error };
+      try {
+        const unprocessed = await this.batchWrite(chunk.map(({ request }) => request));
+        if (unprocessed.length === 0) continue;
+        notWritten = {
+          keys: new Set(unprocessed.map(requestKeyId)),
+          error: new StoreThrottledError(
+            `${unprocessed.length} category entries still unprocessed after ${BATCH_WRITE_ATTEMPTS} attempts`,
+          ),
+        };
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+        notWritten = { keys: new Set(chunk.map(({ request }) => requestKeyId(request))), error };
+      }
+      for (const { request, owners } of chunk) {
+        if (!notWritten.keys.has(requestKeyId(request))) continue;
+        for (const owner of owners) if (!failures.has(owner)) failures.set(owner, notWritten.error);
+      }
     }
-    const requests = [...byKey.values()];
-    for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
-      await this.batchWrite({ [this.tableName]: requests.slice(start, start + BATCH_WRITE_LIMIT) });
-    }
+    return failures;
   }
 
-  /** Retries what DynamoDB leaves unprocessed (throttling), with exponential backoff. */
-  private async batchWrite(requestItems: NonNullable<BatchWriteCommandInput['RequestItems']>): Promise<void> {
-    let pending = requestItems;
+  /**
+   * Retries what DynamoDB leaves unprocessed (throttling), with exponential backoff;
+   * returns the requests still unprocessed after the last attempt.
+   */
+  private async batchWrite(requests: BatchWriteRequest[]): Promise<BatchWriteRequest[]> {
+    let pending = requests;
     for (let attempt = 0; attempt < BATCH_WRITE_ATTEMPTS; attempt++) {
       if (attempt > 0) await sleep(25 * 2 ** attempt);
-      const result = await this.client.send(new BatchWriteCommand({ RequestItems: pending }));
-      const unprocessed = result.UnprocessedItems;
-      if (!unprocessed || Object.values(unprocessed).every((list) => list.length === 0)) return;
-      pending = unprocessed;
+      const result = await this.client.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+      );
+      pending = result.UnprocessedItems?.[this.tableName] ?? [];
+      if (pending.length === 0) return [];
     }
-    throw new StoreThrottledError(`batch write still unprocessed after ${BATCH_WRITE_ATTEMPTS} attempts`);
+    return pending;
   }
 
   async papersListedOn(day: IsoDate, page: PageRequest): Promise<Page<ListedPaper>> {

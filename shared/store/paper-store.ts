@@ -50,8 +50,13 @@ export interface PaperStore {
    */
   putClassification(write: ClassificationWrite): Promise<CategoryChanges>;
 
-  /** Writes category entries in as few batch requests as possible. Idempotent. */
-  applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<void>;
+  /**
+   * Writes category entries in as few batch requests as possible. Idempotent. A change
+   * whose entries could not all be written (throttled: {@link StoreThrottledError}, or the
+   * request's own error) fails alone: returns those failures by the change's index in
+   * `changes`, empty when every entry was written.
+   */
+  applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<ReadonlyMap<number, Error>>;
 
   papersListedOn(day: IsoDate, page: PageRequest): Promise<Page<ListedPaper>>;
   papersInCategory(code: string, from: IsoDate, to: IsoDate, page: PageRequest): Promise<Page<ListedPaper>>;
