@@ -19,6 +19,7 @@ import {
   type ListedPaper,
   type ListingOrigin,
   ListingTableItemSchema,
+  listingFigures,
   type PaperRecord,
 } from './items';
 import {
@@ -73,6 +74,23 @@ export class DynamoPaperStore implements PaperStore {
   ) {}
 
   async putListing(paper: Paper, origin: ListingOrigin): Promise<ListingWriteOutcome> {
+    // The per-day figures live beside the paper, each set only when this fetch gives it: a later
+    // fetch that lacks them (a page without counts, a feed that has none) keeps the stored ones.
+    const { upvotes, comments, ...stablePaper } = paper;
+    const figures: string[] = [];
+    const values: Record<string, unknown> = {};
+    if (upvotes === undefined) {
+      // byDay's sort key must be a number for the listing to be on its day at all.
+      figures.push('upvotes = if_not_exists(upvotes, :noUpvotes)');
+      values[':noUpvotes'] = 0;
+    } else {
+      figures.push('upvotes = :upvotes', 'upvotesFetchedAt = :fetchedAt');
+      values[':upvotes'] = upvotes;
+    }
+    if (comments !== undefined) {
+      figures.push('comments = :comments');
+      values[':comments'] = comments;
+    }
     try {
       const result = await this.client.send(
         new UpdateCommand({
@@ -82,16 +100,16 @@ export class DynamoPaperStore implements PaperStore {
           // and stops an older fetch from overwriting a newer one's upvotes.
           ConditionExpression: 'attribute_not_exists(pk) OR fetchedAt <= :fetchedAt',
           UpdateExpression:
-            'SET paper = :paper, upvotes = :upvotes, dayPk = :dayPk, listedOn = :listedOn, ' +
-            'fetchedAt = :fetchedAt, archiveKey = :archiveKey, storedAt = if_not_exists(storedAt, :now)',
+            'SET paper = :paper, dayPk = :dayPk, listedOn = :listedOn, fetchedAt = :fetchedAt, ' +
+            `archiveKey = :archiveKey, storedAt = if_not_exists(storedAt, :now), ${figures.join(', ')}`,
           ExpressionAttributeValues: {
-            ':paper': paper,
-            ':upvotes': paper.upvotes ?? 0,
+            ':paper': stablePaper,
             ':dayPk': dayPk(origin.listedOn),
             ':listedOn': origin.listedOn,
             ':fetchedAt': origin.fetchedAt,
             ':archiveKey': origin.archiveKey,
             ':now': this.now().toISOString(),
+            ...values,
           },
           ReturnValues: 'UPDATED_OLD',
         }),
@@ -323,8 +341,7 @@ export class DynamoPaperStore implements PaperStore {
       ...paper,
       listings: listings.map((listing) => ({
         listedOn: listing.listedOn,
-        upvotes: listing.paper.upvotes,
-        comments: listing.paper.comments,
+        ...listingFigures(listing),
         fetchedAt: listing.fetchedAt,
       })),
       ...classificationFields(classification),
@@ -436,7 +453,13 @@ function listedPaper(
 }
 
 function listedPaperFromListing(item: z.infer<typeof ListingTableItemSchema>): ListedPaper {
-  return listedPaper(item.paper, item.listedOn, item.classification, item.fetchedAt);
+  const { upvotes: _upvotes, comments: _comments, ...paper } = item.paper;
+  return listedPaper(
+    { ...paper, ...listingFigures(item) },
+    item.listedOn,
+    item.classification,
+    item.fetchedAt,
+  );
 }
 
 function sleep(ms: number): Promise<void> {

@@ -91,6 +91,52 @@ describe('DynamoPaperStore.putListing', () => {
   });
 });
 
+describe('DynamoPaperStore.putListing with figures missing', () => {
+  it('keeps the stored upvotes and comments when a later fetch does not give them', async () => {
+    // Prepare: a fetch that gave both figures.
+    const id = '2606.00021';
+    await store.putListing({ ...paper(id, 7), comments: 3 }, origin('2026-06-12T10:00:00.000Z'));
+
+    // Act: a later fetch gives neither, then one gives upvotes alone.
+    const { upvotes: _upvotes, ...withoutFigures } = paper(id, 0);
+    await store.putListing(withoutFigures, origin('2026-06-12T11:00:00.000Z'));
+    const afterNeither = await store.paperById(id);
+    const onDayAfterNeither = await store.papersListedOn('2026-06-12', { limit: 100 });
+    await store.putListing(paper(id, 9), origin('2026-06-12T12:00:00.000Z'));
+
+    // Assess
+    expect(afterNeither?.listings).toEqual([
+      { listedOn: '2026-06-12', upvotes: 7, comments: 3, fetchedAt: '2026-06-12T11:00:00.000Z' },
+    ]);
+    expect(onDayAfterNeither.items.find((item) => item.id === id)).toMatchObject({ upvotes: 7, comments: 3 });
+    expect((await store.paperById(id))?.listings).toEqual([
+      { listedOn: '2026-06-12', upvotes: 9, comments: 3, fetchedAt: '2026-06-12T12:00:00.000Z' },
+    ]);
+    const onDay = await store.papersListedOn('2026-06-12', { limit: 100 });
+    const listed = onDay.items.find((item) => item.id === id);
+    expect(listed).toMatchObject({ upvotes: 9, comments: 3 });
+    // The byDay index orders by the figure the reads return.
+    const upvotes = onDay.items.map((item) => item.upvotes ?? 0);
+    expect(upvotes).toEqual([...upvotes].sort((a, b) => b - a));
+  });
+
+  it('lists a paper whose source never gave upvotes on its day, without inventing a figure', async () => {
+    const { upvotes: _upvotes, ...arxivPaper } = { ...paper('2606.00022', 0), source: 'arxiv-atom' as const };
+
+    await store.putListing(arxivPaper, origin('2026-06-12T10:00:00.000Z'));
+    await store.putListing(arxivPaper, origin('2026-06-12T11:00:00.000Z'));
+
+    const onDay = await store.papersListedOn('2026-06-12', { limit: 100 });
+    const listed = onDay.items.find((item) => item.id === '2606.00022');
+    expect(listed).toBeDefined();
+    expect(listed?.upvotes).toBeUndefined();
+    expect(listed?.comments).toBeUndefined();
+    expect((await store.paperById('2606.00022'))?.listings).toEqual([
+      { listedOn: '2026-06-12', fetchedAt: '2026-06-12T11:00:00.000Z' },
+    ]);
+  });
+});
+
 describe('DynamoPaperStore.recordListedDays', () => {
   it('counts a paper once however often its day is recorded', async () => {
     await store.recordListedDays(new Map([['2026-06-20', ['a', 'b']]]));
