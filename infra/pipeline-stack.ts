@@ -84,8 +84,17 @@ const actions = {
   fetchTable: ['dynamodb:UpdateItem'],
   /** putListing, recordListedDays. */
   parseTable: ['dynamodb:UpdateItem'],
-  /** putClassification (UpdateItem), applyCategoryChanges (BatchWriteItem puts and deletes). */
-  classifyTable: ['dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  /**
+   * putClassification (UpdateItem; GetItem to tell a missing listing from a newer one),
+   * applyCategoryChanges (BatchWriteItem puts and deletes; BatchGetItem to check each listing's
+   * current classification afterwards).
+   */
+  classifyTable: [
+    'dynamodb:UpdateItem',
+    'dynamodb:GetItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:BatchGetItem',
+  ],
   /** Every read is a Query, on the table or one of its indexes; never a Scan. */
   queryTable: ['dynamodb:Query'],
 } as const;

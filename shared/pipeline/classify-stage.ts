@@ -19,7 +19,12 @@ export async function classifyStoredPaper(body: string, store: PaperStore): Prom
     abstract: paper.abstract,
     sourceCategories: paper.sourceCategories,
   });
-  return store.putClassification({ paper, listedOn: origin.listedOn, classification });
+  return store.putClassification({
+    paper,
+    listedOn: origin.listedOn,
+    fetchedAt: origin.fetchedAt,
+    classification,
+  });
 }
 
 /**

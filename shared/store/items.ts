@@ -32,6 +32,10 @@ export const ListingTableItemSchema = ListingOriginSchema.extend({
   /** Comments on this day, as the latest fetch that gave a figure said. */
   comments: z.number().int().nonnegative().optional(),
   classification: ClassificationSchema.optional(),
+  /** The fetch `classification` was computed from (absent on items classified before it was kept). */
+  classifiedFrom: timestamp.optional(),
+  /** Every category code that may have an entry for this listing; only grows. */
+  indexedCategories: z.set(z.string()).optional(),
   storedAt: timestamp,
 });
 export type ListingTableItem = z.infer<typeof ListingTableItemSchema>;

@@ -275,7 +275,9 @@ describe('IAM', () => {
       [functionIds['classify-paper']]: [
         ...logs,
         ...consume,
+        'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
         'dynamodb:UpdateItem',
         'sqs:SendMessage',
       ],

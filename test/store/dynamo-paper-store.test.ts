@@ -153,6 +153,7 @@ describe('DynamoPaperStore.putClassification', () => {
       store.putClassification({
         paper: paper('2606.99999', 0),
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
         classification: classification('cs.CL'),
       }),
     ).rejects.toBeInstanceOf(ListingNotStoredError);
@@ -166,6 +167,7 @@ describe('DynamoPaperStore.putClassification', () => {
       await store.putClassification({
         paper: p,
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
         classification: classification('cs.CL', 'cs.LG'),
       }),
     ]);
@@ -176,6 +178,7 @@ describe('DynamoPaperStore.putClassification', () => {
       await store.putClassification({
         paper: p,
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
         classification: classification('cs.CL'),
       }),
     ]);
@@ -209,7 +212,12 @@ describe('DynamoPaperStore.putClassification', () => {
 
     // Act
     await store.applyCategoryChanges([
-      await store.putClassification({ paper: p, listedOn: '2026-06-12', classification: given }),
+      await store.putClassification({
+        paper: p,
+        listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
+        classification: given,
+      }),
     ]);
 
     // Assess
@@ -258,7 +266,12 @@ describe('DynamoPaperStore.putClassification', () => {
 
     // Act: the paper is classified again (a redelivery, a new model).
     await store.applyCategoryChanges([
-      await store.putClassification({ paper: p, listedOn: '2026-06-12', classification: given }),
+      await store.putClassification({
+        paper: p,
+        listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
+        classification: given,
+      }),
     ]);
 
     // Assess
@@ -275,6 +288,7 @@ describe('DynamoPaperStore.putClassification', () => {
       await store.putClassification({
         paper: p,
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
         classification: classification('cs.CL', 'cs.LG'),
       }),
     ]);
@@ -283,12 +297,14 @@ describe('DynamoPaperStore.putClassification', () => {
     await store.putClassification({
       paper: p,
       listedOn: '2026-06-12',
+      fetchedAt: '2026-06-12T10:00:00.000Z',
       classification: classification('cs.CL'),
     });
     await store.applyCategoryChanges([
       await store.putClassification({
         paper: p,
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
         classification: classification('cs.CL'),
       }),
     ]);
@@ -302,25 +318,86 @@ describe('DynamoPaperStore.putClassification', () => {
     const p = paper('2606.00004', 5);
     await store.putListing({ ...p, upvotes: 9 }, origin('2026-06-13T10:00:00.000Z'));
 
-    // A classification from the older message (upvotes 5) lands last.
+    // A classification whose message still carries other upvotes than the listing lands last.
     await store.applyCategoryChanges([
       await store.putClassification({
         paper: p,
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-13T10:00:00.000Z',
         classification: classification('cs.AI'),
       }),
     ]);
 
     const inAi = await store.papersInCategory('cs.AI', '2026-06-12', '2026-06-12', { limit: 10 });
-    expect(inAi.items.find((item) => item.id === '2606.00004')?.upvotes).toBeUndefined();
+    const entry = inAi.items.find((item) => item.id === '2606.00004');
+    expect(entry).toBeDefined();
+    expect(entry?.upvotes).toBeUndefined();
     const onDay = await store.papersListedOn('2026-06-12', { limit: 100 });
     expect(onDay.items.find((item) => item.id === '2606.00004')?.upvotes).toBe(9);
+  });
+
+  it('refuses a classification computed from an older fetch than the stored listing, and leaves no stale entry', async () => {
+    // Prepare: the listing fetched twice; the newer fetch's classification is stored first.
+    const p = paper('2606.00011', 1);
+    await store.putListing(p, origin('2026-06-12T10:00:00.000Z'));
+    await store.putListing(p, origin('2026-06-12T11:00:00.000Z'));
+    const write = (fetchedAt: string, ...codes: string[]) => ({
+      paper: p,
+      listedOn: '2026-06-12',
+      fetchedAt,
+      classification: { ...classification(...codes), classifierVersion: `from-${fetchedAt}` },
+    });
+    await store.applyCategoryChanges([
+      await store.putClassification(write('2026-06-12T11:00:00.000Z', 'cs.CL')),
+    ]);
+
+    // Act: the older fetch's message arrives late.
+    const late = await store.putClassification(write('2026-06-12T10:00:00.000Z', 'cs.LG', 'cs.AI'));
+    const failures = await store.applyCategoryChanges([late]);
+
+    // Assess
+    expect(failures.size).toBe(0);
+    const record = await store.paperById('2606.00011');
+    expect(record?.classifierVersion).toBe('from-2026-06-12T11:00:00.000Z');
+    expect(await sortKeysOf('2606.00011')).toEqual(['CATEGORY#cs.CL#2026-06-12', 'LISTED#2026-06-12']);
+  });
+
+  it("restores the current entries when an older classification's entries are written after a newer one's", async () => {
+    // Prepare: classified from the first fetch, its entries not yet written; then a newer fetch is classified.
+    const p = paper('2606.00012', 1);
+    await store.putListing(p, origin('2026-06-12T10:00:00.000Z'));
+    const older = await store.putClassification({
+      paper: p,
+      listedOn: '2026-06-12',
+      fetchedAt: '2026-06-12T10:00:00.000Z',
+      classification: classification('cs.LG'),
+    });
+    await store.putListing(p, origin('2026-06-12T11:00:00.000Z'));
+    await store.applyCategoryChanges([
+      await store.putClassification({
+        paper: p,
+        listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T11:00:00.000Z',
+        classification: classification('cs.CL'),
+      }),
+    ]);
+
+    // Act: the older batch's write lands last.
+    await store.applyCategoryChanges([older]);
+
+    // Assess
+    expect(await sortKeysOf('2606.00012')).toEqual(['CATEGORY#cs.CL#2026-06-12', 'LISTED#2026-06-12']);
   });
 
   it('writes one entry when the same paper is classified twice in one batch', async () => {
     const p = paper('2606.00005', 1);
     await store.putListing(p, origin('2026-06-12T10:00:00.000Z'));
-    const write = { paper: p, listedOn: '2026-06-12', classification: classification('cs.CL') };
+    const write = {
+      paper: p,
+      listedOn: '2026-06-12',
+      fetchedAt: '2026-06-12T10:00:00.000Z',
+      classification: classification('cs.CL'),
+    };
 
     await store.applyCategoryChanges([
       await store.putClassification(write),
