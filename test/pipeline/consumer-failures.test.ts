@@ -11,6 +11,7 @@ import {
   PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  type SendMessageBatchCommandInput,
 } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
@@ -20,6 +21,7 @@ import { localLambdaContext } from '../../local/http-adapter';
 import { drainPipeline } from '../../local/ingest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
+import { makeSqsClient } from '../../shared/aws/sqs';
 import { deadLetterReason } from '../../shared/dead-letter';
 import type { ParseMessage } from '../../shared/messages';
 import { classifyStage } from '../../shared/pipeline/classify-stage';
@@ -332,6 +334,51 @@ describe('a throttled per-batch step', () => {
       (await takeAll(classifyQueueUrl)).map((message) => JSON.parse(message.Body ?? '{}').origin.listedOn),
     ).toEqual([throttledDay, throttledDay]);
     expect((await store.papersListedOn(throttledDay, { limit: 10 })).items).toHaveLength(2);
+  });
+
+  it('fails only the record whose hand-off the classify queue refused', async () => {
+    // Prepare: an SQS client whose classify queue refuses one paper's message on every attempt.
+    const refusedId = hfItems[11]?.paper.id ?? '';
+    const sqs = makeSqsClient(stack.env.AWS_ENDPOINT_URL_SQS);
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as SendMessageBatchCommandInput;
+        if (context.commandName !== 'SendMessageBatchCommand' || !input.Entries) return next(args);
+        const refused = input.Entries.filter((entry) => entry.MessageBody?.includes(`"id":"${refusedId}"`));
+        const sent = input.Entries.filter((entry) => !refused.includes(entry));
+        const result = (
+          sent.length > 0
+            ? await next({ ...args, input: { ...input, Entries: sent } })
+            : { output: { $metadata: {} }, response: {} }
+        ) as { output: { Successful?: unknown[]; Failed?: unknown[] } };
+        result.output.Failed = refused.map((entry) => ({
+          Id: entry.Id,
+          Code: 'ServiceUnavailable',
+          SenderFault: false,
+          Message: 'injected',
+        }));
+        return result as Awaited<ReturnType<typeof next>>;
+      },
+      { step: 'initialize', name: 'refuseOneMessage' },
+    );
+    const classifyQueueUrl = await newQueue('classify-refusing');
+    const handler = sqsConsumerHandler(
+      parseStage({ store, sqs, classifyQueueUrl }),
+      telemetry('parse-test'),
+      { sqs, queueUrl: await newQueue('parse-dlq-refusing'), sourceQueue: 'parse', maxReceiveCount: 3 },
+    );
+    const event = sqsEvent([10, 11, 12].map((index) => JSON.stringify(parseMessage(index, '2026-10-07'))));
+
+    // Act
+    const response = await handler(event, localLambdaContext('parse-test'));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]?.messageId }]);
+    const forwarded = (await takeAll(classifyQueueUrl)).map((message) => JSON.parse(message.Body ?? '{}'));
+    expect(forwarded.map((message) => message.paper.id).sort()).toEqual(
+      [hfItems[10]?.paper.id, hfItems[12]?.paper.id].sort(),
+    );
+    sqs.destroy();
   });
 
   it('dead-letters, with its reason, a record whose per-batch step still fails on its last receive', async () => {
