@@ -1,6 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { readArchivedListing } from '../shared/archive';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
+import { makeS3Client } from '../shared/aws/s3';
 import { makeSqsClient } from '../shared/aws/sqs';
 import { loadConfig, ParsePaperEnvSchema } from '../shared/config';
 import { parseStage } from '../shared/pipeline/parse-stage';
@@ -11,7 +13,9 @@ import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetr
 
 const config = loadConfig(ParsePaperEnvSchema);
 const sqs = makeSqsClient(config.AWS_ENDPOINT_URL_SQS);
+const s3 = makeS3Client(config.AWS_ENDPOINT_URL_S3);
 const stage = parseStage({
+  readArchive: (archiveKey) => readArchivedListing(s3, config.ARCHIVE_BUCKET, archiveKey),
   store: new DynamoPaperStore(makeDocumentClient(config.AWS_ENDPOINT_URL_DYNAMODB), config.TABLE_NAME),
   sqs,
   classifyQueueUrl: config.CLASSIFY_QUEUE_URL,

@@ -20,6 +20,7 @@ import { type LocalHandlers, loadHandlers } from '../../local/handlers';
 import { localLambdaContext } from '../../local/http-adapter';
 import { drainPipeline } from '../../local/ingest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
+import { readArchivedListing } from '../../shared/archive';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { makeSqsClient } from '../../shared/aws/sqs';
 import { deadLetterReason } from '../../shared/dead-letter';
@@ -66,7 +67,11 @@ beforeEach(async () => {
 });
 
 /** A parse message as fetch-listing writes it, for item `index` of the 06-12 listing moved to `day`. */
-function parseMessage(index: number, day: string, fetchedAt = `${day}T12:00:00.000Z`): ParseMessage {
+function parseMessage(
+  index: number,
+  day: string,
+  fetchedAt = `${day}T12:00:00.000Z`,
+): Extract<ParseMessage, { v: 1 }> {
   const raw = structuredClone(hfItems[index]);
   if (!raw) throw new Error(`no item ${index}`);
   raw.paper.submittedOnDailyAt = `${day}T00:00:00.000Z`;
@@ -132,6 +137,10 @@ async function newQueue(name: string): Promise<string> {
   if (!QueueUrl) throw new Error('no queue URL');
   return QueueUrl;
 }
+
+/** The archive as parse-paper reads it (for a v2 message; these tests send v1). */
+const readArchive = (archiveKey: string) =>
+  readArchivedListing(stack.s3, stack.env.ARCHIVE_BUCKET ?? '', archiveKey);
 
 const telemetry = (name: string) => ({
   logger: new Logger({ serviceName: name, logLevel: 'SILENT' }),
@@ -285,6 +294,7 @@ describe('a throttled per-batch step', () => {
     const deadLetterQueueUrl = await newQueue('parse-dlq-throttled');
     const handler = sqsConsumerHandler(
       parseStage({
+        readArchive,
         store: new DynamoPaperStore(client, stack.env.TABLE_NAME ?? ''),
         sqs: stack.sqs,
         classifyQueueUrl,
@@ -363,7 +373,12 @@ describe('a throttled per-batch step', () => {
     );
     const classifyQueueUrl = await newQueue('classify-refusing');
     const handler = sqsConsumerHandler(
-      parseStage({ store, sqs, classifyQueueUrl }),
+      parseStage({
+        readArchive,
+        store,
+        sqs,
+        classifyQueueUrl,
+      }),
       telemetry('parse-test'),
       { sqs, queueUrl: await newQueue('parse-dlq-refusing'), sourceQueue: 'parse', maxReceiveCount: 3 },
     );
@@ -389,6 +404,7 @@ describe('a throttled per-batch step', () => {
     const deadLetterQueueUrl = await newQueue('parse-dlq-last');
     const handler = sqsConsumerHandler(
       parseStage({
+        readArchive,
         store: new DynamoPaperStore(client, stack.env.TABLE_NAME ?? ''),
         sqs: stack.sqs,
         classifyQueueUrl: await newQueue('classify-last'),
