@@ -131,12 +131,23 @@ const actions = {
   archiveBucket: ['s3:ListBucket'],
   /** SendMessageBatch is authorised as SendMessage; so is Lambda's on-failure record to an SQS destination. */
   sendMessages: ['sqs:SendMessage'],
+  /** A consumer sends a record it gives up on to its own dead-letter queue, with the reason. */
+  deadLetterRecords: ['sqs:SendMessage'],
   /** recordFetchedDay: the day fetched, even when empty. */
   fetchTable: ['dynamodb:UpdateItem'],
   /** putListing, recordListedDays. */
   parseTable: ['dynamodb:UpdateItem'],
-  /** putClassification (UpdateItem), applyCategoryChanges (BatchWriteItem puts and deletes). */
-  classifyTable: ['dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  /**
+   * putClassification (UpdateItem; GetItem to tell a missing listing from a newer one),
+   * applyCategoryChanges (BatchWriteItem puts and deletes; BatchGetItem to check each listing's
+   * current classification afterwards).
+   */
+  classifyTable: [
+    'dynamodb:UpdateItem',
+    'dynamodb:GetItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:BatchGetItem',
+  ],
   /** Every read is a Query, on the table or one of its indexes; never a Scan. */
   queryTable: ['dynamodb:Query'],
 } as const;
@@ -238,6 +249,7 @@ export class PipelineStack extends Stack {
       environment: {
         TABLE_NAME: table.tableName,
         CLASSIFY_QUEUE_URL: classify.queue.queueUrl,
+        PARSE_DEAD_LETTER_QUEUE_URL: parse.deadLetterQueue.queueUrl,
         ARCHIVE_BUCKET: archive.bucketName,
       },
       timeout: Duration.seconds(queues.parse.consumerTimeoutSeconds),
@@ -246,6 +258,7 @@ export class PipelineStack extends Stack {
     consume(parsePaper, parse.queue, queues.parse);
     allow(parsePaper, actions.parseTable, [table.tableArn]);
     allow(parsePaper, actions.sendMessages, [classify.queue.queueArn]);
+    allow(parsePaper, actions.deadLetterRecords, [parse.deadLetterQueue.queueArn]);
     allow(parsePaper, actions.readArchive, [archive.arnForObjects(`${archiveBucket.listingsPrefix}*`)]);
     Validations.of(parsePaper.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${archiveBucket.listingsPrefix}*]`,
@@ -257,13 +270,17 @@ export class PipelineStack extends Stack {
       name: 'classify-paper',
       description: 'Classifies papers from the classify queue and stores their categories',
       environmentSchema: ClassifyPaperEnvSchema,
-      environment: { TABLE_NAME: table.tableName },
+      environment: {
+        TABLE_NAME: table.tableName,
+        CLASSIFY_DEAD_LETTER_QUEUE_URL: classify.deadLetterQueue.queueUrl,
+      },
       timeout: Duration.seconds(queues.classify.consumerTimeoutSeconds),
       includeClassifierModel: true,
       logLevel,
     });
     consume(classifyPaper, classify.queue, queues.classify);
     allow(classifyPaper, actions.classifyTable, [table.tableArn]);
+    allow(classifyPaper, actions.deadLetterRecords, [classify.deadLetterQueue.queueArn]);
 
     const query = new PipelineFunction(this, 'Query', {
       name: 'query',

@@ -266,6 +266,8 @@ function connectTo(
       ARCHIVE_BUCKET: localResourceNames.bucket,
       PARSE_QUEUE_URL: queueUrls.parse,
       CLASSIFY_QUEUE_URL: queueUrls.classify,
+      PARSE_DEAD_LETTER_QUEUE_URL: queueUrls.parseDeadLetter,
+      CLASSIFY_DEAD_LETTER_QUEUE_URL: queueUrls.classifyDeadLetter,
       AWS_ENDPOINT_URL_DYNAMODB: file.dynamodb,
       AWS_ENDPOINT_URL_SQS: file.sqsS3,
       AWS_ENDPOINT_URL_S3: file.sqsS3,

@@ -77,12 +77,17 @@ export const ParsePaperEnvSchema = z.object({
   /** An item too large for its message is read from the archived listing (`listings/…`). */
   ARCHIVE_BUCKET: z.string().min(1),
   CLASSIFY_QUEUE_URL: z.url(),
+  /** The parse queue's dead-letter queue: a record that cannot succeed is sent there with its reason. */
+  PARSE_DEAD_LETTER_QUEUE_URL: z.url(),
 });
 export type ParsePaperEnv = z.infer<typeof ParsePaperEnvSchema>;
 
 export const ClassifyPaperEnvSchema = z.object({
   ...dynamoEndpoint,
+  ...sqsEndpoint,
   TABLE_NAME: z.string().min(1),
+  /** The classify queue's dead-letter queue: a record that cannot succeed is sent there with its reason. */
+  CLASSIFY_DEAD_LETTER_QUEUE_URL: z.url(),
 });
 export type ClassifyPaperEnv = z.infer<typeof ClassifyPaperEnvSchema>;
 

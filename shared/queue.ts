@@ -35,21 +35,11 @@ export async function sendMessages(
 ): Promise<void> {
   const { batches, oversized } = packBatches(bodies);
   for (const batch of batches) {
-    let pending = batch;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      // Entries SQS refused are usually throttled: give it a moment before the retry.
-      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
-      const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
-      const failed = new Set((result.Failed ?? []).map((entry) => entry.Id));
-      pending = pending.filter((entry) => failed.has(entry.Id));
-      if (pending.length > 0 && attempt >= SEND_ATTEMPTS) {
-        const reasons = (result.Failed ?? []).map(
-          (entry) => `${entry.Id}: ${entry.Code} ${entry.Message ?? ''}`,
-        );
-        throw new QueueSendError(
-          `${pending.length} message(s) not sent to ${queueUrl}: ${reasons.join('; ')}`,
-        );
-      }
+    const failures = await sendBatch(sqs, queueUrl, batch);
+    if (failures.size > 0) {
+      throw new QueueSendError(
+        `${failures.size} message(s) not sent to ${queueUrl}: ${[...failures.values()].map((error) => error.message).join('; ')}`,
+      );
     }
   }
   if (oversized.length > 0) {
@@ -57,6 +47,71 @@ export async function sendMessages(
       `${oversized.length} message(s) not sent to ${queueUrl}, over the SQS limit of ${MAX_MESSAGE_BYTES} bytes: ` +
         oversized.map(({ index, bytes }) => `message ${index} is ${bytes} bytes`).join('; '),
     );
+  }
+}
+
+/**
+ * Like {@link sendMessages}, but a body that cannot be sent fails alone: returns the
+ * {@link QueueSendError} of each body not sent, by its index in `bodies` (empty when all were).
+ * Never throws for a failed send, so a caller can retry just the work behind those bodies.
+ */
+export async function sendMessagesReportingFailures(
+  sqs: SQSClient,
+  queueUrl: string,
+  bodies: readonly string[],
+): Promise<Map<number, QueueSendError>> {
+  const failures = new Map<number, QueueSendError>();
+  const { batches, oversized } = packBatches(bodies);
+  for (const { index, bytes } of oversized) {
+    failures.set(
+      index,
+      new QueueSendError(
+        `message ${index} is ${bytes} bytes, over the SQS limit of ${MAX_MESSAGE_BYTES} bytes`,
+      ),
+    );
+  }
+  for (const batch of batches) {
+    let batchFailures: Map<string, QueueSendError>;
+    try {
+      batchFailures = await sendBatch(sqs, queueUrl, batch);
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const sendError = new QueueSendError(`not sent to ${queueUrl}: ${reason}`, { cause: error });
+      batchFailures = new Map(batch.map((entry) => [entry.Id ?? '', sendError]));
+    }
+    // Entry ids are the bodies' indexes (see packBatches).
+    for (const [id, error] of batchFailures) failures.set(Number(id), error);
+  }
+  return failures;
+}
+
+/** One SendMessageBatch with retries of its failed entries; returns what still failed, by entry id. */
+async function sendBatch(
+  sqs: SQSClient,
+  queueUrl: string,
+  batch: SendMessageBatchRequestEntry[],
+): Promise<Map<string, QueueSendError>> {
+  let pending = batch;
+  for (let attempt = 1; ; attempt++) {
+    // Entries SQS refused are usually throttled: give it a moment before the retry.
+    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+    const failed = new Map((result.Failed ?? []).map((entry) => [entry.Id, entry]));
+    pending = pending.filter((entry) => failed.has(entry.Id));
+    if (pending.length === 0) return new Map();
+    if (attempt >= SEND_ATTEMPTS) {
+      return new Map(
+        pending.map((entry) => {
+          const reason = failed.get(entry.Id);
+          return [
+            entry.Id ?? '',
+            new QueueSendError(
+              `message ${entry.Id} not sent to ${queueUrl}: ${reason?.Code} ${reason?.Message ?? ''}`.trim(),
+            ),
+          ];
+        }),
+      );
+    }
   }
 }
 

@@ -15,6 +15,8 @@ export const metricNames = {
   papersClassified: 'PapersClassified',
   /** parse-paper and classify-paper: records reported as failed in a batch. */
   papersFailed: 'PapersFailed',
+  /** parse-paper and classify-paper: records the consumer sent to its dead-letter queue, with their reason. */
+  recordsDeadLettered: 'RecordsDeadLettered',
 } as const;
 
 export const serviceNames = {

@@ -101,7 +101,12 @@ async function seed(store: DynamoPaperStore): Promise<void> {
         archiveKey: `listings/${day}/bench.json`,
       });
       changes.push(
-        await store.putClassification({ paper, listedOn: day, classification: classification(n) }),
+        await store.putClassification({
+          paper,
+          listedOn: day,
+          fetchedAt: `${day}T08:00:00.000Z`,
+          classification: classification(n),
+        }),
       );
       byDay.set(day, [...(byDay.get(day) ?? []), id]);
     }

@@ -1,7 +1,7 @@
 import { classifyPaper } from '../classify';
 import { ClassifyMessageSchema, parseMessage } from '../messages';
 import type { CategoryChanges, PaperStore } from '../store/paper-store';
-import type { BatchStage } from './sqs-batch';
+import type { BatchStage, ProcessedRecord, RecordFailure } from './sqs-batch';
 
 /**
  * classify-paper's domain: classify a stored listing's paper, store the
@@ -19,12 +19,32 @@ export async function classifyStoredPaper(body: string, store: PaperStore): Prom
     abstract: paper.abstract,
     sourceCategories: paper.sourceCategories,
   });
-  return store.putClassification({ paper, listedOn: origin.listedOn, classification });
+  return store.putClassification({
+    paper,
+    listedOn: origin.listedOn,
+    fetchedAt: origin.fetchedAt,
+    classification,
+  });
+}
+
+/**
+ * Writes the batch's category entries; a record whose entries could not all be written
+ * fails alone (its redelivery stores the same classification and writes them again).
+ */
+export async function writeCategoryEntries(
+  records: readonly ProcessedRecord<CategoryChanges>[],
+  store: PaperStore,
+): Promise<RecordFailure[]> {
+  const failures = await store.applyCategoryChanges(records.map(({ result }) => result));
+  return [...failures].flatMap(([index, error]) => {
+    const record = records[index];
+    return record ? [{ messageId: record.messageId, error }] : [];
+  });
 }
 
 export function classifyStage(store: PaperStore): BatchStage<CategoryChanges> {
   return {
     processRecord: (body) => classifyStoredPaper(body, store),
-    afterBatch: (changes) => store.applyCategoryChanges(changes),
+    afterBatch: (records) => writeCategoryEntries(records, store),
   };
 }

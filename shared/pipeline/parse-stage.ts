@@ -2,10 +2,10 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type ListingItem, normalizeItem, PaperParseError, paperListingDay, splitListing } from '../listing';
 import { type ClassifyMessage, type ParseMessage, ParseMessageSchema, parseMessage } from '../messages';
 import type { IsoDate, Paper } from '../paper';
-import { sendMessages } from '../queue';
+import { sendMessagesReportingFailures } from '../queue';
 import type { ListingOrigin } from '../store/items';
 import type { ListingWriteOutcome, PaperStore } from '../store/paper-store';
-import type { BatchStage } from './sqs-batch';
+import type { BatchStage, ProcessedRecord, RecordFailure } from './sqs-batch';
 
 /**
  * parse-paper's domain: a raw listing item becomes a validated paper, is
@@ -65,20 +65,43 @@ export async function storeListedPaper(
  * Records the batch's papers under their days and sends every listing that was
  * written to the classify queue. A stale write (an older fetch than the stored
  * one) is not sent on: the newer fetch's message classifies the paper.
+ *
+ * Each record's follow-up fails alone: a day whose record could not be written fails
+ * its papers (and they are not sent on, so a redelivery does both), and a message the
+ * classify queue refused fails its paper. Returns those failures; never throws for them.
  */
 export async function recordAndForward(
-  stored: readonly StoredListing[],
+  stored: readonly ProcessedRecord<StoredListing>[],
   targets: ParseStageTargets,
-): Promise<void> {
-  const idsByDay = new Map<IsoDate, string[]>();
-  for (const { paper, origin } of stored) {
-    idsByDay.set(origin.listedOn, [...(idsByDay.get(origin.listedOn) ?? []), paper.id]);
+): Promise<RecordFailure[]> {
+  const byDay = new Map<IsoDate, ProcessedRecord<StoredListing>[]>();
+  for (const record of stored) {
+    const day = record.result.origin.listedOn;
+    byDay.set(day, [...(byDay.get(day) ?? []), record]);
   }
-  await targets.store.recordListedDays(idsByDay);
-  const messages = stored
-    .filter(({ outcome }) => outcome !== 'stale')
-    .map(({ paper, origin }) => JSON.stringify({ v: 1, paper, origin } satisfies ClassifyMessage));
-  await sendMessages(targets.sqs, targets.classifyQueueUrl, messages);
+  const failures: RecordFailure[] = [];
+  const recorded: ProcessedRecord<StoredListing>[] = [];
+  await Promise.all(
+    [...byDay].map(async ([day, records]) => {
+      try {
+        await targets.store.recordListedDays(new Map([[day, records.map(({ result }) => result.paper.id)]]));
+        recorded.push(...records);
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+        for (const { messageId } of records) failures.push({ messageId, error });
+      }
+    }),
+  );
+  const forwarded = recorded.filter(({ result }) => result.outcome !== 'stale');
+  const messages = forwarded.map(({ result: { paper, origin } }) =>
+    JSON.stringify({ v: 1, paper, origin } satisfies ClassifyMessage),
+  );
+  const notSent = await sendMessagesReportingFailures(targets.sqs, targets.classifyQueueUrl, messages);
+  for (const [index, error] of notSent) {
+    const record = forwarded[index];
+    if (record) failures.push({ messageId: record.messageId, error });
+  }
+  return failures;
 }
 
 /** Item `ref.index` of the archived listing a v2 message points at. */

@@ -1,14 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
+  GetCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { ClassificationSchema } from '../classification';
+import type { Classification, ClassificationSchema } from '../classification';
 import { canonicalCategory } from '../classify/taxonomy';
 import { type IsoDate, IsoDateSchema, type Paper } from '../paper';
 import { type IndexDefinition, type KeyAttribute, papersTable } from '../resources';
@@ -19,6 +21,7 @@ import {
   type ListedPaper,
   type ListingOrigin,
   ListingTableItemSchema,
+  listingFigures,
   type PaperRecord,
 } from './items';
 import {
@@ -35,6 +38,7 @@ import {
 import {
   type CategoryChanges,
   type CategoryQueryOptions,
+  ClassificationChangedError,
   type ClassificationWrite,
   type DayOrder,
   InvalidCursorError,
@@ -47,6 +51,92 @@ import {
 } from './paper-store';
 
 type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+function keyId(key: { pk: unknown; sk: unknown }): string {
+  return `${String(key.pk)}\u0000${String(key.sk)}`;
+}
+
+function requestKeyId(request: BatchWriteRequest): string {
+  const key = request.PutRequest?.Item ?? request.DeleteRequest?.Key ?? {};
+  return keyId({ pk: key.pk, sk: key.sk });
+}
+
+/** What a refused (stale) classification's changes say they carry out: never a stored one. */
+const REFUSED_CLASSIFICATION = 'refused';
+/** Rewrites of a listing's current entries before a change is reported as failed (retried). */
+const CLASSIFICATION_CHECK_ROUNDS = 3;
+const BATCH_GET_LIMIT = 100;
+
+interface StoredClassification {
+  token: string;
+  changes: CategoryChanges;
+}
+
+/** Tells classifications of a listing apart: the fetch they were computed from, the model, the codes assigned. */
+function classificationToken(classifiedFrom: string | undefined, classification: Classification): string {
+  return JSON.stringify([
+    classifiedFrom ?? null,
+    classification.classifierVersion,
+    classification.primaryCategory,
+    [...assignedCategories(classification).keys()].sort(),
+  ]);
+}
+
+/**
+ * One entry per subject, under the canonical code: arXiv lists one subject under two names
+ * (`cs.SY` and `eess.SY`, `math.MP` and `math-ph`), a source may give either or both, and a
+ * query for either name reads the canonical one.
+ */
+function assignedCategories(classification: Classification): Map<string, { score: number }> {
+  const assigned = new Map<string, { score: number }>();
+  for (const category of classification.categories) {
+    const code = canonicalCategory(category.code);
+    if (category.assigned && !assigned.has(code)) assigned.set(code, category);
+  }
+  return assigned;
+}
+
+/**
+ * Entries carry the paper without its per-day figures: a category entry is written after the
+ * listing, from a message that may be older than the listing's latest fetch, so upvotes and
+ * comments live on the listing alone (and never roll back).
+ */
+function stablePaperOf(paper: Paper): Omit<Paper, 'upvotes' | 'comments'> {
+  const { upvotes: _upvotes, comments: _comments, ...stable } = paper;
+  return stable;
+}
+
+/** The entries a classification implies, and removals of those a previous one wrote that it does not. */
+function categoryChanges(
+  listing: { pk: string; sk: string },
+  paper: Omit<Paper, 'upvotes' | 'comments'>,
+  listedOn: IsoDate,
+  classifiedFrom: string | undefined,
+  classification: Classification,
+  indexedBefore: ReadonlySet<string>,
+): CategoryChanges {
+  const assigned = assignedCategories(classification);
+  return {
+    listing,
+    classification: classificationToken(classifiedFrom, classification),
+    puts: [...assigned].map(([code, category]) => ({
+      pk: paperPk(paper.id),
+      sk: categoryEntrySk(code, listedOn),
+      categoryPk: categoryPk(code),
+      categorySk: categorySk(listedOn, paper.id),
+      code,
+      score: category.score,
+      listedOn,
+      paper,
+      classification,
+    })),
+    deletes: [...indexedBefore]
+      // `assigned` holds canonical codes only, so an entry an older version wrote under an alias
+      // (`CATEGORY#cs.SY#…`) goes too, as the canonical one replaces it.
+      .filter((code) => typeof code === 'string' && !assigned.has(code))
+      .map((code) => ({ pk: paperPk(paper.id), sk: categoryEntrySk(String(code), listedOn) })),
+  };
+}
 
 /** DynamoDB's limit on one BatchWriteItem. */
 const BATCH_WRITE_LIMIT = 25;
@@ -70,6 +160,23 @@ export class DynamoPaperStore implements PaperStore {
   ) {}
 
   async putListing(paper: Paper, origin: ListingOrigin): Promise<ListingWriteOutcome> {
+    // The per-day figures live beside the paper, each set only when this fetch gives it: a later
+    // fetch that lacks them (a page without counts, a feed that has none) keeps the stored ones.
+    const { upvotes, comments, ...stablePaper } = paper;
+    const figures: string[] = [];
+    const values: Record<string, unknown> = {};
+    if (upvotes === undefined) {
+      // byDay's sort key must be a number for the listing to be on its day at all.
+      figures.push('upvotes = if_not_exists(upvotes, :noUpvotes)');
+      values[':noUpvotes'] = 0;
+    } else {
+      figures.push('upvotes = :upvotes', 'upvotesFetchedAt = :fetchedAt');
+      values[':upvotes'] = upvotes;
+    }
+    if (comments !== undefined) {
+      figures.push('comments = :comments');
+      values[':comments'] = comments;
+    }
     try {
       const result = await this.client.send(
         new UpdateCommand({
@@ -79,16 +186,16 @@ export class DynamoPaperStore implements PaperStore {
           // and stops an older fetch from overwriting a newer one's upvotes.
           ConditionExpression: 'attribute_not_exists(pk) OR fetchedAt <= :fetchedAt',
           UpdateExpression:
-            'SET paper = :paper, upvotes = :upvotes, dayPk = :dayPk, listedOn = :listedOn, ' +
-            'fetchedAt = :fetchedAt, archiveKey = :archiveKey, storedAt = if_not_exists(storedAt, :now)',
+            'SET paper = :paper, dayPk = :dayPk, listedOn = :listedOn, fetchedAt = :fetchedAt, ' +
+            `archiveKey = :archiveKey, storedAt = if_not_exists(storedAt, :now), ${figures.join(', ')}`,
           ExpressionAttributeValues: {
-            ':paper': paper,
-            ':upvotes': paper.upvotes ?? 0,
+            ':paper': stablePaper,
             ':dayPk': dayPk(origin.listedOn),
             ':listedOn': origin.listedOn,
             ':fetchedAt': origin.fetchedAt,
             ':archiveKey': origin.archiveKey,
             ':now': this.now().toISOString(),
+            ...values,
           },
           ReturnValues: 'UPDATED_OLD',
         }),
@@ -139,90 +246,187 @@ export class DynamoPaperStore implements PaperStore {
   async putClassification({
     paper,
     listedOn,
+    fetchedAt,
     classification,
   }: ClassificationWrite): Promise<CategoryChanges> {
-    // One entry per subject, under the canonical code: arXiv lists one subject under two names
-    // (`cs.SY` and `eess.SY`, `math.MP` and `math-ph`), a source may give either or both, and a
-    // query for either name reads the canonical one.
-    const assigned = new Map<string, { score: number }>();
-    for (const category of classification.categories) {
-      const code = canonicalCategory(category.code);
-      if (category.assigned && !assigned.has(code)) assigned.set(code, category);
-    }
-    const codes = [...assigned.keys()];
+    const listing = { pk: paperPk(paper.id), sk: listingSk(listedOn) };
     let indexedBefore: ReadonlySet<string> = new Set();
     try {
       const result = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: paperPk(paper.id), sk: listingSk(listedOn) },
-          ConditionExpression: 'attribute_exists(pk)',
+          Key: listing,
+          // Only the latest fetch of the listing classifies it: a message from an older fetch that
+          // arrives late must not overwrite the newer fetch's classification (which its own message
+          // brings). A redelivery of the current one passes, and rewrites the same values.
+          ConditionExpression: 'attribute_exists(pk) AND fetchedAt <= :fetchedAt',
           // `indexedCategories` only grows: every code that may have an entry stays in it, so a
           // redelivery after a failed batch write still knows which stale entries to remove.
-          UpdateExpression: 'SET classification = :classification ADD indexedCategories :codes',
-          ExpressionAttributeValues: { ':classification': classification, ':codes': new Set(codes) },
+          UpdateExpression:
+            'SET classification = :classification, classifiedFrom = :fetchedAt ADD indexedCategories :codes',
+          ExpressionAttributeValues: {
+            ':classification': classification,
+            ':fetchedAt': fetchedAt,
+            ':codes': new Set(assignedCategories(classification).keys()),
+          },
           ReturnValues: 'UPDATED_OLD',
         }),
       );
       const before = result.Attributes?.indexedCategories;
       if (before instanceof Set) indexedBefore = before;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stored = await this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: listing,
+          ConsistentRead: true,
+          ProjectionExpression: 'pk',
+        }),
+      );
+      if (!stored.Item) {
         throw new ListingNotStoredError(`paper ${paper.id} is not stored as listed on ${listedOn}`);
       }
-      throw error;
+      // A newer fetch is stored: this classification is refused and changes no entry. Applying the
+      // (empty) changes still checks the entries against the current classification.
+      return { listing, classification: REFUSED_CLASSIFICATION, puts: [], deletes: [] };
     }
-    // Entries carry the paper without its per-day figures: a category entry is written after the
-    // listing, from a message that may be older than the listing's latest fetch, so upvotes and
-    // comments live on the listing alone (and never roll back).
-    const { upvotes: _upvotes, comments: _comments, ...stablePaper } = paper;
-    const keep = new Set(codes);
-    return {
-      puts: [...assigned].map(([code, category]) => ({
-        pk: paperPk(paper.id),
-        sk: categoryEntrySk(code, listedOn),
-        categoryPk: categoryPk(code),
-        categorySk: categorySk(listedOn, paper.id),
-        code,
-        score: category.score,
-        listedOn,
-        paper: stablePaper,
-        classification,
-      })),
-      deletes: [...indexedBefore]
-        // `keep` holds canonical codes only, so an entry an older version wrote under an alias
-        // (`CATEGORY#cs.SY#…`) goes too, as the canonical one replaces it.
-        .filter((code) => typeof code === 'string' && !keep.has(code))
-        .map((code) => ({ pk: paperPk(paper.id), sk: categoryEntrySk(String(code), listedOn) })),
-    };
+    return categoryChanges(listing, stablePaperOf(paper), listedOn, fetchedAt, classification, indexedBefore);
   }
 
-  async applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<void> {
+  async applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<Map<number, Error>> {
+    const failures = await this.writeCategoryEntries(changes);
+    // Entries are written after their classification is stored, so a newer classification of the
+    // same listing may have been stored (and its entries written) in between: check each listing
+    // and write its current classification's entries where they are not the ones just written.
+    let pending = changes.flatMap((change, index) => (failures.has(index) ? [] : [{ index, change }]));
+    for (let round = 0; pending.length > 0; round++) {
+      let current: Map<string, StoredClassification>;
+      try {
+        current = await this.storedClassifications(pending.map(({ change }) => change.listing));
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+        for (const { index } of pending) failures.set(index, error);
+        break;
+      }
+      const outdated = pending.flatMap(({ index, change }) => {
+        const stored = current.get(keyId(change.listing));
+        if (!stored || stored.token === change.classification) return [];
+        return [{ index, change: stored.changes }];
+      });
+      if (outdated.length === 0) break;
+      if (round >= CLASSIFICATION_CHECK_ROUNDS) {
+        const error = new ClassificationChangedError(
+          'the classification kept changing while its entries were written',
+        );
+        for (const { index } of outdated) failures.set(index, error);
+        break;
+      }
+      const rewriteFailures = await this.writeCategoryEntries(outdated.map(({ change }) => change));
+      pending = outdated.filter(({ index }, position) => {
+        const error = rewriteFailures.get(position);
+        if (error) failures.set(index, error);
+        return !error;
+      });
+    }
+    return failures;
+  }
+
+  /** The classification each listing holds now, with the entries it implies. */
+  private async storedClassifications(
+    listings: readonly { pk: string; sk: string }[],
+  ): Promise<Map<string, StoredClassification>> {
+    const unique = [...new Map(listings.map((key) => [keyId(key), key])).values()];
+    const found = new Map<string, StoredClassification>();
+    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+      let keys: Record<string, unknown>[] = unique.slice(start, start + BATCH_GET_LIMIT);
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt >= BATCH_WRITE_ATTEMPTS) {
+          throw new StoreThrottledError(`listings still unread after ${BATCH_WRITE_ATTEMPTS} attempts`);
+        }
+        if (attempt > 0) await sleep(25 * 2 ** attempt);
+        const result = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const raw of result.Responses?.[this.tableName] ?? []) {
+          const item = ListingTableItemSchema.parse(raw);
+          if (!item.classification) continue;
+          const listing = { pk: item.pk, sk: item.sk };
+          found.set(keyId(listing), {
+            token: classificationToken(item.classifiedFrom, item.classification),
+            changes: categoryChanges(
+              listing,
+              stablePaperOf(item.paper),
+              item.listedOn,
+              item.classifiedFrom,
+              item.classification,
+              item.indexedCategories ?? new Set(),
+            ),
+          });
+        }
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+
+  /** Writes the changes' entries in as few batch requests as possible; returns the changes not fully written. */
+  private async writeCategoryEntries(changes: readonly CategoryChanges[]): Promise<Map<number, Error>> {
     // One request per key: BatchWriteItem refuses a batch naming a key twice, which happens when
-    // the same paper is delivered twice in one batch. The later change wins.
-    const byKey = new Map<string, BatchWriteRequest>();
-    for (const change of changes) {
-      for (const key of change.deletes)
-        byKey.set(`${key.pk}\u0000${key.sk}`, { DeleteRequest: { Key: key } });
-      for (const item of change.puts) byKey.set(`${item.pk}\u0000${item.sk}`, { PutRequest: { Item: item } });
+    // the same paper is delivered twice in one batch. The later change wins; a key that is not
+    // written fails every change that named it.
+    const byKey = new Map<string, { request: BatchWriteRequest; owners: Set<number> }>();
+    changes.forEach((change, index) => {
+      const claim = (key: { pk: string; sk: string }, request: BatchWriteRequest) => {
+        const id = keyId(key);
+        const owners = byKey.get(id)?.owners ?? new Set<number>();
+        owners.add(index);
+        byKey.set(id, { request, owners });
+      };
+      for (const key of change.deletes) claim(key, { DeleteRequest: { Key: key } });
+      for (const item of change.puts) claim(item, { PutRequest: { Item: item } });
+    });
+    const entries = [...byKey.values()];
+    const failures = new Map<number, Error>();
+    for (let start = 0; start < entries.length; start += BATCH_WRITE_LIMIT) {
+      const chunk = entries.slice(start, start + BATCH_WRITE_LIMIT);
+      let notWritten: { keys: ReadonlySet<string>; error: Error };
+      try {
+        const unprocessed = await this.batchWrite(chunk.map(({ request }) => request));
+        if (unprocessed.length === 0) continue;
+        notWritten = {
+          keys: new Set(unprocessed.map(requestKeyId)),
+          error: new StoreThrottledError(
+            `${unprocessed.length} category entries still unprocessed after ${BATCH_WRITE_ATTEMPTS} attempts`,
+          ),
+        };
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+        notWritten = { keys: new Set(chunk.map(({ request }) => requestKeyId(request))), error };
+      }
+      for (const { request, owners } of chunk) {
+        if (!notWritten.keys.has(requestKeyId(request))) continue;
+        for (const owner of owners) if (!failures.has(owner)) failures.set(owner, notWritten.error);
+      }
     }
-    const requests = [...byKey.values()];
-    for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
-      await this.batchWrite({ [this.tableName]: requests.slice(start, start + BATCH_WRITE_LIMIT) });
-    }
+    return failures;
   }
 
-  /** Retries what DynamoDB leaves unprocessed (throttling), with exponential backoff. */
-  private async batchWrite(requestItems: NonNullable<BatchWriteCommandInput['RequestItems']>): Promise<void> {
-    let pending = requestItems;
+  /**
+   * Retries what DynamoDB leaves unprocessed (throttling), with exponential backoff;
+   * returns the requests still unprocessed after the last attempt.
+   */
+  private async batchWrite(requests: BatchWriteRequest[]): Promise<BatchWriteRequest[]> {
+    let pending = requests;
     for (let attempt = 0; attempt < BATCH_WRITE_ATTEMPTS; attempt++) {
       if (attempt > 0) await sleep(25 * 2 ** attempt);
-      const result = await this.client.send(new BatchWriteCommand({ RequestItems: pending }));
-      const unprocessed = result.UnprocessedItems;
-      if (!unprocessed || Object.values(unprocessed).every((list) => list.length === 0)) return;
-      pending = unprocessed;
+      const result = await this.client.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+      );
+      pending = result.UnprocessedItems?.[this.tableName] ?? [];
+      if (pending.length === 0) return [];
     }
-    throw new StoreThrottledError(`batch write still unprocessed after ${BATCH_WRITE_ATTEMPTS} attempts`);
+    return pending;
   }
 
   async papersListedOn(
@@ -315,8 +519,7 @@ export class DynamoPaperStore implements PaperStore {
       ...paper,
       listings: listings.map((listing) => ({
         listedOn: listing.listedOn,
-        upvotes: listing.paper.upvotes,
-        comments: listing.paper.comments,
+        ...listingFigures(listing),
         fetchedAt: listing.fetchedAt,
       })),
       ...classificationFields(classification),
@@ -535,7 +738,13 @@ function listedPaper(
 }
 
 function listedPaperFromListing(item: z.infer<typeof ListingTableItemSchema>): ListedPaper {
-  return listedPaper(item.paper, item.listedOn, item.classification, item.fetchedAt);
+  const { upvotes: _upvotes, comments: _comments, ...paper } = item.paper;
+  return listedPaper(
+    { ...paper, ...listingFigures(item) },
+    item.listedOn,
+    item.classification,
+    item.fetchedAt,
+  );
 }
 
 function sleep(ms: number): Promise<void> {

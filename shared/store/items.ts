@@ -23,13 +23,36 @@ export type ListingOrigin = z.infer<typeof ListingOriginSchema>;
 export const ListingTableItemSchema = ListingOriginSchema.extend({
   pk: z.string(),
   sk: z.string(),
+  /** The paper without its per-day figures (items written before they moved out may still hold them). */
   paper: PaperSchema,
-  /** byDay's sort key: the paper's upvotes on this day, 0 when the source gave none. */
+  /** byDay's sort key: the paper's upvotes on this day, 0 while no fetch has given any. */
   upvotes: z.number().int().nonnegative(),
+  /** The fetch that gave `upvotes`; absent while none has (then `upvotes` is only the index's 0). */
+  upvotesFetchedAt: timestamp.optional(),
+  /** Comments on this day, as the latest fetch that gave a figure said. */
+  comments: z.number().int().nonnegative().optional(),
   classification: ClassificationSchema.optional(),
+  /** The fetch `classification` was computed from (absent on items classified before it was kept). */
+  classifiedFrom: timestamp.optional(),
+  /** Every category code that may have an entry for this listing; only grows. */
+  indexedCategories: z.set(z.string()).optional(),
   storedAt: timestamp,
 });
 export type ListingTableItem = z.infer<typeof ListingTableItemSchema>;
+
+/**
+ * A listing's upvotes and comments as the source gave them, each from the latest fetch that
+ * gave it; absent when none did. Items written before the figures moved out of `paper` carry
+ * them there.
+ */
+export function listingFigures(item: ListingTableItem): { upvotes?: number; comments?: number } {
+  const upvotes = item.upvotesFetchedAt === undefined ? item.paper.upvotes : item.upvotes;
+  const comments = item.comments ?? item.paper.comments;
+  return {
+    ...(upvotes === undefined ? {} : { upvotes }),
+    ...(comments === undefined ? {} : { comments }),
+  };
+}
 
 /** One assigned category of one listing (`PAPER#<id>` / `CATEGORY#<code>#<day>`). */
 export const CategoryEntryTableItemSchema = z.object({

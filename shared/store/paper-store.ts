@@ -63,12 +63,25 @@ export interface PaperStore {
    * entries for the assigned categories, and removals for categories a previous
    * classification assigned and this one does not. Apply them, batched across
    * records, with {@link PaperStore.applyCategoryChanges}.
+   *
+   * Ordered by the fetch it was computed from: when the table holds a newer fetch of the
+   * listing, the classification is refused (the newer fetch's message classifies it) and its
+   * changes write nothing. A redelivery of the current one stores the same values again.
    * @throws ListingNotStoredError when the listing is not in the table (yet).
    */
   putClassification(write: ClassificationWrite): Promise<CategoryChanges>;
 
-  /** Writes category entries in as few batch requests as possible. Idempotent. */
-  applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<void>;
+  /**
+   * Writes category entries in as few batch requests as possible. Idempotent. A change
+   * whose entries could not all be written (throttled: {@link StoreThrottledError}, or the
+   * request's own error) fails alone: returns those failures by the change's index in
+   * `changes`, empty when every entry was written.
+   *
+   * Afterwards each listing's entries are checked against the classification it holds now,
+   * and rewritten from it where a newer one was stored while these were being written, so
+   * a late write of an older classification's entries never outlives it.
+   */
+  applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<ReadonlyMap<number, Error>>;
 
   /** The papers listed on `day`, most upvoted first (`upvotes`, the default) or by id (`id`). */
   papersListedOn(day: IsoDate, page: PageRequest, order?: DayOrder): Promise<Page<ListedPaper>>;
@@ -92,11 +105,17 @@ export type PaperReader = Pick<
 export interface ClassificationWrite {
   paper: Paper;
   listedOn: IsoDate;
+  /** When the listing the classification was computed from was fetched (the classify message's origin). */
+  fetchedAt: string;
   classification: Classification;
 }
 
 /** Opaque to callers: produced by `putClassification`, consumed by `applyCategoryChanges`. */
 export interface CategoryChanges {
+  /** The listing item the classification is stored on. */
+  readonly listing: { pk: string; sk: string };
+  /** Which of the listing's classifications these changes carry out. */
+  readonly classification: string;
   readonly puts: readonly ({ pk: string; sk: string } & Record<string, unknown>)[];
   readonly deletes: readonly { pk: string; sk: string }[];
 }
@@ -109,6 +128,11 @@ export class ListingNotStoredError extends Error {
 /** A cursor that this store did not issue for this query. */
 export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
+}
+
+/** A listing's classification changed on every check while its entries were written: retry later. */
+export class ClassificationChangedError extends Error {
+  override name = 'ClassificationChangedError';
 }
 
 /** The table kept refusing a batch write (throttling) after every retry. */

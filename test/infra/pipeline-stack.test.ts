@@ -296,8 +296,11 @@ describe('IAM', () => {
       [functionIds['classify-paper']]: [
         ...logs,
         ...consume,
+        'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
         'dynamodb:UpdateItem',
+        'sqs:SendMessage',
       ],
       [functionIds.query]: [...logs, 'dynamodb:Query'],
     };
@@ -305,6 +308,38 @@ describe('IAM', () => {
       expect(grantedActions(functionId), functionId).toEqual([...actions].sort());
     }
   });
+
+  it.each([
+    {
+      definition: queues.parse,
+      functionId: functionIds['parse-paper'],
+      variable: 'PARSE_DEAD_LETTER_QUEUE_URL',
+    },
+    {
+      definition: queues.classify,
+      functionId: functionIds['classify-paper'],
+      variable: 'CLASSIFY_DEAD_LETTER_QUEUE_URL',
+    },
+  ])(
+    '$functionId may send to its own dead-letter queue, and finds it in $variable',
+    ({ definition, functionId, variable }) => {
+      const [dlqId] = resourceByPrefix(template, 'AWS::SQS::Queue', `${definition.logicalName}DeadLetter`);
+      const [, fn] = resourceByPrefix(template, 'AWS::Lambda::Function', `${functionId}Function`);
+      const [, policy] = resourceByPrefix(template, 'AWS::IAM::Policy', `${functionId}RoleDefaultPolicy`);
+
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables[variable]).toEqual({ Ref: dlqId });
+      const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+      const sendsToDlq = statements.filter((statement) =>
+        asList(statement.Resource).some((resource) => referencedLogicalIds(resource).includes(dlqId)),
+      );
+      // CDK may merge it with the grant on the next queue: same action, one more resource.
+      expect(sendsToDlq.flatMap((statement) => asList(statement.Action))).toEqual(['sqs:SendMessage']);
+      expect(sendsToDlq.flatMap((statement) => asList(statement.Resource))).toContainEqual({
+        'Fn::GetAtt': [dlqId, 'Arn'],
+      });
+    },
+  );
 
   it('lets the fetch function read and write objects only under listings/ and quarantine/ of the archive bucket', () => {
     const [bucketId] = resourceByPrefix(template, 'AWS::S3::Bucket', 'ListingArchive');

@@ -60,7 +60,10 @@ describe('checkFunctionEnvironment', () => {
 
   it("accepts deploy-time tokens for the schema's required variables", () => {
     expect(() =>
-      checkFunctionEnvironment('classify-paper', ClassifyPaperEnvSchema, { TABLE_NAME: tableName }),
+      checkFunctionEnvironment('classify-paper', ClassifyPaperEnvSchema, {
+        TABLE_NAME: tableName,
+        CLASSIFY_DEAD_LETTER_QUEUE_URL: Token.asString({ Ref: 'ClassifyQueueDeadLetter' }),
+      }),
     ).not.toThrow();
   });
 
@@ -74,6 +77,7 @@ describe('checkFunctionEnvironment', () => {
     expect(() =>
       checkFunctionEnvironment('classify-paper', ClassifyPaperEnvSchema, {
         TABLE_NAME: tableName,
+        CLASSIFY_DEAD_LETTER_QUEUE_URL: Token.asString({ Ref: 'ClassifyQueueDeadLetter' }),
         TABLE_NAM: 'x',
       }),
     ).toThrow(FunctionEnvironmentError);

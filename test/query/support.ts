@@ -92,6 +92,7 @@ export async function seed(store: DynamoPaperStore, papers: readonly SeedPaper[]
       await store.putClassification({
         paper: paperOf(seedPaper),
         listedOn: seedPaper.listedOn,
+        fetchedAt: seedPaper.fetchedAt ?? `${seedPaper.listedOn}T08:00:00.000Z`,
         classification: classificationOf(seedPaper.categories),
       }),
     );

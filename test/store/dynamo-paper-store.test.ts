@@ -91,6 +91,52 @@ describe('DynamoPaperStore.putListing', () => {
   });
 });
 
+describe('DynamoPaperStore.putListing with figures missing', () => {
+  it('keeps the stored upvotes and comments when a later fetch does not give them', async () => {
+    // Prepare: a fetch that gave both figures.
+    const id = '2606.00021';
+    await store.putListing({ ...paper(id, 7), comments: 3 }, origin('2026-06-12T10:00:00.000Z'));
+
+    // Act: a later fetch gives neither, then one gives upvotes alone.
+    const { upvotes: _upvotes, ...withoutFigures } = paper(id, 0);
+    await store.putListing(withoutFigures, origin('2026-06-12T11:00:00.000Z'));
+    const afterNeither = await store.paperById(id);
+    const onDayAfterNeither = await store.papersListedOn('2026-06-12', { limit: 100 });
+    await store.putListing(paper(id, 9), origin('2026-06-12T12:00:00.000Z'));
+
+    // Assess
+    expect(afterNeither?.listings).toEqual([
+      { listedOn: '2026-06-12', upvotes: 7, comments: 3, fetchedAt: '2026-06-12T11:00:00.000Z' },
+    ]);
+    expect(onDayAfterNeither.items.find((item) => item.id === id)).toMatchObject({ upvotes: 7, comments: 3 });
+    expect((await store.paperById(id))?.listings).toEqual([
+      { listedOn: '2026-06-12', upvotes: 9, comments: 3, fetchedAt: '2026-06-12T12:00:00.000Z' },
+    ]);
+    const onDay = await store.papersListedOn('2026-06-12', { limit: 100 });
+    const listed = onDay.items.find((item) => item.id === id);
+    expect(listed).toMatchObject({ upvotes: 9, comments: 3 });
+    // The byDay index orders by the figure the reads return.
+    const upvotes = onDay.items.map((item) => item.upvotes ?? 0);
+    expect(upvotes).toEqual([...upvotes].sort((a, b) => b - a));
+  });
+
+  it('lists a paper whose source never gave upvotes on its day, without inventing a figure', async () => {
+    const { upvotes: _upvotes, ...arxivPaper } = { ...paper('2606.00022', 0), source: 'arxiv-atom' as const };
+
+    await store.putListing(arxivPaper, origin('2026-06-12T10:00:00.000Z'));
+    await store.putListing(arxivPaper, origin('2026-06-12T11:00:00.000Z'));
+
+    const onDay = await store.papersListedOn('2026-06-12', { limit: 100 });
+    const listed = onDay.items.find((item) => item.id === '2606.00022');
+    expect(listed).toBeDefined();
+    expect(listed?.upvotes).toBeUndefined();
+    expect(listed?.comments).toBeUndefined();
+    expect((await store.paperById('2606.00022'))?.listings).toEqual([
+      { listedOn: '2026-06-12', fetchedAt: '2026-06-12T11:00:00.000Z' },
+    ]);
+  });
+});
+
 describe('DynamoPaperStore.recordListedDays', () => {
   it('counts a paper once however often its day is recorded', async () => {
     await store.recordListedDays(new Map([['2026-06-20', ['a', 'b']]]));
@@ -107,6 +153,7 @@ describe('DynamoPaperStore.putClassification', () => {
       store.putClassification({
         paper: paper('2606.99999', 0),
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
         classification: classification('cs.CL'),
       }),
     ).rejects.toBeInstanceOf(ListingNotStoredError);
@@ -120,6 +167,7 @@ describe('DynamoPaperStore.putClassification', () => {
       await store.putClassification({
         paper: p,
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
         classification: classification('cs.CL', 'cs.LG'),
       }),
     ]);
@@ -130,6 +178,7 @@ describe('DynamoPaperStore.putClassification', () => {
       await store.putClassification({
         paper: p,
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
         classification: classification('cs.CL'),
       }),
     ]);
@@ -163,7 +212,12 @@ describe('DynamoPaperStore.putClassification', () => {
 
     // Act
     await store.applyCategoryChanges([
-      await store.putClassification({ paper: p, listedOn: '2026-06-12', classification: given }),
+      await store.putClassification({
+        paper: p,
+        listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
+        classification: given,
+      }),
     ]);
 
     // Assess
@@ -212,7 +266,12 @@ describe('DynamoPaperStore.putClassification', () => {
 
     // Act: the paper is classified again (a redelivery, a new model).
     await store.applyCategoryChanges([
-      await store.putClassification({ paper: p, listedOn: '2026-06-12', classification: given }),
+      await store.putClassification({
+        paper: p,
+        listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
+        classification: given,
+      }),
     ]);
 
     // Assess
@@ -229,6 +288,7 @@ describe('DynamoPaperStore.putClassification', () => {
       await store.putClassification({
         paper: p,
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
         classification: classification('cs.CL', 'cs.LG'),
       }),
     ]);
@@ -237,12 +297,14 @@ describe('DynamoPaperStore.putClassification', () => {
     await store.putClassification({
       paper: p,
       listedOn: '2026-06-12',
+      fetchedAt: '2026-06-12T10:00:00.000Z',
       classification: classification('cs.CL'),
     });
     await store.applyCategoryChanges([
       await store.putClassification({
         paper: p,
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T10:00:00.000Z',
         classification: classification('cs.CL'),
       }),
     ]);
@@ -256,25 +318,86 @@ describe('DynamoPaperStore.putClassification', () => {
     const p = paper('2606.00004', 5);
     await store.putListing({ ...p, upvotes: 9 }, origin('2026-06-13T10:00:00.000Z'));
 
-    // A classification from the older message (upvotes 5) lands last.
+    // A classification whose message still carries other upvotes than the listing lands last.
     await store.applyCategoryChanges([
       await store.putClassification({
         paper: p,
         listedOn: '2026-06-12',
+        fetchedAt: '2026-06-13T10:00:00.000Z',
         classification: classification('cs.AI'),
       }),
     ]);
 
     const inAi = await store.papersInCategory('cs.AI', '2026-06-12', '2026-06-12', { limit: 10 });
-    expect(inAi.items.find((item) => item.id === '2606.00004')?.upvotes).toBeUndefined();
+    const entry = inAi.items.find((item) => item.id === '2606.00004');
+    expect(entry).toBeDefined();
+    expect(entry?.upvotes).toBeUndefined();
     const onDay = await store.papersListedOn('2026-06-12', { limit: 100 });
     expect(onDay.items.find((item) => item.id === '2606.00004')?.upvotes).toBe(9);
+  });
+
+  it('refuses a classification computed from an older fetch than the stored listing, and leaves no stale entry', async () => {
+    // Prepare: the listing fetched twice; the newer fetch's classification is stored first.
+    const p = paper('2606.00011', 1);
+    await store.putListing(p, origin('2026-06-12T10:00:00.000Z'));
+    await store.putListing(p, origin('2026-06-12T11:00:00.000Z'));
+    const write = (fetchedAt: string, ...codes: string[]) => ({
+      paper: p,
+      listedOn: '2026-06-12',
+      fetchedAt,
+      classification: { ...classification(...codes), classifierVersion: `from-${fetchedAt}` },
+    });
+    await store.applyCategoryChanges([
+      await store.putClassification(write('2026-06-12T11:00:00.000Z', 'cs.CL')),
+    ]);
+
+    // Act: the older fetch's message arrives late.
+    const late = await store.putClassification(write('2026-06-12T10:00:00.000Z', 'cs.LG', 'cs.AI'));
+    const failures = await store.applyCategoryChanges([late]);
+
+    // Assess
+    expect(failures.size).toBe(0);
+    const record = await store.paperById('2606.00011');
+    expect(record?.classifierVersion).toBe('from-2026-06-12T11:00:00.000Z');
+    expect(await sortKeysOf('2606.00011')).toEqual(['CATEGORY#cs.CL#2026-06-12', 'LISTED#2026-06-12']);
+  });
+
+  it("restores the current entries when an older classification's entries are written after a newer one's", async () => {
+    // Prepare: classified from the first fetch, its entries not yet written; then a newer fetch is classified.
+    const p = paper('2606.00012', 1);
+    await store.putListing(p, origin('2026-06-12T10:00:00.000Z'));
+    const older = await store.putClassification({
+      paper: p,
+      listedOn: '2026-06-12',
+      fetchedAt: '2026-06-12T10:00:00.000Z',
+      classification: classification('cs.LG'),
+    });
+    await store.putListing(p, origin('2026-06-12T11:00:00.000Z'));
+    await store.applyCategoryChanges([
+      await store.putClassification({
+        paper: p,
+        listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T11:00:00.000Z',
+        classification: classification('cs.CL'),
+      }),
+    ]);
+
+    // Act: the older batch's write lands last.
+    await store.applyCategoryChanges([older]);
+
+    // Assess
+    expect(await sortKeysOf('2606.00012')).toEqual(['CATEGORY#cs.CL#2026-06-12', 'LISTED#2026-06-12']);
   });
 
   it('writes one entry when the same paper is classified twice in one batch', async () => {
     const p = paper('2606.00005', 1);
     await store.putListing(p, origin('2026-06-12T10:00:00.000Z'));
-    const write = { paper: p, listedOn: '2026-06-12', classification: classification('cs.CL') };
+    const write = {
+      paper: p,
+      listedOn: '2026-06-12',
+      fetchedAt: '2026-06-12T10:00:00.000Z',
+      classification: classification('cs.CL'),
+    };
 
     await store.applyCategoryChanges([
       await store.putClassification(write),
