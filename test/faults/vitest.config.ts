@@ -1,0 +1,18 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import base from '../../vitest.config';
+
+/**
+ * `npm run faults`: the fault-injection scenarios only, reported one line each
+ * (`PASS …` / `FAIL …: reason`) and closed by `N passed, N failed`. Everything
+ * else is the project's test configuration (`vitest.config.ts`).
+ */
+export default defineConfig({
+  ...base,
+  root: fileURLToPath(new URL('../../', import.meta.url)),
+  test: {
+    ...base.test,
+    include: ['test/faults/**/*.test.ts'],
+    reporters: [['./test/support/plain-summary-reporter.ts', { scenarios: true }]],
+  },
+});
