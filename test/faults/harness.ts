@@ -1,20 +1,23 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   type Message,
   ReceiveMessageCommand,
+  SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
 import { drainPipeline } from '../../local/ingest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
@@ -60,8 +63,8 @@ function fixture(): HfItem[] {
 }
 
 /**
- * `count` items for `day` with the real fixture's shape and text (cycled), each
- * with its own arXiv-style id (`<series>.<5 digits>`) and `upvotes`.
+ * `count` (at most 1,000) items for `day` with the real fixture's shape and text
+ * (cycled), each with its own arXiv-style id and `upvotes`.
  */
 export function generateListing(
   day: string,
@@ -72,7 +75,8 @@ export function generateListing(
   const base = fixture();
   return Array.from({ length: count }, (_, index) => {
     const template = structuredClone(base[index % base.length] as HfItem);
-    const id = `${series}.${String(10000 + index).padStart(5, '0')}`;
+    // Unique per day: `<yymm>.<dd><index>`, so scenarios on different days never share a paper.
+    const id = `${series}.${day.slice(8, 10)}${String(index).padStart(3, '0')}`;
     template.paper.id = id;
     template.paper.submittedOnDailyAt = `${day}T00:00:00.000Z`;
     template.paper.upvotes = options.upvotes ? options.upvotes(index) : index % 50;
@@ -539,7 +543,10 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
 /** The fetch dead-letter queue's URL, once the local stack creates it. */
@@ -579,7 +586,12 @@ export async function deadLetters(stack: LocalStack): Promise<DeadLetter[]> {
       } catch {
         body = message.Body;
       }
-      letters.push({ queue, reason: deadLetterReason(message), ...(await subjectOf(stack, queue, body)), body });
+      letters.push({
+        queue,
+        reason: deadLetterReason(message),
+        ...(await subjectOf(stack, queue, body)),
+        body,
+      });
     }
   }
   return letters;
@@ -748,7 +760,8 @@ export async function checkInvariants(
   }
   for (const [day, counts] of onDay) {
     for (const [id, count] of counts) {
-      if (!expectedIds.get(day)?.has(id)) problems.push(`${id} is stored under ${day}, which its listing did not give it`);
+      if (!expectedIds.get(day)?.has(id))
+        problems.push(`${id} is stored under ${day}, which its listing did not give it`);
       if (count > 1) problems.push(`${id} is listed ${count} times on ${day}`);
     }
   }
@@ -759,13 +772,16 @@ export async function checkInvariants(
     const letter = lettersFor(paper.id, paper.listedOn);
     const withoutReason = letter.filter((one) => one.reason.errorName === undefined);
     for (const one of withoutReason) {
-      problems.push(`${paper.id} sits in the ${one.queue} DLQ with no reason recorded (${one.reason.recordedBy})`);
+      problems.push(
+        `${paper.id} sits in the ${one.queue} DLQ with no reason recorded (${one.reason.recordedBy})`,
+      );
     }
     const items = await paperItems(client, paper.id);
     const listing = items.find((item) => item.sk === `LISTED#${paper.listedOn}`);
     const inParseDlq = letter.some((one) => one.queue === 'parse' || one.queue === 'fetch');
     if (!listing) {
-      if (letter.length === 0) problems.push(`${paper.id} (${paper.listedOn}) is neither stored nor dead-lettered`);
+      if (letter.length === 0)
+        problems.push(`${paper.id} (${paper.listedOn}) is neither stored nor dead-lettered`);
       continue;
     }
     if (inParseDlq && letter.some((one) => one.queue === 'parse')) {
@@ -773,7 +789,9 @@ export async function checkInvariants(
     }
     const upvotes = typeof listing.upvotes === 'number' ? listing.upvotes : 0;
     if (paper.upvotes !== undefined && upvotes < paper.upvotes) {
-      problems.push(`${paper.id} (${paper.listedOn}) rolled back: upvotes ${upvotes} < newest capture's ${paper.upvotes}`);
+      problems.push(
+        `${paper.id} (${paper.listedOn}) rolled back: upvotes ${upvotes} < newest capture's ${paper.upvotes}`,
+      );
     }
     if ((onDay.get(paper.listedOn)?.get(paper.id) ?? 0) === 0) {
       problems.push(`${paper.id} is stored but missing from the ${paper.listedOn} index`);
@@ -787,23 +805,33 @@ export async function checkInvariants(
       | undefined;
     const classifyLetter = letter.some((one) => one.queue === 'classify');
     if (!classification) {
-      if (!classifyLetter) problems.push(`${paper.id} (${paper.listedOn}) is stored but never classified (half done)`);
+      if (!classifyLetter)
+        problems.push(`${paper.id} (${paper.listedOn}) is stored but never classified (half done)`);
       continue;
     }
     const assigned = new Set(
-      classification.categories.filter((category) => category.assigned).map((category) => canonicalCategory(category.code)),
+      classification.categories
+        .filter((category) => category.assigned)
+        .map((category) => canonicalCategory(category.code)),
     );
     const entries = items.filter(
-      (item) => typeof item.sk === 'string' && item.sk.startsWith('CATEGORY#') && item.sk.endsWith(`#${paper.listedOn}`),
+      (item) =>
+        typeof item.sk === 'string' &&
+        item.sk.startsWith('CATEGORY#') &&
+        item.sk.endsWith(`#${paper.listedOn}`),
     );
     const entryCodes = entries.map((item) => canonicalCategory(String(item.code)));
     if (new Set(entryCodes).size !== entryCodes.length) {
-      problems.push(`${paper.id} (${paper.listedOn}) has duplicate category entries: ${entryCodes.join(', ')}`);
+      problems.push(
+        `${paper.id} (${paper.listedOn}) has duplicate category entries: ${entryCodes.join(', ')}`,
+      );
     }
     const stale = entryCodes.filter((code) => !assigned.has(code));
     const missing = [...assigned].filter((code) => !entryCodes.includes(code));
-    if (stale.length > 0) problems.push(`${paper.id} (${paper.listedOn}) has stale category entries: ${stale.join(', ')}`);
-    if (missing.length > 0) problems.push(`${paper.id} (${paper.listedOn}) lacks category entries: ${missing.join(', ')}`);
+    if (stale.length > 0)
+      problems.push(`${paper.id} (${paper.listedOn}) has stale category entries: ${stale.join(', ')}`);
+    if (missing.length > 0)
+      problems.push(`${paper.id} (${paper.listedOn}) lacks category entries: ${missing.join(', ')}`);
   }
 
   if (expected.rawBodies) {
@@ -813,7 +841,8 @@ export async function checkInvariants(
       const key = keys.find(
         (candidate) =>
           candidate.includes(digest) &&
-          (candidate.startsWith(archiveBucket.listingsPrefix) || candidate.startsWith(archiveBucket.quarantinePrefix)),
+          (candidate.startsWith(archiveBucket.listingsPrefix) ||
+            candidate.startsWith(archiveBucket.quarantinePrefix)),
       );
       if (!key) {
         problems.push(`the archive lacks the raw body ${digest.slice(0, 12)}… (${body.length} bytes)`);
@@ -826,6 +855,13 @@ export async function checkInvariants(
   return problems;
 }
 
+/** Fails the scenario with the first violations of the invariant, if any. */
+export function expectNoViolations(problems: readonly string[]): void {
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, 3).join('; ');
+  throw new Error(`invariant broken (${problems.length}): ${shown}${problems.length > 3 ? '; …' : ''}`);
+}
+
 /** The expectation for `items` listed on `day` (each paper's own day, its upvotes as served). */
 export function expectListing(day: string, items: readonly HfItem[]): ExpectedPaper[] {
   return items.map((item) => ({
@@ -833,4 +869,92 @@ export function expectListing(day: string, items: readonly HfItem[]): ExpectedPa
     listedOn: String(item.paper.submittedOnDailyAt ?? day).slice(0, 10),
     upvotes: typeof item.paper.upvotes === 'number' ? item.paper.upvotes : undefined,
   }));
+}
+
+// ---------------------------------------------------------------------------
+// Delivering messages by hand (a duplicate delivery, a consumer that dies)
+
+/** Receives until `count` messages are in hand (or `timeoutMs` passes). */
+export async function receiveMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<Message[]> {
+  const messages: Message[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (messages.length < count && Date.now() < deadline) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: Math.min(10, count - messages.length),
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    messages.push(...Messages);
+    if (Messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return messages;
+}
+
+export async function deleteMessages(sqs: SQSClient, queueUrl: string, messages: readonly Message[]) {
+  for (let start = 0; start < messages.length; start += 10) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.slice(start, start + 10).map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle,
+        })),
+      }),
+    );
+  }
+}
+
+/** The SQS event Lambda's event source mapping would make of `messages`. */
+export function sqsEvent(messages: readonly Message[], queueName: string): SQSEvent {
+  return {
+    Records: messages.map((message) => ({
+      messageId: message.MessageId ?? '',
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+        SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
+        SenderId: 'local',
+        ApproximateFirstReceiveTimestamp:
+          message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queueName}`,
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+export async function setVisibilityTimeout(sqs: SQSClient, queueUrl: string, seconds: number): Promise<void> {
+  await sqs.send(
+    new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: String(seconds) } }),
+  );
+}
+
+/** Throttles every `every`-th matching request, `limit` times in all. */
+export function throttleEvery(
+  every: number,
+  limit: number,
+  matches: (request: ProxiedRequest) => boolean,
+): FaultRule {
+  let seen = 0;
+  let left = limit;
+  return (request) => {
+    if (left <= 0 || !matches(request)) return undefined;
+    seen++;
+    if (seen % every !== 0) return undefined;
+    left--;
+    return THROTTLED;
+  };
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import base from '../../vitest.config';
+import base from '../../vitest.config.ts';
 
 /**
  * `npm run faults`: the fault-injection scenarios only, reported one line each
