@@ -733,8 +733,39 @@ export async function checkInvariants(
   client: DynamoDBDocumentClient,
   expected: Expectation,
 ): Promise<string[]> {
+  const { findings } = await inspectPipeline(stack, client, expected);
+  return findings.map((finding) => finding.message);
+}
+
+/** What breaks the invariant, by kind (the soak run counts them). */
+export type FindingKind =
+  | 'lost'
+  | 'duplicate'
+  | 'rolled-back'
+  | 'half-done'
+  | 'stale-category'
+  | 'no-reason'
+  | 'stored-and-dead-lettered'
+  | 'stray'
+  | 'archive';
+
+export interface Inspection {
+  findings: { kind: FindingKind; message: string }[];
+  /** Expected papers stored on their day. */
+  stored: number;
+  /** Expected papers not stored and sitting in a dead-letter queue. */
+  deadLettered: number;
+}
+
+/** {@link checkInvariants}, with its findings by kind and the counts of papers stored and dead-lettered. */
+export async function inspectPipeline(
+  stack: LocalStack,
+  client: DynamoDBDocumentClient,
+  expected: Expectation,
+): Promise<Inspection> {
   const store = new DynamoPaperStore(client, localResourceNames.table);
-  const problems: string[] = [];
+  const inspection: Inspection = { findings: [], stored: 0, deadLettered: 0 };
+  const found = (kind: FindingKind, message: string) => inspection.findings.push({ kind, message });
   const letters = await deadLetters(stack);
   const lettersFor = (id: string, day: string) =>
     letters.filter(
@@ -761,8 +792,8 @@ export async function checkInvariants(
   for (const [day, counts] of onDay) {
     for (const [id, count] of counts) {
       if (!expectedIds.get(day)?.has(id))
-        problems.push(`${id} is stored under ${day}, which its listing did not give it`);
-      if (count > 1) problems.push(`${id} is listed ${count} times on ${day}`);
+        found('stray', `${id} is stored under ${day}, which its listing did not give it`);
+      if (count > 1) found('duplicate', `${id} is listed ${count} times on ${day}`);
     }
   }
   const dayRecords = new Map<string, Record<string, unknown> | undefined>();
@@ -772,33 +803,42 @@ export async function checkInvariants(
     const letter = lettersFor(paper.id, paper.listedOn);
     const withoutReason = letter.filter((one) => one.reason.errorName === undefined);
     for (const one of withoutReason) {
-      problems.push(
+      found(
+        'no-reason',
         `${paper.id} sits in the ${one.queue} DLQ with no reason recorded (${one.reason.recordedBy})`,
       );
     }
     const items = await paperItems(client, paper.id);
     const listing = items.find((item) => item.sk === `LISTED#${paper.listedOn}`);
-    const inParseDlq = letter.some((one) => one.queue === 'parse' || one.queue === 'fetch');
     if (!listing) {
       if (letter.length === 0)
-        problems.push(`${paper.id} (${paper.listedOn}) is neither stored nor dead-lettered`);
+        found('lost', `${paper.id} (${paper.listedOn}) is neither stored nor dead-lettered`);
+      else inspection.deadLettered++;
       continue;
     }
-    if (inParseDlq && letter.some((one) => one.queue === 'parse')) {
-      problems.push(`${paper.id} (${paper.listedOn}) is stored and also dead-lettered by parse`);
+    inspection.stored++;
+    if (letter.some((one) => one.queue === 'parse')) {
+      found(
+        'stored-and-dead-lettered',
+        `${paper.id} (${paper.listedOn}) is stored and also dead-lettered by parse`,
+      );
     }
     const upvotes = typeof listing.upvotes === 'number' ? listing.upvotes : 0;
     if (paper.upvotes !== undefined && upvotes < paper.upvotes) {
-      problems.push(
+      found(
+        'rolled-back',
         `${paper.id} (${paper.listedOn}) rolled back: upvotes ${upvotes} < newest capture's ${paper.upvotes}`,
       );
     }
     if ((onDay.get(paper.listedOn)?.get(paper.id) ?? 0) === 0) {
-      problems.push(`${paper.id} is stored but missing from the ${paper.listedOn} index`);
+      found('half-done', `${paper.id} is stored but missing from the ${paper.listedOn} index`);
     }
     const paperIds = dayRecords.get(paper.listedOn)?.paperIds;
     if (!(paperIds instanceof Set) || !paperIds.has(paper.id)) {
-      problems.push(`${paper.id} is stored but missing from the day record of ${paper.listedOn} (half done)`);
+      found(
+        'half-done',
+        `${paper.id} is stored but missing from the day record of ${paper.listedOn} (half done)`,
+      );
     }
     const classification = listing.classification as
       | { categories: { code: string; assigned: boolean }[] }
@@ -806,7 +846,7 @@ export async function checkInvariants(
     const classifyLetter = letter.some((one) => one.queue === 'classify');
     if (!classification) {
       if (!classifyLetter)
-        problems.push(`${paper.id} (${paper.listedOn}) is stored but never classified (half done)`);
+        found('half-done', `${paper.id} (${paper.listedOn}) is stored but never classified (half done)`);
       continue;
     }
     const assigned = new Set(
@@ -822,16 +862,20 @@ export async function checkInvariants(
     );
     const entryCodes = entries.map((item) => canonicalCategory(String(item.code)));
     if (new Set(entryCodes).size !== entryCodes.length) {
-      problems.push(
+      found(
+        'duplicate',
         `${paper.id} (${paper.listedOn}) has duplicate category entries: ${entryCodes.join(', ')}`,
       );
     }
     const stale = entryCodes.filter((code) => !assigned.has(code));
     const missing = [...assigned].filter((code) => !entryCodes.includes(code));
     if (stale.length > 0)
-      problems.push(`${paper.id} (${paper.listedOn}) has stale category entries: ${stale.join(', ')}`);
+      found(
+        'stale-category',
+        `${paper.id} (${paper.listedOn}) has stale category entries: ${stale.join(', ')}`,
+      );
     if (missing.length > 0)
-      problems.push(`${paper.id} (${paper.listedOn}) lacks category entries: ${missing.join(', ')}`);
+      found('half-done', `${paper.id} (${paper.listedOn}) lacks category entries: ${missing.join(', ')}`);
   }
 
   if (expected.rawBodies) {
@@ -845,14 +889,14 @@ export async function checkInvariants(
             candidate.startsWith(archiveBucket.quarantinePrefix)),
       );
       if (!key) {
-        problems.push(`the archive lacks the raw body ${digest.slice(0, 12)}… (${body.length} bytes)`);
+        found('archive', `the archive lacks the raw body ${digest.slice(0, 12)}… (${body.length} bytes)`);
         continue;
       }
       const stored = await readArchive(stack, key);
-      if (!stored?.equals(body)) problems.push(`archive object ${key} does not hold the bytes served`);
+      if (!stored?.equals(body)) found('archive', `archive object ${key} does not hold the bytes served`);
     }
   }
-  return problems;
+  return inspection;
 }
 
 /** Fails the scenario with the first violations of the invariant, if any. */
