@@ -450,6 +450,8 @@ export interface FaultStackOptions {
   /** Per-attempt HTTP timeout of fetch-listing (default 1000 ms, short so a hang costs little). */
   fetchTimeoutMs?: number;
   fetchMaxAttempts?: number;
+  /** The `limit` of the listing URL: the page size the upstream answers with (default 100). */
+  pageLimit?: number;
 }
 
 /**
@@ -465,7 +467,10 @@ export async function openFaultStack(options: FaultStackOptions = {}): Promise<F
   const dynamo = await startAwsProxy(directDynamo);
   const s3 = await startAwsProxy(stack.env.AWS_ENDPOINT_URL_S3 as string);
   Object.assign(process.env, {
-    LISTING_URL_TEMPLATE: upstream.urlTemplate,
+    LISTING_URL_TEMPLATE: upstream.urlTemplate.replace(
+      `limit=${PAGE_LIMIT}`,
+      `limit=${options.pageLimit ?? PAGE_LIMIT}`,
+    ),
     FETCH_PAGE_DELAY_MS: '0',
     FETCH_TIMEOUT_MS: String(options.fetchTimeoutMs ?? 1000),
     FETCH_MAX_ATTEMPTS: String(options.fetchMaxAttempts ?? 3),
