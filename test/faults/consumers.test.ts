@@ -147,13 +147,20 @@ describe('consumer faults', () => {
     expectNoViolations(await invariant(day, listing));
   });
 
-  it('#12 heavy throttling of the per-batch step dead-letters no stored paper and strands nothing half done', async () => {
+  it('#12 a per-batch step throttled for one day fails only that day’s records: the others are neither dead-lettered nor half done', async () => {
     const day = '2026-04-07';
-    const listing = generateListing(day, 10);
+    const earlier = '2026-04-05';
+    // One response, two days: each batch holds papers of both.
+    const listing = [...generateListing(day, 5), ...generateListing(earlier, 5)];
     faults.upstream.script(day, [{ listing }]);
     await faults.fetchDay(day);
-    // Every day-record write of the next invocations is refused, past the SDK's own retries.
-    const rule = throttleNext(18, isDayRecordUpdate);
+    // Every write of the earlier day's record is refused for a while, past the SDK's own retries.
+    const rule = throttleNext(
+      24,
+      (request) =>
+        isDayRecordUpdate(request) &&
+        (request.json?.Key as { sk?: { S?: string } } | undefined)?.sk?.S === earlier,
+    );
     faults.dynamo.rules.push(rule);
 
     try {
@@ -162,6 +169,12 @@ describe('consumer faults', () => {
       faults.dynamo.rules.splice(faults.dynamo.rules.indexOf(rule), 1);
     }
 
+    const letters = await deadLetters(faults.stack);
+    const unaffected = listing.slice(0, 5).map((item) => item.paper.id);
+    expect(
+      letters.filter((letter) => unaffected.includes(letter.paperId ?? '')).map((letter) => letter.paperId),
+      'papers whose own day was recorded are not dead-lettered',
+    ).toEqual([]);
     expectNoViolations(await invariant(day, listing));
   });
 

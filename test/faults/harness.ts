@@ -625,8 +625,12 @@ async function subjectOf(
   const item = record?.item as Json;
   const listing = record?.listing as Json;
   const raw = item?.raw as Json;
-  const rawId = (raw?.paper as Json)?.id;
-  if (typeof rawId === 'string') return { paperId: rawId, day: listing?.listedOn as string | undefined };
+  const rawPaper = raw?.paper as Json;
+  const rawId = rawPaper?.id;
+  // The paper's own day wins over the day its listing was fetched for (a response spans days).
+  const ownDay = /^\d{4}-\d{2}-\d{2}/.exec(String(rawPaper?.submittedOnDailyAt ?? ''))?.[0];
+  if (typeof rawId === 'string')
+    return { paperId: rawId, day: ownDay ?? (listing?.listedOn as string | undefined) };
   // An item sent by reference (too large for a message): read it from the archive.
   const key = listing?.archiveKey;
   const index = item?.index;
@@ -634,7 +638,9 @@ async function subjectOf(
     const bytes = await readArchive(stack, key);
     try {
       const items = JSON.parse(bytes?.toString('utf8') ?? '[]') as HfItem[];
-      return { paperId: items[index]?.paper?.id, day: listing?.listedOn as string | undefined };
+      const paper = items[index]?.paper;
+      const ownDay = /^\d{4}-\d{2}-\d{2}/.exec(String(paper?.submittedOnDailyAt ?? ''))?.[0];
+      return { paperId: paper?.id, day: ownDay ?? (listing?.listedOn as string | undefined) };
     } catch {
       return {};
     }
@@ -727,7 +733,7 @@ export interface Expectation {
  * - every paper of the listing is stored exactly once on its day (one listing item,
  *   once on the day's index, in the day's paper set, classified, one category entry
  *   per assigned category and none other), or sits in a dead-letter queue with its
- *   reason; a paper in the parse DLQ is not also stored;
+ *   reason (a redrive finishes it); a paper stored completely is in no parse DLQ;
  * - nothing rolled back: stored upvotes are never lower than the newest capture's;
  * - the archive holds every raw listing body served (its sha256 in the key), under
  *   the listings or the quarantine prefix;
@@ -822,12 +828,6 @@ export async function inspectPipeline(
       continue;
     }
     inspection.stored++;
-    if (letter.some((one) => one.queue === 'parse')) {
-      found(
-        'stored-and-dead-lettered',
-        `${paper.id} (${paper.listedOn}) is stored and also dead-lettered by parse`,
-      );
-    }
     const upvotes = typeof listing.upvotes === 'number' ? listing.upvotes : 0;
     if (paper.upvotes !== undefined && upvotes < paper.upvotes) {
       found(
@@ -835,30 +835,15 @@ export async function inspectPipeline(
         `${paper.id} (${paper.listedOn}) rolled back: upvotes ${upvotes} < newest capture's ${paper.upvotes}`,
       );
     }
-    if ((onDay.get(paper.listedOn)?.get(paper.id) ?? 0) === 0) {
-      found('half-done', `${paper.id} is stored but missing from the ${paper.listedOn} index`);
-    }
+    // What a stored paper still lacks. A paper whose record sits in a DLQ with its reason may lack
+    // it (a redrive finishes it); one that lacks nothing must not have been dead-lettered.
+    const unfinished: string[] = [];
+    if ((onDay.get(paper.listedOn)?.get(paper.id) ?? 0) === 0) unfinished.push(`the ${paper.listedOn} index`);
     const paperIds = dayRecords.get(paper.listedOn)?.paperIds;
-    if (!(paperIds instanceof Set) || !paperIds.has(paper.id)) {
-      found(
-        'half-done',
-        `${paper.id} is stored but missing from the day record of ${paper.listedOn} (half done)`,
-      );
-    }
+    if (!(paperIds instanceof Set) || !paperIds.has(paper.id)) unfinished.push('the day record');
     const classification = listing.classification as
       | { categories: { code: string; assigned: boolean }[] }
       | undefined;
-    const classifyLetter = letter.some((one) => one.queue === 'classify');
-    if (!classification) {
-      if (!classifyLetter)
-        found('half-done', `${paper.id} (${paper.listedOn}) is stored but never classified (half done)`);
-      continue;
-    }
-    const assigned = new Set(
-      classification.categories
-        .filter((category) => category.assigned)
-        .map((category) => canonicalCategory(category.code)),
-    );
     const entries = items.filter(
       (item) =>
         typeof item.sk === 'string' &&
@@ -872,15 +857,35 @@ export async function inspectPipeline(
         `${paper.id} (${paper.listedOn}) has duplicate category entries: ${entryCodes.join(', ')}`,
       );
     }
-    const stale = entryCodes.filter((code) => !assigned.has(code));
-    const missing = [...assigned].filter((code) => !entryCodes.includes(code));
-    if (stale.length > 0)
-      found(
-        'stale-category',
-        `${paper.id} (${paper.listedOn}) has stale category entries: ${stale.join(', ')}`,
+    if (!classification) unfinished.push('a classification');
+    else {
+      const assigned = new Set(
+        classification.categories
+          .filter((category) => category.assigned)
+          .map((category) => canonicalCategory(category.code)),
       );
-    if (missing.length > 0)
-      found('half-done', `${paper.id} (${paper.listedOn}) lacks category entries: ${missing.join(', ')}`);
+      const stale = entryCodes.filter((code) => !assigned.has(code));
+      const missing = [...assigned].filter((code) => !entryCodes.includes(code));
+      if (stale.length > 0)
+        found(
+          'stale-category',
+          `${paper.id} (${paper.listedOn}) has stale category entries: ${stale.join(', ')}`,
+        );
+      if (missing.length > 0) unfinished.push(`category entries ${missing.join(', ')}`);
+    }
+    const explained = letter.some((one) => one.reason.errorName !== undefined);
+    if (unfinished.length > 0 && !explained) {
+      found(
+        'half-done',
+        `${paper.id} (${paper.listedOn}) is stored but lacks ${unfinished.join(', ')} (half done)`,
+      );
+    }
+    if (unfinished.length === 0 && letter.some((one) => one.queue === 'parse')) {
+      found(
+        'stored-and-dead-lettered',
+        `${paper.id} (${paper.listedOn}) was stored completely and dead-lettered by parse all the same`,
+      );
+    }
   }
 
   if (expected.rawBodies) {
