@@ -1,8 +1,10 @@
-import type { CfnElement } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { featureFlags } from '../../infra/pipeline-app';
+import { PipelineStack } from '../../infra/pipeline-stack';
 import { FetchListingEnvSchema } from '../../shared/config';
-import { buildApp, type CfnResource, referencedLogicalIds } from '../infra/helpers';
+import { buildApp, type CfnResource, referencedLogicalIds, SKIP_BUNDLING } from '../infra/helpers';
 
 /**
  * The defects that live in the deployed configuration, checked on the
@@ -45,14 +47,14 @@ describe('deployed configuration', () => {
     expect(alarms.length, 'an alarm watches the fetch dead-letter queue').toBeGreaterThan(0);
   });
 
-  it('#14 fetch-listing’s timeout covers its attempts, and an over-budget fetch configuration fails synth', () => {
+  it('#14 fetch-listing’s worst-case run fits in its timeout, and an over-budget configuration fails synth', () => {
     const { resources, logicalId } = synthesize();
     const fn = resources[logicalId('fetchListing')]?.Properties as {
       Timeout: number;
-      Environment?: { Variables?: Record<string, string> };
+      Environment?: { Variables?: Record<string, unknown> };
     };
     // What the function will run with: its environment as deployed, with the schema's defaults.
-    const config = FetchListingEnvSchema.parse({
+    const config: Record<string, unknown> = FetchListingEnvSchema.parse({
       PARSE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q',
       TABLE_NAME: 't',
       ARCHIVE_BUCKET: 'b',
@@ -60,12 +62,31 @@ describe('deployed configuration', () => {
         Object.entries(fn.Environment?.Variables ?? {}).filter(([, value]) => typeof value === 'string'),
       ),
     });
-    // A lower bound of one page's worst case: every attempt running to its timeout.
-    expect(fn.Timeout * 1000).toBeGreaterThanOrEqual(config.FETCH_MAX_ATTEMPTS * config.FETCH_TIMEOUT_MS);
-    // A budget that cannot fit any Lambda timeout (15 minutes) is refused when the app is built.
-    expect(() => synthesize({ fetchTimeoutMs: 600_000, fetchMaxAttempts: 10 }).template).toThrow(
-      /budget|timeout/i,
-    );
+    const setting = (name: string, fallback: number) => Number(config[name] ?? fallback);
+    // The worst case: every page, every attempt to its timeout, the longest wait between attempts.
+    // Without a setting, the fetch code's own bound applies (20 pages, waits of up to 30 s).
+    const attempts = setting('FETCH_MAX_ATTEMPTS', 4);
+    const pages = setting('FETCH_MAX_PAGES', 20);
+    const worstCaseMs =
+      pages *
+        (attempts * setting('FETCH_TIMEOUT_MS', 15_000) +
+          (attempts - 1) * setting('FETCH_BACKOFF_MAX_MS', 30_000)) +
+      (pages - 1) * setting('FETCH_PAGE_DELAY_MS', 1_000);
+    expect(worstCaseMs, `worst case ${worstCaseMs} ms`).toBeLessThanOrEqual(fn.Timeout * 1000);
+    expect(fn.Timeout).toBeLessThanOrEqual(15 * 60);
+    // Settings whose worst case cannot fit in any Lambda timeout are refused when the stack is built.
+    const tooPatient = {
+      logLevel: 'INFO' as const,
+      fetchRun: { FETCH_TIMEOUT_MS: 600_000, FETCH_MAX_ATTEMPTS: 10 },
+    };
+    expect(
+      () =>
+        new PipelineStack(
+          new App({ context: { ...featureFlags, ...SKIP_BUNDLING } }),
+          'TooPatient',
+          tooPatient,
+        ),
+    ).toThrow(/budget|timeout/i);
   });
 
   it('#15 the query function has a reserved concurrency, set by context', () => {

@@ -122,7 +122,7 @@ describe('query faults', () => {
   });
 
   it('#10 a category cursor with defaulted bounds stays valid across UTC midnight', async () => {
-    const day = '2026-05-20';
+    const day = '2026-07-20';
     const listing = generateListing(day, 30);
     await ingest(day, listing);
     // The category most papers of the day were assigned.
@@ -141,7 +141,7 @@ describe('query faults', () => {
     const first = await get(`/papers?category=${code}&limit=2`);
     expect(first.status).toBe(200);
     expect(first.body.cursor).toBeTruthy();
-    vi.setSystemTime(new Date('2026-05-21T00:00:01.000Z'));
+    vi.setSystemTime(new Date('2026-07-21T00:00:01.000Z'));
     const ids = (first.body.items ?? []).map((paper) => paper.id);
     let cursor = first.body.cursor;
     while (cursor) {

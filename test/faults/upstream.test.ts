@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localLambdaContext } from '../../local/http-adapter';
 import { runIngest } from '../../local/ingest';
 import { archiveBucket } from '../../shared/resources';
 import {
@@ -200,6 +201,24 @@ describe('upstream faults', () => {
     expect(fetchLetters, 'the failed run sits in the fetch DLQ').toHaveLength(1);
     expect(fetchLetters[0]?.reason.errorName).toBeTruthy();
     expectNoViolations(await invariant(day, []));
+  });
+
+  it('#14 a run against an upstream that never answers ends, with its reason, before the function’s time is up', async () => {
+    const day = '2026-03-14';
+    faults.upstream.script(day, [{ hang: true }]);
+    const remainingMs = 3000;
+    const context = localLambdaContext('fetch-listing', remainingMs);
+    const invoke = faults.handlers.fetchListing as (event: unknown, context: unknown) => Promise<unknown>;
+
+    const started = Date.now();
+    const outcome = await invoke({ scheduledTime: `${day}T00:00:00Z`, date: day }, context).then(
+      (report) => report,
+      (error: unknown) => error,
+    );
+    const elapsed = Date.now() - started;
+
+    expect(outcome, 'the run failed').toBeInstanceOf(Error);
+    expect(elapsed, 'it stopped before Lambda would have cut it off').toBeLessThan(remainingMs);
   });
 
   it('#14 an unbounded response body is refused, not read whole', async () => {
