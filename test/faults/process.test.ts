@@ -98,12 +98,12 @@ async function withStack<T>(
 }
 
 const killedDay = '2026-01-12';
-const killedListing = generateListing(killedDay, 400);
+const killedListing = generateListing(killedDay, 250);
 let storedAtKill = 0;
 
 describe('a killed CLI', () => {
   beforeAll(async () => {
-    // An ingest of 400 papers, killed once some of them are stored.
+    // An ingest of 250 papers, killed once some of them are stored.
     upstream.script(killedDay, [{ listing: killedListing }]);
     const { child, done } = papers(['ingest', '--date', killedDay]);
     const store = await tableOf(60_000);
@@ -120,7 +120,7 @@ describe('a killed CLI', () => {
 
   it('#4 a process killed mid-ingest keeps the archive, its in-flight messages and its dead letters', async () => {
     expect(storedAtKill, 'the kill came mid-ingest').toBeGreaterThanOrEqual(20);
-    expect(storedAtKill).toBeLessThan(400);
+    expect(storedAtKill).toBeLessThan(250);
     const { archived, waiting, stored } = await withStack(async (stack) => {
       const keys = await archiveKeys(stack);
       const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
@@ -144,7 +144,7 @@ describe('a killed CLI', () => {
     expect(archived, 'the archive kept every page fetched before the kill').toHaveLength(
       upstream.served(killedDay).size,
     );
-    expect(stored + waiting, 'every paper is stored or still queued').toBeGreaterThanOrEqual(400);
+    expect(stored + waiting, 'every paper is stored or still queued').toBeGreaterThanOrEqual(250);
 
     // Dead letters survive a restart too.
     const poisonDay = '2026-01-13';

@@ -232,7 +232,14 @@ describe('upstream faults', () => {
     );
 
     expect(outcome, 'a 48 MB body fails the run').toBeInstanceOf(Error);
-    expect(String((outcome as Error).message)).toMatch(/large|limit|bytes/i);
+    expect(`${(outcome as Error).name}: ${(outcome as Error).message}`).toMatch(
+      /too ?large|larger than|exceeds/i,
+    );
+    const [year, month, date] = day.split('-');
+    expect(
+      (await archiveKeys(faults.stack)).filter((key) => key.startsWith(`listings/${year}/${month}/${date}/`)),
+      'nothing of it is archived as a listing',
+    ).toEqual([]);
     expect(await queueDepth(faults.stack.sqs, faults.stack.queueUrls.parse)).toBe(depthBefore);
   });
 });

@@ -13,6 +13,9 @@ export default defineConfig({
   test: {
     ...base.test,
     include: ['test/faults/**/*.test.ts'],
+    // The scenarios mostly wait (retry delays, timeouts, visibility timeouts, child processes):
+    // running the files side by side keeps the suite within minutes on two cores.
+    maxWorkers: 4,
     reporters: [['./test/support/plain-summary-reporter.ts', { scenarios: true }]],
   },
 });
