@@ -447,7 +447,7 @@ export interface FaultStack {
 }
 
 export interface FaultStackOptions {
-  /** Per-attempt HTTP timeout of fetch-listing (default 1000 ms, short so a hang costs little). */
+  /** Per-attempt HTTP timeout of fetch-listing (default 2000 ms: short, so a hang costs little, yet long enough for a loaded machine). */
   fetchTimeoutMs?: number;
   fetchMaxAttempts?: number;
   /** The `limit` of the listing URL: the page size the upstream answers with (default 100). */
@@ -472,8 +472,8 @@ export async function openFaultStack(options: FaultStackOptions = {}): Promise<F
       `limit=${options.pageLimit ?? PAGE_LIMIT}`,
     ),
     FETCH_PAGE_DELAY_MS: '0',
-    FETCH_TIMEOUT_MS: String(options.fetchTimeoutMs ?? 1000),
-    FETCH_MAX_ATTEMPTS: String(options.fetchMaxAttempts ?? 3),
+    FETCH_TIMEOUT_MS: String(options.fetchTimeoutMs ?? 2000),
+    FETCH_MAX_ATTEMPTS: String(options.fetchMaxAttempts ?? 4),
     // Tests print scenario lines only: the handlers' expected errors stay silent.
     PAPERS_LOG_LEVEL: 'SILENT',
   });
