@@ -62,6 +62,7 @@ import {
   isHelpRequest,
   type OptionValues,
   readCommandLine,
+  resolveUserPath,
   UsageError,
 } from '../local/commands/command-line';
 import { featuresOf, forward } from '../shared/classify/classifier';
@@ -809,6 +810,11 @@ function trainingRequest(args: readonly string[]): TrainingRequest {
   if (values.help) return { kind: 'help' };
   const parsed = Options.safeParse({
     ...values,
+    // Paths the user typed: from the folder they ran npm in, not the project root npm runs us from.
+    // An empty one stays empty, for the schema to refuse.
+    data: values.data && resolveUserPath(values.data),
+    out: values.out && resolveUserPath(values.out),
+    sample: values.sample && resolveUserPath(values.sample),
     averageFrom: values['average-from'],
     termBits: Number(values['term-bits']),
     listedWeight: values['listed-weight'],

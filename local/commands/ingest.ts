@@ -1,10 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { type LocalHandlers, loadHandlers } from '../handlers';
 import { type IngestRequest, type IngestSummary, ListingDayConflictError, runIngest } from '../ingest';
 import type { LocalStack } from '../stack';
 import { openLocalStack } from '../stack';
-import { isoDayOption, readCommandLine, UsageError } from './command-line';
+import { displayPath, isoDayOption, readCommandLine, resolveUserPath, UsageError } from './command-line';
 
 export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--source FILE-OR-URL]
   --date    the listing day to fetch (default: today in UTC); with a --source file, the day it stands for
@@ -12,6 +13,9 @@ export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--
   --source  a saved listing file, or another URL, to ingest instead of the live listing
 Exit code 1 when a listing was malformed, could not be fetched, or anything reached a dead-letter queue.
 `;
+
+/** The sample listing that ships with the project (local/sample/README.md), from the project root. */
+export const SAMPLE_LISTING_PATH = 'local/sample/hf-daily-papers-2026-06-12.json';
 
 /** Options shared by `papers ingest` and `npm start`. */
 export const ingestOptions = {
@@ -23,7 +27,11 @@ export const ingestOptions = {
 export function ingestRequestFrom(values: { date?: string; source?: string }): IngestRequest {
   return {
     date: values.date === undefined ? undefined : isoDayOption('--date', values.date),
-    source: values.source,
+    // A URL stays as given; a file path is the user's, from the folder they ran the command in.
+    source:
+      values.source === undefined || /^[a-z][a-z\d+.-]*:\/\//i.test(values.source)
+        ? values.source
+        : resolveUserPath(values.source),
   };
 }
 
@@ -103,10 +111,11 @@ export function describeSummary(summary: IngestSummary, handlerLogLevel: string 
 }
 
 export function noNetworkHint(error: ListingFetchError): string {
+  const sample = displayPath(fileURLToPath(new URL(`../../${SAMPLE_LISTING_PATH}`, import.meta.url)));
   return (
     `papers: could not fetch the listing: ${error.message}\n` +
     'No network? Ingest a saved listing instead, e.g.\n' +
-    '  npm start -- --source test/fixtures/listings/hf-daily-papers-2026-06-12.json\n' +
-    '  npm run -s papers -- ingest --source test/fixtures/listings/hf-daily-papers-2026-06-12.json\n'
+    `  npm start -- --source ${sample}\n` +
+    `  npm run -s papers -- ingest --source ${sample}\n`
   );
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type ListingContext, ListingParseError, parseListing } from '../../shared/listing/index';
-import { isoDayOption, readCommandLine, UsageError } from './command-line';
+import { isoDayOption, readCommandLine, resolveUserPath, UsageError } from './command-line';
 
 /**
  * `npm run -s papers -- parse <file-or-url> [--listed-on YYYY-MM-DD] [--fetched-at ISO] [--timeout-ms N]`
@@ -87,7 +87,7 @@ async function readListing({ source, context, timeoutMs }: ParseOptions): Promis
     };
   }
   try {
-    return { bytes: await readFile(source), context: { ...context, url: source } };
+    return { bytes: await readFile(resolveUserPath(source)), context: { ...context, url: source } };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ListingReadError(`cannot read ${source}: ${reason}`);
