@@ -7,11 +7,12 @@ import type { IngestRequest } from '../ingest';
 import { defaultDataDir, openLocalStack } from '../stack';
 import { displayPath, readCommandLine } from './command-line';
 import {
+  describeFetchFailure,
   describeSummary,
   ingestFromCommandLine,
   ingestOptions,
+  ingestOptionsUsage,
   ingestRequestFrom,
-  noNetworkHint,
   SAMPLE_LISTING_PATH,
 } from './ingest';
 import {
@@ -25,16 +26,14 @@ import {
   usageBanner,
 } from './serve';
 
-export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P] [--host H]]
-   or: npm run -s papers -- start [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P] [--host H]
+export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--port P] [--host H]]
+   or: npm run -s papers -- start [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--port P] [--host H]
 Ingests a listing as \`papers ingest\` does, then serves the query API until Ctrl-C.
 With neither --date nor --source it ingests today's listing, or, when that cannot be fetched (no
 network), the sample listing that ships with the project, into a data folder of its own.
-  --date    the listing day to fetch (default: today in UTC); with a --source file, the day it stands for
-            (default: the day the file names; refused when the file names another)
-  --source  a saved listing file, or another URL, to ingest instead of the live listing
-  --port    the port of the query API (default ${DEFAULT_PORT}; 0 picks a free one)
-  --host    the address of the query API (default ${DEFAULT_HOST})
+${ingestOptionsUsage}
+  --port        the port of the query API (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host        the address of the query API (default ${DEFAULT_HOST})
 `;
 
 /** The sample listing, wherever the command is run from. */
@@ -75,8 +74,9 @@ export async function run(args: string[]): Promise<number> {
         const summary = await ingestFromCommandLine(stack, handlers, request);
         process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
       } catch (error) {
-        if (!(error instanceof ListingFetchError)) throw error;
-        process.stderr.write(noNetworkHint(error));
+        const failure = describeFetchFailure(error);
+        if (failure === undefined) throw error;
+        process.stderr.write(failure);
         return 1;
       }
       await port.release();
