@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FetchDeadLetteredError, invokedAsynchronously } from '../../local/handlers';
 import { localLambdaContext } from '../../local/http-adapter';
 import { runIngest } from '../../local/ingest';
 import { archiveBucket } from '../../shared/resources';
@@ -190,10 +191,19 @@ describe('upstream faults', () => {
   it('#3 a listing still malformed after every retry is dead-lettered (fetch DLQ) with its reason', async () => {
     const day = '2026-03-12';
     faults.upstream.script(day, [{ junk: HTML_ERROR_PAGE }]);
+    // As the schedule invokes it on AWS: asynchronously, retried, then sent to its on-failure destination.
+    const scheduled = invokedAsynchronously(faults.handlers, {
+      sqs: faults.stack.sqs,
+      deadLetterQueueUrl: faults.stack.queueUrls.fetchDeadLetter,
+      retryDelayMs: 0,
+    });
 
-    await runIngest(faults.stack, faults.handlers, { date: day }, { retryDelaySeconds: 0 }).catch(
+    const outcome = await runIngest(faults.stack, scheduled, { date: day }, { retryDelaySeconds: 0 }).then(
       () => undefined,
+      (error: unknown) => error,
     );
+
+    expect(outcome, 'the run fails, dead-lettered').toBeInstanceOf(FetchDeadLetteredError);
 
     const fetchLetters = (await deadLetters(faults.stack)).filter(
       (letter) => letter.queue === 'fetch' && letter.day === day,
