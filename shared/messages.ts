@@ -56,12 +56,30 @@ export const ParseMessageSchema = z.discriminatedUnion('v', [
 ]);
 export type ParseMessage = z.infer<typeof ParseMessageSchema>;
 
-/** parse-paper → classify queue: one stored paper listing, to classify. */
-export const ClassifyMessageSchema = z.object({
+/** parse-paper → classify queue, v1: one stored paper listing, to classify, carried whole. */
+export const ClassifyPaperMessageSchema = z.object({
   v: z.literal(1),
   paper: PaperSchema,
   origin: ListingOriginSchema,
 });
+export type ClassifyPaperMessage = z.infer<typeof ClassifyPaperMessageSchema>;
+
+/**
+ * parse-paper → classify queue, v2: a stored listing whose paper is too large for one SQS
+ * message, sent as where it is: classify-paper reads the paper from its listing item.
+ */
+export const ClassifyReferenceMessageSchema = z.object({
+  v: z.literal(2),
+  paperId: z.string().min(1),
+  origin: ListingOriginSchema,
+});
+export type ClassifyReferenceMessage = z.infer<typeof ClassifyReferenceMessageSchema>;
+
+/** What the classify queue carries: a paper (v1) or a reference to its stored listing (v2). */
+export const ClassifyMessageSchema = z.discriminatedUnion('v', [
+  ClassifyPaperMessageSchema,
+  ClassifyReferenceMessageSchema,
+]);
 export type ClassifyMessage = z.infer<typeof ClassifyMessageSchema>;
 
 /** A queue message body that is not JSON or does not match its schema. */

@@ -1,6 +1,7 @@
 import { classifyPaper } from '../classify';
-import { ClassifyMessageSchema, parseMessage } from '../messages';
-import type { CategoryChanges, PaperStore } from '../store/paper-store';
+import { type ClassifyMessage, ClassifyMessageSchema, parseMessage } from '../messages';
+import type { Paper } from '../paper';
+import { type CategoryChanges, ListingNotStoredError, type PaperStore } from '../store/paper-store';
 import type { BatchStage, ProcessedRecord, RecordFailure } from './sqs-batch';
 
 /**
@@ -9,11 +10,14 @@ import type { BatchStage, ProcessedRecord, RecordFailure } from './sqs-batch';
  */
 
 /**
- * Classifies one classify-queue message and stores the result on its listing.
+ * Classifies one classify-queue message and stores the result on its listing. A reference
+ * message (a paper too large for SQS) reads the paper from its stored listing first.
  * @throws MalformedMessageError for a bad message; ListingNotStoredError when the listing is missing.
  */
 export async function classifyStoredPaper(body: string, store: PaperStore): Promise<CategoryChanges> {
-  const { paper, origin } = parseMessage(ClassifyMessageSchema, body);
+  const message = parseMessage(ClassifyMessageSchema, body);
+  const { origin } = message;
+  const paper = await paperToClassify(message, store);
   const classification = classifyPaper({
     title: paper.title,
     abstract: paper.abstract,
@@ -25,6 +29,17 @@ export async function classifyStoredPaper(body: string, store: PaperStore): Prom
     fetchedAt: origin.fetchedAt,
     classification,
   });
+}
+
+async function paperToClassify(message: ClassifyMessage, store: PaperStore): Promise<Paper> {
+  if (message.v === 1) return message.paper;
+  const paper = await store.listedPaper(message.paperId, message.origin.listedOn);
+  if (!paper) {
+    throw new ListingNotStoredError(
+      `paper ${message.paperId} is not stored as listed on ${message.origin.listedOn}`,
+    );
+  }
+  return paper;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type ListingItem, normalizeItem, PaperParseError, paperListingDay, splitListing } from '../listing';
 import { type ClassifyMessage, type ParseMessage, ParseMessageSchema, parseMessage } from '../messages';
 import type { IsoDate, Paper } from '../paper';
-import { sendMessagesReportingFailures } from '../queue';
+import { fitsInOneMessage, sendMessagesReportingFailures } from '../queue';
 import type { ListingOrigin } from '../store/items';
 import type { ListingWriteOutcome, PaperStore } from '../store/paper-store';
 import type { BatchStage, ProcessedRecord, RecordFailure } from './sqs-batch';
@@ -70,6 +70,16 @@ export async function storeListedPaper(
  * its papers (and they are not sent on, so a redelivery does both), and a message the
  * classify queue refused fails its paper. Returns those failures; never throws for them.
  */
+/**
+ * The classify message for a stored listing: the paper itself, or, when that is too large for
+ * one SQS message (thousands of authors, a huge abstract), a reference to its listing item.
+ */
+export function classifyMessageBody(paper: Paper, origin: ListingOrigin): string {
+  const whole = JSON.stringify({ v: 1, paper, origin } satisfies ClassifyMessage);
+  if (fitsInOneMessage(whole)) return whole;
+  return JSON.stringify({ v: 2, paperId: paper.id, origin } satisfies ClassifyMessage);
+}
+
 export async function recordAndForward(
   stored: readonly ProcessedRecord<StoredListing>[],
   targets: ParseStageTargets,
@@ -93,9 +103,7 @@ export async function recordAndForward(
     }),
   );
   const forwarded = recorded.filter(({ result }) => result.outcome !== 'stale');
-  const messages = forwarded.map(({ result: { paper, origin } }) =>
-    JSON.stringify({ v: 1, paper, origin } satisfies ClassifyMessage),
-  );
+  const messages = forwarded.map(({ result: { paper, origin } }) => classifyMessageBody(paper, origin));
   const notSent = await sendMessagesReportingFailures(targets.sqs, targets.classifyQueueUrl, messages);
   for (const [index, error] of notSent) {
     const record = forwarded[index];

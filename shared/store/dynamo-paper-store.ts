@@ -481,6 +481,20 @@ export class DynamoPaperStore implements PaperStore {
     };
   }
 
+  async listedPaper(id: string, listedOn: IsoDate): Promise<Paper | undefined> {
+    const { Item: item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: paperPk(id), sk: listingSk(listedOn) },
+        ConsistentRead: true,
+      }),
+    );
+    if (!item) return undefined;
+    const listing = ListingTableItemSchema.parse(item);
+    const { upvotes: _upvotes, comments: _comments, ...paper } = listing.paper;
+    return { ...paper, ...listingFigures(listing) };
+  }
+
   async paperById(id: string): Promise<PaperRecord | undefined> {
     const items: Record<string, unknown>[] = [];
     let cursor: string | undefined;

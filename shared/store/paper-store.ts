@@ -93,6 +93,12 @@ export interface PaperStore {
     options?: CategoryQueryOptions,
   ): Promise<Page<ListedPaper>>;
   paperById(id: string): Promise<PaperRecord | undefined>;
+
+  /**
+   * The paper as stored on one listing (its figures included), read consistently; undefined
+   * when that listing is not stored. For a classify message that carries only a reference.
+   */
+  listedPaper(id: string, listedOn: IsoDate): Promise<Paper | undefined>;
   ingestedDays(page: PageRequest): Promise<Page<IngestedDay>>;
 }
 

@@ -193,6 +193,7 @@ describe('an item over the SQS message limit', () => {
     const big = await store.paperById('2608.99999');
     expect(big?.authorCount).toBe(3_500);
     expect(big?.abstract.length).toBeGreaterThan(30_000);
+    expect(big?.classifierVersion, 'the big paper is classified too').toBeDefined();
     expect(await visible(stack.queueUrls.parseDeadLetter)).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { listingArchiveKey, quarantineKey } from '../../shared/archive';
 import {
+  ClassifyMessageSchema,
   FetchRequestError,
   MalformedMessageError,
   ParseMessageSchema,
@@ -8,6 +9,8 @@ import {
   parseMessage,
   requestedDay,
 } from '../../shared/messages';
+import type { Paper } from '../../shared/paper';
+import { classifyMessageBody } from '../../shared/pipeline/parse-stage';
 
 describe('listingArchiveKey', () => {
   const bytes = new TextEncoder().encode('[{"paper":{}}]');
@@ -79,5 +82,33 @@ describe('parseMessage', () => {
   it('says which field does not match the schema', () => {
     const body = JSON.stringify({ v: 1, listing: { archiveKey: 'k', fetchedAt: 'yesterday' }, item: {} });
     expect(() => parseMessage(ParseMessageSchema, body)).toThrow(/fetchedAt/);
+  });
+});
+
+describe('classifyMessageBody', () => {
+  const origin = {
+    listedOn: '2026-06-12',
+    fetchedAt: '2026-06-12T23:30:00.000Z',
+    archiveKey: 'listings/2026/06/12/abc.json',
+  } as const;
+  const paper = (abstract: string): Paper => ({
+    id: '2606.00001',
+    title: 'A paper',
+    abstract,
+    links: { arxiv: 'https://arxiv.org/abs/2606.00001' },
+    source: 'hf-api',
+  });
+
+  it('carries the paper whole when it fits in one SQS message', () => {
+    const message = parseMessage(ClassifyMessageSchema, classifyMessageBody(paper('short'), origin));
+
+    expect(message).toEqual({ v: 1, paper: paper('short'), origin });
+  });
+
+  it('carries a reference to the stored listing when the paper is over the SQS limit', () => {
+    const body = classifyMessageBody(paper('x'.repeat(300 * 1024)), origin);
+
+    expect(Buffer.byteLength(body)).toBeLessThan(1024);
+    expect(parseMessage(ClassifyMessageSchema, body)).toEqual({ v: 2, paperId: '2606.00001', origin });
   });
 });
