@@ -111,6 +111,9 @@ const numberText = z
 
 const Options = z.object({
   data: z.string().min(1),
+  /** More labelled papers, all for training (`none`: train on `data` alone). */
+  extra: z.string().min(1),
+  rebalance: numberText.pipe(z.number().min(0).max(1)),
   out: z.string().min(1),
   vocab: numberText.pipe(z.number().int().positive()),
   select: z.enum(['df', 'mi']),
@@ -257,6 +260,72 @@ function chooseVocabulary(
   return { terms: chosen.map(({ term }) => term), idf };
 }
 
+/** An extra data file whose id is also in the labelled data would leak into calibration or validation. */
+class OverlappingDataError extends Error {
+  override readonly name = 'OverlappingDataError';
+}
+
+/**
+ * The training papers: `original` (the training split of --data) followed by
+ * the `extra` papers. Refuses an extra paper whose id is among `heldOut` (the
+ * papers calibration, checks and validation are measured on) or repeats.
+ */
+function checkedExtra(original: Paper[], extra: Paper[], heldOut: readonly Paper[]): Paper[] {
+  const seen = new Set([...original, ...heldOut].map((p) => p.id));
+  for (const paper of extra) {
+    if (seen.has(paper.id))
+      throw new OverlappingDataError(`extra paper ${paper.id} is also in the labelled data`);
+    seen.add(paper.id);
+  }
+  return [...original, ...extra];
+}
+
+/**
+ * Class weights that pull the training mix back towards the original one, so
+ * a class the extra papers doubled does not crowd out the classes they barely
+ * grew: paper d with primary class c weighs (s_orig(c) / s_all(c))^strength,
+ * s the class's share of primaries (add-one smoothed) among the `original`
+ * training papers and among all `train` papers; scaled to mean 1 over `train`,
+ * so the learning rates keep their meaning. Strength 1 trains, in expectation,
+ * on the original class mix; 0 leaves every paper at weight 1.
+ */
+function rebalancingWeights(
+  original: readonly Paper[],
+  train: readonly Paper[],
+  classIndex: ReadonlyMap<string, number>,
+  strength: number,
+): Float32Array {
+  const C = classIndex.size;
+  const primaryOf = (paper: Paper) => classIndex.get(paper.categories[0] as string);
+  const count = (papers: readonly Paper[]) => {
+    const n = new Float64Array(C).fill(1);
+    for (const paper of papers) {
+      const c = primaryOf(paper);
+      if (c !== undefined) n[c] = (n[c] as number) + 1;
+    }
+    const total = n.reduce((s, x) => s + x, 0);
+    return n.map((x) => x / total);
+  };
+  const before = count(original);
+  const after = count(train);
+  const byClass = before.map((share, c) => (share / (after[c] as number)) ** strength);
+  const weights = Float32Array.from(train, (paper) => {
+    const c = primaryOf(paper);
+    return c === undefined ? 1 : (byClass[c] as number);
+  });
+  const mean = weights.reduce((s, x) => s + x, 0) / weights.length;
+  for (let i = 0; i < weights.length; i++) weights[i] = (weights[i] as number) / mean;
+  // The lightest and heaviest classes among those that are some training paper's primary.
+  const present = [...new Set(train.map(primaryOf))].filter((c) => c !== undefined).sort((x, y) => x - y);
+  const ordered = present.sort((x, y) => (byClass[x] as number) - (byClass[y] as number));
+  const code = [...classIndex.keys()];
+  const describe = (c: number) => `${((byClass[c] as number) / mean).toFixed(3)} (${code[c]})`;
+  log(
+    `rebalance ${strength}: class weights from ${describe(ordered[0] as number)} to ${describe(ordered[ordered.length - 1] as number)}, mean 1 over the training papers`,
+  );
+  return weights;
+}
+
 /** Sparse rows of the feature matrix (CSR). */
 interface Rows {
   offsets: Int32Array;
@@ -304,6 +373,7 @@ const INIT_TERM_WEIGHT = 0.05;
 const DEFAULTS = {
   vocab: 33000,
   select: 'mi',
+  rebalance: 0,
   hidden: 128,
   members: 3,
   termBits: 4,
@@ -369,6 +439,7 @@ function trainNetwork(
   seed: number,
   options: Pick<Options, 'epochs' | 'averageFrom'>,
   soft?: SoftTargets,
+  paperWeights?: Float32Array,
 ): Network {
   const random = rng(seed);
   const uniform = (limit: number) => (random() * 2 - 1) * limit;
@@ -496,6 +567,14 @@ function trainNetwork(
         primary[target] = (primary[target] as number) - 1;
         for (let c = 0; c < C; c++) {
           listedOut[c] = 1 / (1 + Math.exp(-(listedOut[c] as number))) - (gold.has(c) ? 1 : 0);
+        }
+      }
+      if (paperWeights) {
+        // A class weight scales the paper's whole gradient, through both heads into the hidden layer.
+        const w = paperWeights[d] as number;
+        for (let c = 0; c < C; c++) {
+          primary[c] = (primary[c] as number) * w;
+          listedOut[c] = (listedOut[c] as number) * w;
         }
       }
       for (let c = 0; c < C; c++) {
@@ -728,9 +807,16 @@ const DEFAULT_DATA = fileURLToPath(
   new URL('../../shared/data/arxiv-labeled/train.jsonl.gz', import.meta.url),
 );
 const DEFAULT_SEED = '20260601';
+/** The extra labelled papers beside the first file; `--extra none` trains on --data alone. */
+const DEFAULT_EXTRA = fileURLToPath(
+  new URL('../../shared/data/arxiv-labeled/extra.jsonl.gz', import.meta.url),
+);
+const NO_EXTRA = 'none';
 
 const COMMAND_LINE = {
   data: { type: 'string', default: DEFAULT_DATA },
+  extra: { type: 'string', default: DEFAULT_EXTRA },
+  rebalance: { type: 'string', default: String(DEFAULTS.rebalance) },
   out: { type: 'string', default: fileURLToPath(new URL('../shared/classify/model/', import.meta.url)) },
   vocab: { type: 'string', default: String(DEFAULTS.vocab) },
   select: { type: 'string', default: DEFAULTS.select },
@@ -760,6 +846,12 @@ Trains the arXiv-category classifier on labelled papers and writes the model
 
   --data <file.jsonl.gz>    the labelled papers (default ../shared/data/arxiv-labeled/train.jsonl.gz,
                             beside the repository: the data set is not part of it)
+  --extra <file.jsonl.gz|none>
+                            more labelled papers, all for training; the calibration and validation
+                            splits stay drawn from --data (default ../shared/data/arxiv-labeled/extra.jsonl.gz;
+                            none: --data alone)
+  --rebalance <0..1>        weight papers by class towards the class mix of --data's training papers:
+                            1 fully, 0 not at all (default ${DEFAULTS.rebalance})
   --out <dir>               where the model goes (default shared/classify/model/)
   --sample <file.jsonl.gz>  where the evaluation sample for the tests goes (default ${SAMPLE_PATH})
   --dry-run                 train and evaluate, write no files
@@ -829,14 +921,21 @@ function trainingRequest(args: readonly string[]): TrainingRequest {
     };
   }
   const options = parsed.data;
-  if (!statSync(options.data, { throwIfNoEntry: false })?.isFile()) {
-    return {
-      kind: 'refused',
-      problem:
-        `no labelled data at ${options.data}: the labelled data set is not part of the repository ` +
-        '(it lives beside it, in ../shared/data/arxiv-labeled/); pass --data <file.jsonl.gz> to train on another file',
-      exitCode: 1,
-    };
+  for (const [option, path] of [
+    ['data', options.data],
+    ['extra', options.extra],
+  ] as const) {
+    if (option === 'extra' && path === NO_EXTRA) continue;
+    if (!statSync(path, { throwIfNoEntry: false })?.isFile()) {
+      return {
+        kind: 'refused',
+        problem:
+          `no labelled data at ${path}: the labelled data set is not part of the repository ` +
+          `(it lives beside it, in ../shared/data/arxiv-labeled/); pass --${option} <file.jsonl.gz> to train on another file` +
+          (option === 'extra' ? ', or --extra none' : ''),
+        exitCode: 1,
+      };
+    }
   }
   return { kind: 'train', options };
 }
@@ -856,14 +955,17 @@ async function main(): Promise<void> {
   const started = Date.now();
 
   const papers = await readPapers(options.data);
+  const extra = options.extra === NO_EXTRA ? [] : await readPapers(options.extra);
   const bySplit: Record<Split, Paper[]> = { train: [], calibration: [], validation: [] };
   for (const paper of papers) bySplit[splitOf(paper.id)].push(paper);
   const { calibration, validation } = bySplit;
   // --check: 10% of the training split held out (by hash of the id) to choose settings on, never the validation split.
   const heldOut = options.check ? bySplit.train.filter((p) => isCheckPaper(p.id)) : [];
-  const train = options.check ? bySplit.train.filter((p) => !isCheckPaper(p.id)) : bySplit.train;
+  const original = options.check ? bySplit.train.filter((p) => !isCheckPaper(p.id)) : bySplit.train;
+  // The extra papers only ever train: calibration, check and validation papers stay drawn from --data as before.
+  const train = checkedExtra(original, extra, [...calibration, ...validation, ...heldOut]);
   log(
-    `${papers.length} papers: ${train.length} train, ${calibration.length} calibration, ${validation.length} validation`,
+    `${papers.length} papers: ${original.length} train, ${calibration.length} calibration, ${validation.length} validation; ${extra.length} extra, for training`,
   );
 
   const classCounts = new Map<string, number>();
@@ -877,12 +979,16 @@ async function main(): Promise<void> {
   log(`${classes.length} classes (categories on >= ${MIN_CLASS_PAPERS} training papers)`);
 
   const { terms, idf } = chooseVocabulary(train, options.vocab, options.select, classIndex);
+  const trainWeights =
+    extra.length && options.rebalance > 0
+      ? rebalancingWeights(original, train, classIndex, options.rebalance)
+      : undefined;
   const index = new TermIndex(terms);
   const V = terms.length;
   const C = classes.length;
   const H = options.hidden * options.members;
   /** Trains the network(s) on `papers` (the vocabulary and classes stay those of the training split). */
-  const trainOn = (papers: Paper[]) => {
+  const trainOn = (papers: Paper[], paperWeights?: Float32Array) => {
     const rows = buildRows(papers, index, idf, options.titleRepeat);
     log(`features built: ${rows.ids.length} non-zeros (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     const primaries = papers.map((paper) => classIndex.get(paper.categories[0] as string));
@@ -910,7 +1016,18 @@ async function main(): Promise<void> {
       log(`teacher: ${options.teacher} x ${TEACHER_HIDDEN} hidden, outputs ready`);
     }
     const members = Array.from({ length: options.members }, (_, m) =>
-      trainNetwork(rows, primaries, listed, V, C, options.hidden, options.seed + m, options, soft),
+      trainNetwork(
+        rows,
+        primaries,
+        listed,
+        V,
+        C,
+        options.hidden,
+        options.seed + m,
+        options,
+        soft,
+        paperWeights,
+      ),
     );
     const net = concatenate(members, V, options.hidden, C);
     const { scale, weights: termWeights } = quantiseRows(net.termWeights, V, H, options.termBits);
@@ -928,7 +1045,7 @@ async function main(): Promise<void> {
       listedBias: Float32Array.from(net.listedBias),
     };
   };
-  const trained = trainOn(train);
+  const trained = trainOn(train, trainWeights);
 
   const parts: ModelParts = {
     name: MODEL_NAME,
@@ -945,8 +1062,17 @@ async function main(): Promise<void> {
     titleRepeat: options.titleRepeat,
     explain: { maxTerms: 5, minContribution: 0.05, candidates: 24 },
     training: {
-      data: sha256Hex(papers.map((p) => p.id).join('\n')).slice(0, 16),
+      data: sha256Hex([...papers, ...extra].map((p) => p.id).join('\n')).slice(0, 16),
       trainPapers: train.length,
+      ...(extra.length
+        ? {
+            extraPapers: extra.length,
+            rebalance:
+              options.rebalance > 0
+                ? `each paper weighted by (its primary's share of the original training papers / its share of all training papers)^${options.rebalance}, mean 1`
+                : 'none',
+          }
+        : {}),
       vocabulary: V,
       minDf: MIN_DF,
       hidden: H,
@@ -1038,7 +1164,8 @@ async function main(): Promise<void> {
   report('train');
   if (options.refit) {
     // The final networks learn from the calibration papers too; the calibration fitted above carries over.
-    Object.assign(parts, trainOn([...train, ...calibration]));
+    const refitWeights = trainWeights && Float32Array.from([...trainWeights, ...calibration.map(() => 1)]);
+    Object.assign(parts, trainOn([...train, ...calibration], refitWeights));
     parts.training.trainPapers = train.length + calibration.length;
     parts.training.calibration =
       'fitted on the networks trained on the training split alone, then the networks retrained on training + calibration with the same seeds';
@@ -1105,6 +1232,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A data mistake is one line; anything else is a bug, with its stack.
+  if (error instanceof OverlappingDataError) {
+    log(`${error.name}: ${error.message}`);
+    process.exitCode = 1;
+    return;
+  }
   process.stderr.write(
     `train-classifier: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
