@@ -9,8 +9,8 @@
  * does the printing, so they cannot drift apart.
  */
 
+import { isHelpRequest, UsageError } from '../shared/command-line';
 import { isClosedPipe } from './closed-pipe';
-import { isHelpRequest, UsageError } from './commands/command-line';
 
 // The SDK warns on every run that its 2027 releases need Node 22; Lambda runs 22+, this machine 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

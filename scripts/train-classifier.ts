@@ -59,12 +59,6 @@
  */
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  isHelpRequest,
-  type OptionValues,
-  readCommandLine,
-  UsageError,
-} from '../local/commands/command-line';
 import { OverlappingDataError } from '../shared/classify/training/data';
 import { log } from '../shared/classify/training/log';
 import {
@@ -74,6 +68,7 @@ import {
   TrainingOptionsSchema,
 } from '../shared/classify/training/options';
 import { trainClassifier } from '../shared/classify/training/train';
+import { isHelpRequest, type OptionValues, readCommandLine, UsageError } from '../shared/command-line';
 
 /** The evaluation sample committed for the tests. */
 const SAMPLE_PATH = 'test/fixtures/classify/validation-sample.jsonl.gz';

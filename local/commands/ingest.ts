@@ -1,10 +1,10 @@
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
+import { isoDayOption, readCommandLine, UsageError } from '../../shared/command-line';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { type LocalHandlers, loadHandlers } from '../handlers';
 import { type IngestRequest, type IngestSummary, ListingDayConflictError, runIngest } from '../ingest';
 import type { LocalStack } from '../stack';
 import { openLocalStack } from '../stack';
-import { isoDayOption, readCommandLine, UsageError } from './command-line';
 
 export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--source FILE-OR-URL]
   --date    the listing day to fetch (default: today in UTC); with a --source file, the day it stands for

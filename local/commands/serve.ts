@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { readCommandLine, UsageError } from '../../shared/command-line';
 import { IngestedDaySchema, ListedPaperSchema } from '../../shared/store/items';
 import { loadQueryHandler } from '../handlers';
 import {
@@ -7,7 +8,6 @@ import {
   functionUrlEvent,
   localLambdaContext,
 } from '../http-adapter';
-import { readCommandLine, UsageError } from './command-line';
 
 /**
  * `npm run -s papers -- serve [--port P] [--host H]`: the query API over HTTP,

@@ -1,7 +1,7 @@
+import { readCommandLine } from '../../shared/command-line';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { loadHandlers } from '../handlers';
 import { openLocalStack } from '../stack';
-import { readCommandLine } from './command-line';
 import {
   describeSummary,
   ingestFromCommandLine,

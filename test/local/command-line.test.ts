@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isHelpRequest, isoDayOption, readCommandLine, UsageError } from '../../local/commands/command-line';
+import { isHelpRequest, isoDayOption, readCommandLine, UsageError } from '../../shared/command-line';
 
 const OPTIONS = {
   date: { type: 'string' },
