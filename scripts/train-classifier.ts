@@ -11,8 +11,9 @@
  * vocabulary, networks, calibration, each in its own module), steps:
  *
  * 1. Split by SHA-256 of the id: 10% validation, 5% calibration, 85% training.
- *    The `--extra` papers (default: the extra file beside the first) all join
- *    the training split, weighted by class with `--rebalance`.
+ *    The `--extra` papers (none by default, so the defaults rebuild the
+ *    committed model) all join the training split, weighted by class with
+ *    `--rebalance`.
  * 2. Features: uni- and bigrams (the shared tokeniser), title terms counted
  *    `--title-repeat` times, vocabulary the `--vocab` terms of the training split most
  *    informative of the categories (`--select mi`, the default) or of highest document
@@ -78,14 +79,10 @@ const DEFAULT_DATA = fileURLToPath(
   new URL('../../shared/data/arxiv-labeled/train.jsonl.gz', import.meta.url),
 );
 const DEFAULT_SEED = '20260601';
-/** The extra labelled papers beside the first file (`--extra none`: --data alone). */
-const DEFAULT_EXTRA = fileURLToPath(
-  new URL('../../shared/data/arxiv-labeled/extra.jsonl.gz', import.meta.url),
-);
 
 const COMMAND_LINE = {
   data: { type: 'string', default: DEFAULT_DATA },
-  extra: { type: 'string', default: DEFAULT_EXTRA },
+  extra: { type: 'string', default: NO_EXTRA },
   rebalance: { type: 'string', default: String(TRAINING_DEFAULTS.rebalance) },
   out: { type: 'string', default: fileURLToPath(new URL('../shared/classify/model/', import.meta.url)) },
   vocab: { type: 'string', default: String(TRAINING_DEFAULTS.vocab) },
@@ -116,10 +113,9 @@ Trains the arXiv-category classifier on labelled papers and writes the model
 
   --data <file.jsonl.gz>    the labelled papers (default ../shared/data/arxiv-labeled/train.jsonl.gz,
                             beside the repository: the data set is not part of it)
-  --extra <file.jsonl.gz|none>
-                            more labelled papers, all for training; the calibration and validation
-                            splits stay drawn from --data (default ../shared/data/arxiv-labeled/extra.jsonl.gz;
-                            none: --data alone)
+  --extra <file.jsonl.gz>   more labelled papers, all for training (such as ../shared/data/arxiv-labeled/
+                            extra.jsonl.gz); the calibration, check and validation papers stay drawn from
+                            --data (default none: --data alone, which rebuilds the committed model)
   --rebalance <0..1>        weight papers by class towards the class mix of --data's training papers:
                             1 fully, 0 not at all (default ${TRAINING_DEFAULTS.rebalance})
   --out <dir>               where the model goes (default shared/classify/model/)

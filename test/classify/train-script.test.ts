@@ -77,16 +77,7 @@ const work = mkdtempSync(join(tmpdir(), 'train-classifier-'));
 const data = join(work, 'train.jsonl.gz');
 const small = ['--data', data, '--vocab', '200', '--hidden', '8', '--epochs', '3', '--average-from', '2'];
 const run = (name: string, extra: readonly string[] = []) =>
-  train([
-    ...small,
-    '--out',
-    join(work, name),
-    '--sample',
-    join(work, `${name}-sample.jsonl.gz`),
-    // Never the real extra file beside the repository: only a test's own.
-    ...(extra.includes('--extra') ? [] : ['--extra', 'none']),
-    ...extra,
-  ]);
+  train([...small, '--out', join(work, name), '--sample', join(work, `${name}-sample.jsonl.gz`), ...extra]);
 
 describe('npm run train:classifier', () => {
   beforeAll(() => {
@@ -234,7 +225,17 @@ describe('npm run train:classifier, before any training', () => {
     expect(long.code).toBe(0);
     expect(long.stderr).toBe('');
     expect(long.stdout).toMatch(/^usage: npm run train:classifier/);
-    for (const option of ['--data', '--out', '--check', '--refit', '--select', '--members', '--teacher']) {
+    for (const option of [
+      '--data',
+      '--extra',
+      '--rebalance',
+      '--out',
+      '--check',
+      '--refit',
+      '--select',
+      '--members',
+      '--teacher',
+    ]) {
       expect(long.stdout).toContain(`  ${option} `);
     }
     expect(short.code).toBe(0);

@@ -37,7 +37,7 @@ export class OverlappingDataError extends Error {
  * the `extra` papers. Refuses an extra paper whose id is among `heldOut` (the
  * papers calibration, checks and validation are measured on) or repeats.
  */
-export function checkedExtra(original: Paper[], extra: Paper[], heldOut: readonly Paper[]): Paper[] {
+export function withExtraPapers(original: Paper[], extra: Paper[], heldOut: readonly Paper[]): Paper[] {
   const seen = new Set([...original, ...heldOut].map((p) => p.id));
   for (const paper of extra) {
     if (seen.has(paper.id))

@@ -34,7 +34,7 @@ import {
 } from '../model-format';
 import { TOKENIZER_VERSION } from '../tokenize';
 import { fitPlatt } from './calibration';
-import { checkedExtra, isCheckPaper, readPapers, rebalancingWeights } from './data';
+import { isCheckPaper, readPapers, rebalancingWeights, withExtraPapers } from './data';
 import { log } from './log';
 import {
   buildRows,
@@ -84,7 +84,7 @@ export async function trainClassifier(options: Options): Promise<string> {
   const heldOut = options.check ? bySplit.train.filter((p) => isCheckPaper(p.id)) : [];
   const original = options.check ? bySplit.train.filter((p) => !isCheckPaper(p.id)) : bySplit.train;
   // The extra papers only ever train: calibration, check and validation papers stay drawn from --data as before.
-  const train = checkedExtra(original, extra, [...calibration, ...validation, ...heldOut]);
+  const train = withExtraPapers(original, extra, [...calibration, ...validation, ...heldOut]);
   log(
     `${papers.length} papers: ${original.length} train, ${calibration.length} calibration, ${validation.length} validation; ${extra.length} extra, for training`,
   );
