@@ -285,7 +285,15 @@ export async function trainClassifier(options: Options): Promise<string> {
   report('train');
   if (options.refit) {
     // The final networks learn from the calibration papers too; the calibration fitted above carries over.
-    const refitWeights = trainWeights && Float32Array.from([...trainWeights, ...calibration.map(() => 1)]);
+    // The calibration papers are of the original mix: weighted like the original training papers.
+    const refitWeights =
+      trainWeights &&
+      rebalancingWeights(
+        [...original, ...calibration],
+        [...train, ...calibration],
+        classIndex,
+        options.rebalance,
+      );
     Object.assign(parts, trainOn([...train, ...calibration], refitWeights));
     parts.training.trainPapers = train.length + calibration.length;
     parts.training.calibration =
