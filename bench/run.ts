@@ -1,15 +1,18 @@
 /**
- * `npm run bench [-- suite ...]`: runs the benchmark suites, prints a table of
- * their figures against the issues' targets and writes `bench/results.json`.
- * A suite lives in `bench/suites/<name>.ts` and exports `suite: BenchSuite`.
+ * `npm run bench [-- suite ...] [-- --save]`: runs the benchmark suites, prints a table of
+ * their figures against the issues' targets and writes them to `bench/.out/results.json`
+ * (ignored by git), so a run never leaves the tree modified. `--save` also writes them to
+ * `bench/results.json`, the committed reference figures: updating those is a decision, not a
+ * side effect. A suite lives in `bench/suites/<name>.ts` and exports `suite: BenchSuite`.
  *
  * Each suite runs in a fresh Node process: the Lambda handlers read their
  * configuration once per process (as on Lambda), and a suite's JIT state and
  * heap should not colour the next one's timings.
  */
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type BenchSuite, type Metric, meetsTarget } from './harness';
@@ -63,7 +66,20 @@ async function runInChild(name: string): Promise<Metric[]> {
   return JSON.parse(lastLine) as Metric[];
 }
 
-async function main(selected: string[]): Promise<number> {
+/** Where a run writes its figures (ignored by git), and the committed reference figures `--save` updates. */
+const outFile = fileURLToPath(new URL('./.out/results.json', import.meta.url));
+const referenceFile = fileURLToPath(new URL('./results.json', import.meta.url));
+
+async function readMetrics(file: string): Promise<Record<string, Metric> | undefined> {
+  return readFile(file, 'utf8').then(
+    (text) => (JSON.parse(text) as { metrics?: Record<string, Metric> }).metrics ?? {},
+    () => undefined,
+  );
+}
+
+async function main(args: string[]): Promise<number> {
+  const save = args.includes('--save');
+  const selected = args.filter((arg) => arg !== '--save');
   const names = selected.length ? selected : Object.keys(suites);
   const unknown = names.filter((name) => !suites[name]);
   if (unknown.length > 0) {
@@ -89,21 +105,26 @@ async function main(selected: string[]): Promise<number> {
     );
   }
   // A run of some suites updates their figures and keeps the others' from earlier runs.
-  const resultsFile = fileURLToPath(new URL('./results.json', import.meta.url));
-  const earlier = await readFile(resultsFile, 'utf8').then(
-    (text) => (JSON.parse(text) as { metrics?: Record<string, Metric> }).metrics ?? {},
-    () => ({}),
-  );
+  const earlier = (await readMetrics(outFile)) ?? (await readMetrics(referenceFile)) ?? {};
   const measuredAt = new Date().toISOString();
-  const out = {
-    machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown' },
-    metrics: {
-      ...earlier,
-      ...Object.fromEntries(Object.values(results).map((m) => [m.name, { ...m, measuredAt }])),
-    },
+  const machine = {
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
   };
-  await writeFile(resultsFile, `${JSON.stringify(out, null, 2)}\n`);
-  process.stdout.write(`\nwrote bench/results.json${missed ? ` (${missed} target(s) missed)` : ''}\n`);
+  const measured = Object.fromEntries(Object.values(results).map((m) => [m.name, { ...m, measuredAt }]));
+  await mkdir(path.dirname(outFile), { recursive: true });
+  await writeFile(outFile, `${JSON.stringify({ machine, metrics: { ...earlier, ...measured } }, null, 2)}\n`);
+  const written = ['bench/.out/results.json'];
+  if (save) {
+    const reference = (await readMetrics(referenceFile)) ?? {};
+    await writeFile(
+      referenceFile,
+      `${JSON.stringify({ machine, metrics: { ...reference, ...measured } }, null, 2)}\n`,
+    );
+    written.push('bench/results.json (the reference figures)');
+  }
+  process.stdout.write(`\nwrote ${written.join(' and ')}${missed ? ` (${missed} target(s) missed)` : ''}\n`);
   return 0;
 }
 

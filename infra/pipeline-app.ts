@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Annotations, App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
@@ -16,20 +17,44 @@ import {
 export const STACK_NAME = 'DailyPapersPipeline';
 
 /**
- * The feature flags this app relies on, pinned here rather than taken from
- * `CURRENTLY_RECOMMENDED_FLAGS` so that upgrading aws-cdk-lib cannot change the
- * template behind our back. Tests build the app through {@link createPipelineApp}
- * and so synthesize with the same flags as `cdk synth`.
+ * The feature flags of this app: the `@aws-cdk…` keys of cdk.json's context, set as `cdk init` of
+ * this aws-cdk-lib version sets them (its `recommended-feature-flags.json`). They are pinned in
+ * cdk.json rather than taken from `CURRENTLY_RECOMMENDED_FLAGS`, so that upgrading aws-cdk-lib
+ * cannot change the template behind our back, and read here as well, so that tests, which build
+ * the app through {@link createPipelineApp} without the CDK CLI, synthesize with the same flags as
+ * `cdk synth`.
+ *
+ * One departs from the recommendation: `@aws-cdk/core:annotationsInValidationReport` is false.
+ * Set, it turns the error annotations that carry bad context values into a validation failure
+ * thrown from `app.synth()`, printed with the source line that recorded them: the tests that read
+ * those errors off the stack could no longer do so, and `cdk synth` would print a line of this
+ * file above each error. Every other flag leaves the template as it was, but for the CDKMetadata
+ * resource's analytics string (and the bundles are byte for byte the same).
  */
-export const featureFlags = {
-  // Grant S3 server access logging through a bucket policy, not the legacy ACL.
-  '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
-  '@aws-cdk/aws-s3:createDefaultLoggingPolicy': true,
-  '@aws-cdk/aws-s3:publicAccessBlockedByDefault': true,
-  '@aws-cdk/aws-iam:minimizePolicies': true,
-  '@aws-cdk/core:enablePartitionLiterals': true,
-  '@aws-cdk/core:explicitStackTags': true,
-} as const;
+export const featureFlags: Readonly<Record<string, unknown>> = Object.fromEntries(
+  Object.entries(
+    z
+      .object({ context: z.record(z.string(), z.unknown()) })
+      .parse(JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8'))).context,
+  ).filter(([key]) => isFeatureFlag(key)),
+);
+
+function isFeatureFlag(key: string): boolean {
+  return key.startsWith('@aws-cdk/') || key.startsWith('@aws-cdk-containers/');
+}
+
+/**
+ * Context keys that belong to the CDK rather than to this app: feature flags, the CLI's and the
+ * framework's own settings (`aws:cdk:…`, `cli-telemetry`, `acknowledged-issue-numbers`) and the
+ * lookups cached in cdk.context.json, whose keys are `provider:query` (`availability-zones:account=…`).
+ */
+function isCdkContextKey(key: string): boolean {
+  return (
+    isFeatureFlag(key) ||
+    key.includes(':') ||
+    ['cli-telemetry', 'acknowledged-issue-numbers', 'notices'].includes(key)
+  );
+}
 
 /** The levels Powertools' logger knows, least severe first: anything else it would silently read as INFO. */
 export const POWERTOOLS_LOG_LEVELS = Object.entries(LogLevelThreshold)
@@ -87,25 +112,39 @@ export type PipelineContext = z.infer<typeof PipelineContextSchema>;
 
 /**
  * The app's context values, checked: the values that pass, and one line per
- * value that does not, such as `context "logLevel" must be one of …; got "LOUD"`.
+ * problem: a value that fails its check, such as `context "logLevel" must be
+ * one of …; got "LOUD"`, or a key that is neither this app's nor the CDK's
+ * (`-c alarmemail=…`), which would otherwise leave its setting at the default
+ * without a word.
  */
 export function readPipelineContext(app: App): { context: PipelineContext; problems: string[] } {
+  const knownKeys = Object.keys(PipelineContextSchema.shape);
+  const unknownKeys = Object.keys(app.node.getAllContext()).filter(
+    (key) => !knownKeys.includes(key) && !isCdkContextKey(key),
+  );
+  const keyProblems = unknownKeys.map((key) => {
+    const meant = knownKeys.find((known) => known.toLowerCase() === key.toLowerCase());
+    return (
+      `context key "${key}" is not one this app reads${meant ? ` (did you mean "${meant}"?)` : ''}; ` +
+      `known keys: ${knownKeys.join(', ')}`
+    );
+  });
   const given: Record<string, unknown> = Object.fromEntries(
-    Object.keys(PipelineContextSchema.shape).map((key) => [key, app.node.tryGetContext(key)]),
+    knownKeys.map((key) => [key, app.node.tryGetContext(key)]),
   );
   const result = PipelineContextSchema.safeParse(given);
-  if (result.success) return { context: result.data, problems: [] };
-  const problems = new Map<string, string>();
+  if (result.success) return { context: result.data, problems: keyProblems };
+  const valueProblems = new Map<string, string>();
   for (const issue of result.error.issues) {
     const key = String(issue.path[0]);
-    if (!problems.has(key))
-      problems.set(key, `context "${key}" ${issue.message}; got ${JSON.stringify(given[key])}`);
+    if (!valueProblems.has(key))
+      valueProblems.set(key, `context "${key}" ${issue.message}; got ${JSON.stringify(given[key])}`);
   }
   // Without the values that failed, the rest passes: the stack can still be built, to carry the errors.
   const context = PipelineContextSchema.parse(
-    Object.fromEntries(Object.entries(given).filter(([key]) => !problems.has(key))),
+    Object.fromEntries(Object.entries(given).filter(([key]) => !valueProblems.has(key))),
   );
-  return { context, problems: [...problems.values()] };
+  return { context, problems: [...keyProblems, ...valueProblems.values()] };
 }
 
 /** Stack settings from checked context; unset keys keep the stack's defaults. */

@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, Server } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
@@ -18,6 +19,7 @@ import * as z from 'zod';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { makeS3Client } from '../shared/aws/s3';
 import { makeSqsClient } from '../shared/aws/sqs';
+import { resolveUserPath } from '../shared/command-line';
 import { localResourceNames, papersTable, type QueueDefinition, queues } from '../shared/resources';
 
 /**
@@ -82,8 +84,14 @@ const ArchiveSidecarSchema = z.object({
   metadata: z.record(z.string(), z.string()),
 });
 
+/**
+ * `PAPERS_DATA_DIR` (a relative one from the folder the user ran the command in), else
+ * `.papers-data` in the project root, wherever the command was run from.
+ */
 export function defaultDataDir(): string {
-  return path.resolve(process.env.PAPERS_DATA_DIR ?? '.papers-data');
+  return process.env.PAPERS_DATA_DIR
+    ? resolveUserPath(process.env.PAPERS_DATA_DIR)
+    : fileURLToPath(new URL('../.papers-data', import.meta.url));
 }
 
 /** Starts the stand-ins for `dataDir`, or connects to the ones another live process holds. */

@@ -69,7 +69,13 @@ import {
   TrainingOptionsSchema,
 } from '../shared/classify/training/options';
 import { trainClassifier } from '../shared/classify/training/train';
-import { isHelpRequest, type OptionValues, readCommandLine, UsageError } from '../shared/command-line';
+import {
+  isHelpRequest,
+  type OptionValues,
+  readCommandLine,
+  resolveUserPath,
+  UsageError,
+} from '../shared/command-line';
 
 /** The evaluation sample committed for the tests. */
 const SAMPLE_PATH = 'test/fixtures/classify/validation-sample.jsonl.gz';
@@ -167,6 +173,12 @@ function trainingRequest(args: readonly string[]): TrainingRequest {
   if (values.help) return { kind: 'help' };
   const parsed = TrainingOptionsSchema.safeParse({
     ...values,
+    // Paths the user typed: from the folder they ran npm in, not the project root npm runs us from.
+    // An empty one stays empty, for the schema to refuse.
+    data: values.data && resolveUserPath(values.data),
+    out: values.out && resolveUserPath(values.out),
+    sample: values.sample && resolveUserPath(values.sample),
+    extra: values.extra && values.extra !== NO_EXTRA ? resolveUserPath(values.extra) : values.extra,
     averageFrom: values['average-from'],
     termBits: Number(values['term-bits']),
     listedWeight: values['listed-weight'],

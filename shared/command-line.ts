@@ -1,9 +1,10 @@
 /**
  * The command-line reader every command-line entry shares: the papers CLI
  * (`local/cli.ts` and its commands) and the training script
- * (`scripts/train-classifier.ts`), so options, help and usage errors read
- * and fail the same way in both.
+ * (`scripts/train-classifier.ts`), so options, help, usage errors and the
+ * paths a user types read and fail the same way in both.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type IsoDate, IsoDateSchema } from './paper';
 
@@ -104,4 +105,28 @@ export function isoDayOption(flag: string, value: string): IsoDate {
   const day = IsoDateSchema.safeParse(value);
   if (!day.success) throw new UsageError(`${flag} must be a real day as YYYY-MM-DD, got "${value}"`);
   return day.data;
+}
+
+/**
+ * Where a path the user typed points. npm runs a package's scripts from the package's root,
+ * whatever folder the user typed `npm start` or `npm run papers` in, and passes that folder on as
+ * `INIT_CWD`: a relative path resolves from there, as the user meant it; outside npm, from the
+ * working directory. An absolute path stays as it is.
+ */
+export function resolveUserPath(
+  given: string,
+  { env = process.env, cwd = process.cwd() }: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): string {
+  return path.resolve(env.INIT_CWD || cwd, given);
+}
+
+/** `absolute` as the user would type it: relative to the folder they ran the command in when inside it. */
+export function displayPath(
+  absolute: string,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): string {
+  const from = resolveUserPath('.', options);
+  const relative = path.relative(from, absolute);
+  if (relative === '') return '.';
+  return relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative;
 }

@@ -83,10 +83,13 @@ export async function run(args: string[]): Promise<number> {
   loadClassifier(); // fail once, up front, if the model is missing
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNumber = 0;
+  // Blank lines are skipped, not read: they count neither as failed nor in the total.
+  let read = 0;
   let failed = 0;
   for await (const line of lines) {
     lineNumber++;
     if (!line.trim()) continue;
+    read++;
     const parsed = parseLine(line);
     if (!parsed.ok) {
       failed++;
@@ -104,7 +107,7 @@ export async function run(args: string[]): Promise<number> {
       if (await stdoutClosedBeforeDrain()) break;
     }
   }
-  if (failed > 0) process.stderr.write(`papers classify: ${failed} of ${lineNumber} line(s) failed\n`);
+  if (failed > 0) process.stderr.write(`papers classify: ${failed} of ${read} line(s) failed\n`);
   return failed > 0 ? 1 : 0;
 }
 

@@ -1,5 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
-import { isoDayOption, readCommandLine, UsageError } from '../../shared/command-line';
+import {
+  displayPath,
+  isoDayOption,
+  readCommandLine,
+  resolveUserPath,
+  UsageError,
+} from '../../shared/command-line';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { type LocalHandlers, loadHandlers } from '../handlers';
 import { type IngestRequest, type IngestSummary, ListingDayConflictError, runIngest } from '../ingest';
@@ -13,6 +20,9 @@ export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--
 Exit code 1 when a listing was malformed, could not be fetched, or anything reached a dead-letter queue.
 `;
 
+/** The sample listing that ships with the project (local/sample/README.md), from the project root. */
+export const SAMPLE_LISTING_PATH = 'local/sample/hf-daily-papers-2026-06-12.json';
+
 /** Options shared by `papers ingest` and `npm start`. */
 export const ingestOptions = {
   date: { type: 'string' },
@@ -23,7 +33,11 @@ export const ingestOptions = {
 export function ingestRequestFrom(values: { date?: string; source?: string }): IngestRequest {
   return {
     date: values.date === undefined ? undefined : isoDayOption('--date', values.date),
-    source: values.source,
+    // A URL stays as given; a file path is the user's, from the folder they ran the command in.
+    source:
+      values.source === undefined || /^[a-z][a-z\d+.-]*:\/\//i.test(values.source)
+        ? values.source
+        : resolveUserPath(values.source),
   };
 }
 
@@ -103,10 +117,11 @@ export function describeSummary(summary: IngestSummary, handlerLogLevel: string 
 }
 
 export function noNetworkHint(error: ListingFetchError): string {
+  const sample = displayPath(fileURLToPath(new URL(`../../${SAMPLE_LISTING_PATH}`, import.meta.url)));
   return (
     `papers: could not fetch the listing: ${error.message}\n` +
     'No network? Ingest a saved listing instead, e.g.\n' +
-    '  npm start -- --source test/fixtures/listings/hf-daily-papers-2026-06-12.json\n' +
-    '  npm run -s papers -- ingest --source test/fixtures/listings/hf-daily-papers-2026-06-12.json\n'
+    `  npm start -- --source ${sample}\n` +
+    `  npm run -s papers -- ingest --source ${sample}\n`
   );
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isoDayOption, readCommandLine, UsageError } from '../../shared/command-line';
+import { isoDayOption, readCommandLine, resolveUserPath, UsageError } from '../../shared/command-line';
 import { type ListingContext, ListingParseError, parseListing } from '../../shared/listing/index';
 
 /**
@@ -87,7 +87,7 @@ async function readListing({ source, context, timeoutMs }: ParseOptions): Promis
     };
   }
   try {
-    return { bytes: await readFile(source), context: { ...context, url: source } };
+    return { bytes: await readFile(resolveUserPath(source)), context: { ...context, url: source } };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ListingReadError(`cannot read ${source}: ${reason}`);

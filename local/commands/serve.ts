@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:net';
 import * as z from 'zod';
 import { readCommandLine, UsageError } from '../../shared/command-line';
 import { IngestedDaySchema, ListedPaperSchema } from '../../shared/store/items';
@@ -49,22 +50,7 @@ export async function serveQueryApi({
 }: ServeQueryApiOptions): Promise<QueryApiServer> {
   const handler = await loadQueryHandler(env);
   const server = createFunctionUrlServer(handler, 'query');
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`port ${port} on ${host} is in use: pass --port with another one (0 picks a free port)`)
-          : error,
-      );
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  const bound = await listenOn(server, port, host);
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
@@ -76,6 +62,55 @@ export async function serveQueryApi({
         server.closeIdleConnections();
       });
       return closing;
+    },
+  };
+}
+
+/** The port asked for is taken by another process. */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+  constructor(
+    readonly port: number,
+    readonly host: string,
+  ) {
+    super(`port ${port} on ${host} is in use: pass --port with another one (0 picks a free port)`);
+  }
+}
+
+/** Starts `server` listening; resolves with the port bound. @throws PortInUseError when it is taken. */
+async function listenOn(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, host) : error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : port;
+}
+
+/**
+ * Binds `host:port` and holds it, answering nothing, until released: `npm start` takes its port
+ * before it ingests, so a port in use fails at once rather than after the whole run.
+ * @returns the port held (the one picked, for 0) and how to let it go, just before serving on it.
+ * @throws PortInUseError when it is taken.
+ */
+export async function holdPort(
+  port: number,
+  host: string,
+): Promise<{ port: number; release(): Promise<void> }> {
+  const server = createServer((socket) => socket.destroy());
+  const held = await listenOn(server, port, host);
+  let released: Promise<void> | undefined;
+  return {
+    port: held,
+    release() {
+      released ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      return released;
     },
   };
 }

@@ -63,6 +63,21 @@ describe('papers classify', () => {
     expect(stderr).not.toMatch(/line [147]:/);
   });
 
+  it('counts blank lines neither among the lines failed nor among the lines read', async () => {
+    const stdin = ['', JSON.stringify({ id: 'ok', ...visionTransformer }), '   ', '{not json', '', ''].join(
+      '\n',
+    );
+
+    const { code, stdout, stderr } = await classifyCli(stdin);
+
+    expect(code).toBe(1);
+    expect(outputLines(stdout).map((line) => line.id)).toEqual(['ok']);
+    expect(stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^papers classify: line 4: not valid JSON/),
+      'papers classify: 1 of 2 line(s) failed',
+    ]);
+  });
+
   it('says whether a field is missing or of the wrong type, and which type it should be', async () => {
     const stdin = [
       JSON.stringify({ title: 'X', abstract: 5 }),

@@ -272,4 +272,18 @@ describe('npm run train:classifier, before any training', () => {
     ]);
     expect(existsSync(join(work, 'never'))).toBe(false);
   });
+
+  it('looks for a relative --data in the folder the user ran npm in (INIT_CWD), and names the path it tried', async () => {
+    const outcome = await runProjectScript(
+      'scripts/train-classifier.ts',
+      ['--data', 'missing.jsonl.gz', '--out', 'never', '--sample', 'never.jsonl.gz'],
+      { env: { ...process.env, INIT_CWD: work } },
+    );
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toMatch(
+      new RegExp(`^train-classifier: no labelled data at ${missing.replaceAll('.', '\\.')}: `),
+    );
+    expect(existsSync(join(work, 'never'))).toBe(false);
+  });
 });

@@ -103,6 +103,43 @@ describe('readPipelineContext', () => {
   });
 });
 
+describe('readPipelineContext with keys it does not read', () => {
+  it('refuses a misspelled key, naming the key meant and listing the known ones', () => {
+    const { context, problems } = contextOf({ alarmemail: 'ops@example.org', loglevel: 'DEBUG' });
+
+    const known =
+      'known keys: scheduleCron, scheduleTimeZone, alarmEmail, logLevel, listingUrlTemplate, userAgent, stackName';
+    expect(problems).toEqual([
+      `context key "alarmemail" is not one this app reads (did you mean "alarmEmail"?); ${known}`,
+      `context key "loglevel" is not one this app reads (did you mean "logLevel"?); ${known}`,
+    ]);
+    expect(context).toEqual({});
+  });
+
+  it('refuses a key it knows nothing like, and still checks the known ones', () => {
+    const { problems } = contextOf({ retries: '3', logLevel: 'LOUD' });
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^context key "retries" is not one this app reads; known keys: scheduleCron, /),
+      expect.stringMatching(/^context "logLevel" must be one of /),
+    ]);
+  });
+
+  it("lets the CDK's own keys through: feature flags, framework and CLI settings, cached lookups", () => {
+    const cdkKeys = {
+      '@aws-cdk/core:target-partitions': ['aws', 'aws-cn'],
+      '@aws-cdk-containers/ecs-service-extensions:enableDefaultLogDriver': true,
+      'aws:cdk:enable-path-metadata': true,
+      'aws:cdk:bundling-stacks': [],
+      'cli-telemetry': false,
+      'acknowledged-issue-numbers': [32775],
+      'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a'],
+    };
+
+    expect(contextOf(cdkKeys)).toEqual({ context: {}, problems: [] });
+  });
+});
+
 describe('createPipelineApp with bad context', () => {
   it('puts one error per bad value on the stack, and builds it with the defaults instead', () => {
     const { template, errors } = buildWithErrors({ logLevel: 'LOUD', alarmEmail: 'notanemail' });
@@ -127,6 +164,19 @@ describe('createPipelineApp with bad context', () => {
   });
 });
 
+/** Runs the CDK CLI from the project root, as a deployer would. */
+function runCdk(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'node_modules/.bin/cdk',
+      args,
+      { cwd: PROJECT_ROOT, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (error.code as number) : 0, output: stdout + stderr }),
+    );
+  });
+}
+
 describe('npx cdk synth with bad context', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'pipeline-bad-context-'));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
@@ -134,15 +184,7 @@ describe('npx cdk synth with bad context', () => {
   it('prints one line per bad value, no stack trace, and exits non-zero', async () => {
     const args = ['synth', '--quiet', '-o', outdir, '-c', 'logLevel=LOUD', '-c', 'alarmEmail=notanemail'];
 
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      execFile(
-        'node_modules/.bin/cdk',
-        args,
-        { cwd: PROJECT_ROOT, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? (error.code as number) : 0, output: stdout + stderr }),
-      );
-    });
+    const { code, output } = await runCdk(args);
 
     expect(code).not.toBe(0);
     expect(output).toContain(
@@ -150,6 +192,28 @@ describe('npx cdk synth with bad context', () => {
     );
     expect(output).toContain('context "alarmEmail" must be an e-mail address; got "notanemail"');
     expect(output).not.toMatch(/^\s+at /m);
+    expect(output).not.toMatch(/Bundling asset/);
+  }, 120_000);
+
+  it('fails on a misspelled key with the list of known keys', async () => {
+    const args = [
+      'synth',
+      '--quiet',
+      '-o',
+      outdir,
+      '-c',
+      'alarmemail=ops@example.org',
+      '-c',
+      'loglevel=DEBUG',
+    ];
+
+    const { code, output } = await runCdk(args);
+
+    expect(code).not.toBe(0);
+    expect(output).toMatch(
+      /context key "alarmemail" is not one this app reads \(did you mean "alarmEmail"\?\); known keys: scheduleCron, .*stackName/,
+    );
+    expect(output).toContain('context key "loglevel" is not one this app reads (did you mean "logLevel"?)');
     expect(output).not.toMatch(/Bundling asset/);
   }, 120_000);
 });

@@ -185,3 +185,15 @@ describe('papers parse', () => {
     expect(noArgument.stderr).toMatch(/^papers parse: expected one file or URL\nusage: /);
   });
 });
+
+describe('papers parse, run through npm from another folder', () => {
+  it('reads a relative path from the folder the user ran npm in (INIT_CWD), not the project root', async () => {
+    const { code, stdout, stderr } = await runPapersCli(['parse', 'hf-daily-papers-2026-06-12.json'], {
+      env: { ...process.env, INIT_CWD: FIXTURES_DIR },
+    });
+
+    expect(stderr).toBe('papers parse: format=hf-api papers=30 problems=0\n');
+    expect(code).toBe(0);
+    expect(jsonLines(stdout)).toHaveLength(30);
+  });
+});

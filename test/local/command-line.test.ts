@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isHelpRequest, isoDayOption, readCommandLine, UsageError } from '../../shared/command-line';
+import {
+  displayPath,
+  isHelpRequest,
+  isoDayOption,
+  readCommandLine,
+  resolveUserPath,
+  UsageError,
+} from '../../shared/command-line';
 
 const OPTIONS = {
   date: { type: 'string' },
@@ -62,5 +69,30 @@ describe('isoDayOption', () => {
     expect(() => isoDayOption('--date', '2026-02-30')).toThrow(
       new UsageError('--date must be a real day as YYYY-MM-DD, got "2026-02-30"'),
     );
+  });
+});
+
+describe('resolveUserPath', () => {
+  // npm runs the script from the project root and passes the folder the user was in as INIT_CWD.
+  const underNpm = { env: { INIT_CWD: '/home/me/papers' }, cwd: '/work/repo' };
+
+  it('resolves a relative path from the folder npm was run in, not the project root npm runs scripts from', () => {
+    expect(resolveUserPath('listings/day.json', underNpm)).toBe('/home/me/papers/listings/day.json');
+    expect(resolveUserPath('../day.json', underNpm)).toBe('/home/me/day.json');
+  });
+
+  it('resolves from the working directory outside npm, and leaves an absolute path alone', () => {
+    expect(resolveUserPath('day.json', { env: {}, cwd: '/work/repo' })).toBe('/work/repo/day.json');
+    expect(resolveUserPath('/data/day.json', underNpm)).toBe('/data/day.json');
+  });
+});
+
+describe('displayPath', () => {
+  it('shows a path inside the folder the user is in relative to it, any other as it is', () => {
+    const underNpm = { env: { INIT_CWD: '/work/repo' }, cwd: '/work/repo' };
+
+    expect(displayPath('/work/repo/.papers-data/sample', underNpm)).toBe('.papers-data/sample');
+    expect(displayPath('/work/repo', underNpm)).toBe('.');
+    expect(displayPath('/tmp/data', underNpm)).toBe('/tmp/data');
   });
 });

@@ -8,7 +8,7 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
 import { drainPipeline, ListingDayConflictError, runIngest } from '../../local/ingest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
@@ -177,8 +177,21 @@ describe('the daily ingest', () => {
     expect(days.items.find((day) => day.day === '2026-06-13')).toMatchObject({ papers: 0, listed: 0 });
   });
 
-  it('archives and reports a malformed listing, and sends nothing', async () => {
-    const summary = await runIngest(stack, handlers, { date: '2026-06-14' }, { retryDelaySeconds: 0 });
+  it('archives and reports a malformed listing, logs it as an error, and sends nothing', async () => {
+    // fetch-listing's ERROR line goes to stderr: caught here, it is checked instead of cluttering the run.
+    let logged = '';
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      logged += String(chunk);
+      return true;
+    });
+    const summary = await runIngest(
+      stack,
+      handlers,
+      { date: '2026-06-14' },
+      { retryDelaySeconds: 0 },
+    ).finally(() => stderr.mockRestore());
+
+    expect(logged).toMatch(/"level":"ERROR".*"message":"listing could not be parsed; archived as is"/);
 
     const [listing] = summary.listings;
     expect(listing?.malformed).toMatch(/hf-api/);

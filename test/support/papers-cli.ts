@@ -12,8 +12,9 @@ export interface CliOutcome {
 
 /**
  * Runs a project script (`local/cli.ts`, `scripts/train-classifier.ts`, …) in a
- * child process with tsx, as its npm script does, from the project root;
- * feeds `stdin` when given.
+ * child process with tsx, as its npm script does, from the project root (and
+ * with `INIT_CWD` the project root, as when npm is run there, unless `env`
+ * sets it); feeds `stdin` when given.
  */
 export function runProjectScript(
   script: string,
@@ -23,7 +24,8 @@ export function runProjectScript(
   return new Promise((resolve, reject) => {
     const child = spawn('node_modules/.bin/tsx', [script, ...args], {
       cwd: PROJECT_ROOT,
-      env: options.env ?? process.env,
+      // As `npm run` from the project root: npm passes the folder it was run in as INIT_CWD.
+      env: { ...(options.env ?? process.env), INIT_CWD: options.env?.INIT_CWD ?? PROJECT_ROOT },
     });
     let stdout = '';
     let stderr = '';
