@@ -158,6 +158,6 @@ describe('centreAcrossClasses', () => {
     const hidden = [0.3, 1.2];
     const before = softmax(logits(W, bias, hidden));
     const after = softmax(logits(centred, centredBias, hidden));
-    after.forEach((p, c) => expect(p).toBeCloseTo(before[c] as number, 6));
+    for (const [c, p] of after.entries()) expect(p).toBeCloseTo(before[c] as number, 6);
   });
 });
