@@ -1,11 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { makeS3Client } from '../shared/aws/s3';
 import { makeSqsClient } from '../shared/aws/sqs';
-import { FetchListingEnvSchema, loadConfig } from '../shared/config';
-import { FetchListingRequestSchema, requestedDay } from '../shared/messages';
-import { type DailyIngestReport, fetchAndIngestDay } from '../shared/pipeline/ingest-listing';
+import { FetchListingEnvSchema, fetchRunSettings, loadConfig } from '../shared/config';
+import { PAGE_HANDLING_ALLOWANCE_MS } from '../shared/fetch/http';
+import { parseFetchRequest, requestedDay } from '../shared/messages';
+import {
+  type DailyIngestReport,
+  fetchAndIngestDay,
+  MalformedListingError,
+} from '../shared/pipeline/ingest-listing';
 import { DynamoPaperStore } from '../shared/store/dynamo-paper-store';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
 
@@ -20,31 +26,55 @@ const targets = {
   days: new DynamoPaperStore(makeDocumentClient(config.AWS_ENDPOINT_URL_DYNAMODB), config.TABLE_NAME),
 };
 const fetchOptions = {
+  ...fetchRunSettings(config),
   urlTemplate: config.LISTING_URL_TEMPLATE,
   userAgent: config.USER_AGENT,
-  timeoutMs: config.FETCH_TIMEOUT_MS,
-  maxAttempts: config.FETCH_MAX_ATTEMPTS,
-  pageDelayMs: config.FETCH_PAGE_DELAY_MS,
+  maxBytes: config.FETCH_MAX_BYTES,
+  firstListingDay: config.LISTING_FIRST_DAY,
+  onRetry: (problem: string, attempt: number, waitMs: number) =>
+    logger.warn('fetch attempt failed; retrying', { problem, attempt, waitMs: Math.round(waitMs) }),
 };
 
 /**
- * Scheduled daily: fetches the day's listing, archives it and fans its papers
- * out to the parse queue. A malformed listing is archived and reported, not thrown:
- * retrying cannot fix it. An unreachable upstream throws, so the scheduler retries.
+ * Scheduled daily (invoked asynchronously): fetches the day's listing, archives it and fans its
+ * papers out to the parse queue. Every failure throws, so Lambda retries the run and then sends
+ * it to the fetch dead-letter queue: an unreachable upstream, and also bytes that are not a
+ * listing (a 200 with an HTML error page, an empty or truncated body), which are kept in the
+ * archive's quarantine and counted in `ListingsMalformed` first. A request for a day that cannot
+ * have a listing is refused before anything is fetched.
  */
-export const handler = async (event: unknown): Promise<DailyIngestReport> => {
-  const request = FetchListingRequestSchema.parse(event ?? {});
-  const report = await fetchAndIngestDay(
-    { day: requestedDay(request), url: request.url, recordAs: request.recordAs },
-    fetchOptions,
-    targets,
-  );
-  for (const listing of report.listings) {
-    if (listing.malformed) logger.error('listing could not be parsed; archived as is', { ...listing });
-    else logger.info('listing ingested', { ...listing });
+export const handler = async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
+  const request = parseFetchRequest(event);
+  // Leave the last page's archiving and sending time to finish before Lambda's timeout.
+  const deadline = context
+    ? Date.now() + context.getRemainingTimeInMillis() - PAGE_HANDLING_ALLOWANCE_MS
+    : undefined;
+  let report: DailyIngestReport;
+  try {
+    report = await fetchAndIngestDay(
+      {
+        day: requestedDay(request),
+        url: request.url,
+        recordAs: request.recordAs,
+        fetchedAt: request.fetchedAt,
+      },
+      { ...fetchOptions, deadline },
+      targets,
+    );
+  } catch (error) {
+    if (error instanceof MalformedListingError) {
+      logger.error('listing is not a listing; quarantined, failing the run so it is retried', {
+        ...error.listing,
+        reason: error.message,
+      });
+      metrics.addMetric(metricNames.listingsMalformed, MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    }
+    throw error;
   }
+  for (const listing of report.listings) logger.info('listing ingested', { ...listing });
   metrics.addMetric(metricNames.papersListed, MetricUnit.Count, report.papers);
-  metrics.addMetric(metricNames.listingsMalformed, MetricUnit.Count, report.malformed);
+  metrics.addMetric(metricNames.listingsMalformed, MetricUnit.Count, 0);
   metrics.publishStoredMetrics();
   return report;
 };

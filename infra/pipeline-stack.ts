@@ -14,9 +14,13 @@ import type { Construct } from 'constructs';
 import {
   ClassifyPaperEnvSchema,
   FetchListingEnvSchema,
+  type FetchRunEnv,
+  FetchRunEnvSchema,
+  fetchRunSettings,
   ParsePaperEnvSchema,
   QueryEnvSchema,
 } from '../shared/config';
+import { fetchRunBudgetMs } from '../shared/fetch/http';
 import { archiveBucket, papersTable, type QueueDefinition, queues } from '../shared/resources';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
 import { PipelineFunction } from './pipeline-function';
@@ -61,6 +65,34 @@ export interface PipelineStackProps extends StackProps {
   readonly listingUrlTemplate?: string;
   /** Overrides the fetch function's User-Agent. @default - the schema's */
   readonly userAgent?: string;
+  /**
+   * Overrides what bounds a fetch run (attempts, their timeout, waits, pages). Their worst case
+   * must fit in {@link FETCH_LISTING_TIMEOUT}, or synth fails. @default - the schema's
+   */
+  readonly fetchRun?: Partial<FetchRunEnv>;
+}
+
+/** fetch-listing's timeout: the default fetch settings' worst case (about 9 minutes) fits in it. */
+export const FETCH_LISTING_TIMEOUT = Duration.minutes(10);
+
+/**
+ * The fetch settings as deployed (every one explicit in the template), checked against `timeout`.
+ * @throws Error when their worst case (`fetchRunBudgetMs`) exceeds `timeout`: a run could be cut
+ *   off by Lambda mid-page instead of failing with a reason.
+ */
+export function checkedFetchRun(overrides: Partial<FetchRunEnv>, timeout: Duration): FetchRunEnv {
+  const settings = FetchRunEnvSchema.parse(overrides);
+  const budgetMs = fetchRunBudgetMs(fetchRunSettings(settings));
+  const timeoutMs = timeout.toMilliseconds();
+  if (budgetMs > timeoutMs) {
+    throw new Error(
+      `fetch-listing's worst-case run (${budgetMs} ms: ${settings.FETCH_MAX_PAGES} page(s) × ` +
+        `${settings.FETCH_MAX_ATTEMPTS} attempt(s) of ${settings.FETCH_TIMEOUT_MS} ms with waits of up to ` +
+        `${settings.FETCH_BACKOFF_MAX_MS} ms, plus ${settings.FETCH_PAGE_DELAY_MS} ms between pages) exceeds ` +
+        `its timeout of ${timeoutMs} ms: lower FETCH_MAX_PAGES, FETCH_MAX_ATTEMPTS, FETCH_TIMEOUT_MS or FETCH_BACKOFF_MAX_MS`,
+    );
+  }
+  return settings;
 }
 
 /**
@@ -71,6 +103,8 @@ export interface PipelineStackProps extends StackProps {
 const actions = {
   /** archiveListing: HeadObject (needs GetObject) to skip identical bytes, then PutObject. */
   archiveObjects: ['s3:GetObject', 's3:PutObject'],
+  /** readArchivedListing: an item sent by reference (too large for its message) is read from its listing. */
+  readArchive: ['s3:GetObject'],
   /**
    * Without ListBucket, HeadObject on a key that does not exist yet answers 403
    * instead of 404 and the archive step would fail on every new listing.
@@ -124,6 +158,7 @@ export class PipelineStack extends Stack {
     );
 
     // ── Functions ──────────────────────────────────────────────────────────
+    const fetchRun = checkedFetchRun(props.fetchRun ?? {}, FETCH_LISTING_TIMEOUT);
     const fetchListing = new PipelineFunction(this, 'FetchListing', {
       name: 'fetch-listing',
       description: 'Fetches the daily listing, archives it to S3 and fans papers out to the parse queue',
@@ -134,12 +169,17 @@ export class PipelineStack extends Stack {
         TABLE_NAME: table.tableName,
         ...(props.listingUrlTemplate ? { LISTING_URL_TEMPLATE: props.listingUrlTemplate } : {}),
         ...(props.userAgent ? { USER_AGENT: props.userAgent } : {}),
+        ...Object.fromEntries(Object.entries(fetchRun).map(([name, value]) => [name, String(value)])),
       },
-      // Every page may take FETCH_TIMEOUT_MS × FETCH_MAX_ATTEMPTS plus backoff.
-      timeout: Duration.minutes(3),
+      // Holds the worst case of the settings above (checkedFetchRun); the handler stops retrying
+      // when the time left cannot fit another attempt, so a run fails with its reason, not a timeout.
+      timeout: FETCH_LISTING_TIMEOUT,
       logLevel,
     });
     allow(fetchListing, actions.archiveObjects, [archive.arnForObjects(`${archiveBucket.listingsPrefix}*`)]);
+    allow(fetchListing, actions.archiveObjects, [
+      archive.arnForObjects(`${archiveBucket.quarantinePrefix}*`),
+    ]);
     allow(fetchListing, actions.archiveBucket, [archive.bucketArn]);
     allow(fetchListing, actions.sendMessages, [parse.queue.queueArn]);
     allow(fetchListing, actions.fetchTable, [table.tableArn]);
@@ -148,18 +188,33 @@ export class PipelineStack extends Stack {
       reason:
         "Archive keys are content-addressed and date-partitioned, unknown in advance; the grant is Get/PutObject under listings/ of this stack's archive bucket only.",
     });
+    Validations.of(fetchListing.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${archiveBucket.quarantinePrefix}*]`,
+      reason:
+        "Bytes that are not a listing are kept under content-addressed, date-partitioned keys; the grant is Get/PutObject under quarantine/ of this stack's archive bucket only.",
+    });
 
     const parsePaper = new PipelineFunction(this, 'ParsePaper', {
       name: 'parse-paper',
       description: 'Validates papers from the parse queue, stores them and passes them to the classify queue',
       environmentSchema: ParsePaperEnvSchema,
-      environment: { TABLE_NAME: table.tableName, CLASSIFY_QUEUE_URL: classify.queue.queueUrl },
+      environment: {
+        TABLE_NAME: table.tableName,
+        CLASSIFY_QUEUE_URL: classify.queue.queueUrl,
+        ARCHIVE_BUCKET: archive.bucketName,
+      },
       timeout: Duration.seconds(queues.parse.consumerTimeoutSeconds),
       logLevel,
     });
     consume(parsePaper, parse.queue, queues.parse);
     allow(parsePaper, actions.parseTable, [table.tableArn]);
     allow(parsePaper, actions.sendMessages, [classify.queue.queueArn]);
+    allow(parsePaper, actions.readArchive, [archive.arnForObjects(`${archiveBucket.listingsPrefix}*`)]);
+    Validations.of(parsePaper.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${archiveBucket.listingsPrefix}*]`,
+      reason:
+        "An item too large for its message is read from its archived listing, whose key (content-addressed, date-partitioned) is in the message; the grant is GetObject under listings/ of this stack's archive bucket only.",
+    });
 
     const classifyPaper = new PipelineFunction(this, 'ClassifyPaper', {
       name: 'classify-paper',
@@ -285,7 +340,7 @@ export class PipelineStack extends Stack {
     alarmOnAny(
       powertoolsMetric(metricNames.listingsMalformed, serviceNames.fetchListing, Duration.minutes(5)),
       'ListingsMalformedAlarm',
-      'A fetched listing could not be parsed: it was archived and nothing was sent.',
+      'A fetched listing was not a listing: its bytes are in the quarantine/ of the archive, nothing was sent, and the run failed (retried, then dead-lettered).',
     );
 
     powertoolsMetric(metricNames.papersStored, serviceNames.parsePaper, Duration.days(1))

@@ -11,6 +11,7 @@
 
 import { isHelpRequest, UsageError } from '../shared/command-line';
 import { isClosedPipe } from './closed-pipe';
+import { installStopHandlers, stopRequested } from './shutdown';
 
 // The SDK warns on every run that its 2027 releases need Node 22; Lambda runs 22+, this machine 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -45,6 +46,10 @@ const commands: Record<string, Command> = {
     load: () => import('./commands/query'),
   },
   serve: { summary: 'serve the query API over HTTP', load: () => import('./commands/serve') },
+  dlq: {
+    summary: 'list what sits in the dead-letter queues and why, or redrive it',
+    load: () => import('./commands/dlq'),
+  },
   start: {
     summary: "ingest today's listing, then serve the query API",
     load: () => import('./commands/start'),
@@ -86,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(module.usage);
     return 0;
   }
+  // SIGINT, SIGTERM, SIGHUP or the death of `npm start` close the local stack before the exit.
+  installStopHandlers();
   try {
     return await module.run(args);
   } catch (error) {
@@ -100,6 +107,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    // Stopping by a signal closes the stack under the running command: its failure is expected.
+    if (stopRequested()) return;
     process.stderr.write(`papers: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   },

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { ListingParseError, splitListing } from '../shared/listing';
@@ -25,8 +25,37 @@ import type { LocalStack } from './stack';
 export interface IngestRequest {
   /** The listing day; default today (UTC), or for a saved file the day it names. */
   date?: IsoDate;
-  /** A file path or an http(s) URL to ingest instead of the day's HF listing. */
+  /** A file path, a `file:` URL or an http(s) URL to ingest instead of the day's HF listing. */
   source?: string;
+  /** When a saved listing was captured; default: the file's modification time. */
+  fetchedAt?: string;
+}
+
+/** A `--source` that is neither a file path nor an http(s) or `file:` URL. */
+export class InvalidSourceError extends Error {
+  override name = 'InvalidSourceError';
+}
+
+export type ListingSource = { kind: 'url'; url: string } | { kind: 'file'; path: string };
+
+/**
+ * What a `--source` names: an http(s) URL, a saved file given as a `file:` URL (as the archive
+ * records saved files) or as a path.
+ * @throws InvalidSourceError for a malformed URL, or a URL of another scheme.
+ */
+export function listingSource(source: string): ListingSource {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) return { kind: 'file', path: path.resolve(source) };
+  if (!URL.canParse(source)) throw new InvalidSourceError(`--source "${source}" is not a valid URL`);
+  const url = new URL(source);
+  if (url.protocol === 'file:') {
+    try {
+      return { kind: 'file', path: fileURLToPath(url) };
+    } catch (error) {
+      throw new InvalidSourceError(`--source "${source}": ${(error as Error).message}`, { cause: error });
+    }
+  }
+  if (url.protocol === 'http:' || url.protocol === 'https:') return { kind: 'url', url: url.toString() };
+  throw new InvalidSourceError(`--source "${source}" must be a file, a file:// URL or an http(s) URL`);
 }
 
 /** `--date` names another day than the saved listing names itself: its papers would not land on that day. */
@@ -67,7 +96,7 @@ export async function runIngest(
   const countsBefore = await dayCounts(store);
   const dlqBefore = await deadLetterCounts(stack);
 
-  const listings = await fetchListings(handlers, request.date, request.source, today);
+  const listings = await fetchListings(handlers, request, today);
   const consumers = await drainPipeline(stack, handlers, options);
   await stack.persistArchive();
 
@@ -130,34 +159,39 @@ export function drainPipeline(
  */
 async function fetchListings(
   handlers: LocalHandlers,
-  day: IsoDate | undefined,
-  source: string | undefined,
+  request: IngestRequest,
   today: IsoDate,
 ): Promise<IngestedListing[]> {
-  if (source && !/^https?:\/\//i.test(source)) return fetchSavedListing(handlers, day, source, today);
-  const date = day ?? today;
+  const source = request.source === undefined ? undefined : listingSource(request.source);
+  if (source?.kind === 'file')
+    return fetchSavedListing(handlers, request.date, source.path, request.fetchedAt);
+  const date = request.date ?? today;
   const report = await handlers.fetchListing({
     scheduledTime: `${date}T00:00:00Z`,
     date,
-    ...(source ? { url: source } : {}),
+    ...(source ? { url: source.url } : {}),
+    ...(request.fetchedAt ? { fetchedAt: request.fetchedAt } : {}),
   });
   return report.listings;
 }
 
 /**
  * A saved listing takes the live path: it is served over HTTP on 127.0.0.1 for this run, and fetch-listing
- * fetches, archives and fans it out, and records the day, exactly as it would the live listing. The
- * day is `--date`, else the day the file names itself (a multi-day API response names its latest),
- * else today, as for an arXiv query fetched today.
+ * fetches, archives and fans it out, and records the day, exactly as it would the live listing.
+ *
+ * Its capture time is `fetchedAt` (`--fetched-at`), else the file's modification time: its papers
+ * carry it, so replaying an older save never overwrites a newer capture. The day is `--date`, else
+ * the day the file names itself (a multi-day API response names its latest), else the capture day.
  * @throws ListingDayConflictError when `--date` and the file name different days.
  */
 async function fetchSavedListing(
   handlers: LocalHandlers,
   day: IsoDate | undefined,
   file: string,
-  today: IsoDate,
+  fetchedAt: string | undefined,
 ): Promise<IngestedListing[]> {
-  const bytes = await readFile(path.resolve(file));
+  const bytes = await readFile(file);
+  const capturedAt = fetchedAt ?? (await stat(file)).mtime.toISOString();
   const named = namedListingDay(bytes, file, day);
   if (day && named && day !== named) {
     throw new ListingDayConflictError(
@@ -165,7 +199,7 @@ async function fetchSavedListing(
         `would be stored under ${named}. Drop --date, or give --date ${named}.`,
     );
   }
-  const date = day ?? named ?? today;
+  const date = day ?? named ?? new Date(capturedAt).toISOString().slice(0, 10);
   const server = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': contentTypeOf(file) }).end(bytes);
   });
@@ -178,7 +212,8 @@ async function fetchSavedListing(
       date,
       url,
       // The listing's origin is the file; the loopback URL dies with this run.
-      recordAs: pathToFileURL(path.resolve(file)).toString(),
+      recordAs: pathToFileURL(file).toString(),
+      fetchedAt: capturedAt,
     });
     return report.listings;
   } finally {

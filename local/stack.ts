@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, Server } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
@@ -7,35 +7,43 @@ import { CreateTableCommand, DescribeTableCommand, ResourceInUseException } from
 import {
   CreateBucketCommand,
   GetObjectCommand,
-  HeadObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
-import { buildApp } from 'fauxqs';
 import * as z from 'zod';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { makeS3Client } from '../shared/aws/s3';
 import { makeSqsClient } from '../shared/aws/sqs';
 import { resolveUserPath } from '../shared/command-line';
-import { localResourceNames, papersTable, type QueueDefinition, queues } from '../shared/resources';
+import {
+  fetchInvocation,
+  localResourceNames,
+  papersTable,
+  type QueueDefinition,
+  queues,
+} from '../shared/resources';
+import { startDurableFauxqs } from './durable-fauxqs';
+import { isAlive, onShutdown, stopRequested } from './shutdown';
+import { lockHolder, registerClient, StackBusyError, tryLock, waitForClients } from './stack-lock';
 
 /**
  * The local stack: DynamoDB (dynalite, persisted with LevelDB under the data
- * folder) and SQS + S3 (fauxqs, in memory) on 127.0.0.1, holding the same
- * table, queues, dead-letter queues and bucket the CDK stack defines — both
- * built from `shared/resources.ts`.
+ * folder) and SQS + S3 (fauxqs, made durable by `local/durable-fauxqs.ts`: the
+ * queues journaled, the archive bucket written through to disk) on 127.0.0.1,
+ * holding the same table, queues, dead-letter queues and bucket the CDK stack
+ * defines — both built from `shared/resources.ts`.
  *
- * One process owns the stack for a data folder and records its endpoints in
- * `<dataDir>/stack.json`; another process (the CLI in a second terminal) finds
- * that file and connects instead of failing on LevelDB's lock.
+ * One process owns the stack for a data folder: it holds `<dataDir>/stack.lock`
+ * (see `local/stack-lock.ts`) and records its endpoints in `<dataDir>/stack.json`.
+ * Any other process (the CLI in a second terminal, or several commands started
+ * at once) waits for that file and connects as a client. The owner, when it is
+ * done, waits for its clients to finish before it stops (bounded); a client
+ * whose owner stopped anyway gets a {@link LocalStackStoppedError}.
  *
- * fauxqs keeps S3 in memory, so the owner mirrors the archive bucket into
- * `<dataDir>/archive/` (see {@link LocalStack.persistArchive}) and loads it back
- * at start: archived listings survive restarts like the table does. Archive
- * keys are content-addressed, so the mirror only ever adds files.
+ * A signal (SIGINT, SIGTERM, SIGHUP) closes every stack the process holds
+ * (see `local/shutdown.ts`), so no server is left holding the data folder.
  */
 
 export interface LocalStack {
@@ -44,10 +52,15 @@ export interface LocalStack {
   dataDir: string;
   /** `owner` started the stand-ins; `client` connected to another process's. */
   role: 'owner' | 'client';
-  queueUrls: { parse: string; parseDeadLetter: string; classify: string; classifyDeadLetter: string };
+  /** The pid of the process that owns the stand-ins. */
+  ownerPid: number;
+  queueUrls: StackFile['queueUrls'];
   sqs: SQSClient;
   s3: S3Client;
-  /** Copies archive objects not yet on disk into `<dataDir>/archive/`. */
+  /**
+   * Copies archive objects not yet on disk into `<dataDir>/archive/`. The owner writes
+   * every PutObject through as it happens; this catches what bypasses PutObject (multipart).
+   */
   persistArchive(): Promise<number>;
   /**
    * Every request the stand-ins served, by service and operation (`dynamodb` →
@@ -55,15 +68,29 @@ export interface LocalStack {
    * only; a client sees an empty count.
    */
   requestCounts(): RequestCounts;
+  /** For a client: true once the owner has stopped (or is stopping). Always false for the owner. */
+  ownerStopped(): Promise<boolean>;
+  /**
+   * A client that runs until stopped (`papers serve`) calls this so the owner does not
+   * wait for it before stopping; it then watches {@link ownerStopped} itself.
+   */
+  stopHoldingOwner(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface LocalStackOptions {
   /** Default: `PAPERS_DATA_DIR`, else `.papers-data` in the working directory. */
   dataDir?: string;
+  /** How long to wait for another process that holds the data folder to start its stack. Default 120 s. */
+  waitMs?: number;
 }
 
 export type RequestCounts = Record<'dynamodb' | 'sqs' | 's3', Record<string, number>>;
+
+/** This process was using another process's stack, and that process stopped. */
+export class LocalStackStoppedError extends Error {
+  override name = 'LocalStackStoppedError';
+}
 
 const StackFileSchema = z.object({
   pid: z.number().int(),
@@ -74,15 +101,16 @@ const StackFileSchema = z.object({
     parseDeadLetter: z.url(),
     classify: z.url(),
     classifyDeadLetter: z.url(),
+    fetchDeadLetter: z.url(),
   }),
   startedAt: z.string(),
 });
 type StackFile = z.infer<typeof StackFileSchema>;
 
-const ArchiveSidecarSchema = z.object({
-  contentType: z.string().optional(),
-  metadata: z.record(z.string(), z.string()),
-});
+/** How long an owner that finished its own work waits for its clients to finish theirs. */
+const CLIENT_WAIT_MS = 10 * 60_000;
+/** The same, when the owner was told to stop by a signal. */
+const CLIENT_WAIT_ON_SIGNAL_MS = 3_000;
 
 /**
  * `PAPERS_DATA_DIR` (a relative one from the folder the user ran the command in), else
@@ -94,41 +122,76 @@ export function defaultDataDir(): string {
     : fileURLToPath(new URL('../.papers-data', import.meta.url));
 }
 
-/** Starts the stand-ins for `dataDir`, or connects to the ones another live process holds. */
+/**
+ * Starts the stand-ins for `dataDir`, or connects to the ones another live process
+ * holds, waiting (up to `waitMs`) for one that is still starting them.
+ * @throws StackBusyError when another live process holds the data folder and has not
+ *   started its stack within `waitMs`.
+ */
 export async function openLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const dataDir = path.resolve(options.dataDir ?? defaultDataDir());
+  const waitMs = options.waitMs ?? 120_000;
   await mkdir(dataDir, { recursive: true });
   const stackFile = path.join(dataDir, 'stack.json');
-  const running = await readRunningStack(stackFile);
-  if (running)
-    return connectTo(
-      dataDir,
-      running,
-      'client',
-      () => ({ dynamodb: {}, sqs: {}, s3: {} }),
-      async () => {},
-    );
-  return startOwnStack(dataDir, stackFile);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const running = await readRunningStack(stackFile);
+    if (running) {
+      const unregister = await registerClient(dataDir);
+      // Registered before looking again: an owner that removed stack.json before
+      // seeing this record is stopping, so wait for the next one instead.
+      const still = await readRunningStack(stackFile);
+      if (still?.startedAt === running.startedAt && still.pid === running.pid) {
+        return connectAsClient(dataDir, running, unregister);
+      }
+      await unregister();
+    } else {
+      const lock = await tryLock(dataDir);
+      if (lock) {
+        try {
+          return await startOwnStack(dataDir, stackFile, lock.release);
+        } catch (error) {
+          await lock.release();
+          throw error;
+        }
+      }
+    }
+    if (Date.now() > deadline) {
+      const holder = await lockHolder(dataDir);
+      throw new StackBusyError(
+        `the data folder ${dataDir} is held by another papers process (pid ${holder ?? 'unknown'}), ` +
+          `which has not started its local stack within ${Math.round(waitMs / 1000)} s. Wait for it to ` +
+          'finish, or stop it.',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
-async function startOwnStack(dataDir: string, stackFile: string): Promise<LocalStack> {
+async function startOwnStack(
+  dataDir: string,
+  stackFile: string,
+  releaseLock: () => Promise<void>,
+): Promise<LocalStack> {
+  // A stack.json left by a process that died without cleaning up: it describes nothing.
+  await rm(stackFile, { force: true });
   const dynamo = dynalite({ path: path.join(dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     dynamo.once('error', reject);
     dynamo.listen(0, '127.0.0.1', () => resolve());
   });
-  const fauxqs = buildApp({ logger: false });
-  await fauxqs.listen({ port: 0, host: '127.0.0.1' });
+  const fauxqs = await startDurableFauxqs({ dataDir, archiveBucket: localResourceNames.bucket });
+  await fauxqs.app.listen({ port: 0, host: '127.0.0.1' });
   const counts: RequestCounts = { dynamodb: {}, sqs: {}, s3: {} };
   dynamo.on('request', (request: IncomingMessage) => count(counts.dynamodb, operationOf(request)));
-  fauxqs.server.on('request', (request: IncomingMessage) => {
+  fauxqs.app.server.on('request', (request: IncomingMessage) => {
     const operation = operationOf(request);
     if (operation.startsWith('AmazonSQS.')) count(counts.sqs, operation.slice('AmazonSQS.'.length));
     else count(counts.s3, operation);
   });
   const endpoints = {
     dynamodb: `http://127.0.0.1:${portOf(dynamo)}`,
-    sqsS3: `http://127.0.0.1:${portOf(fauxqs.server)}`,
+    sqsS3: `http://127.0.0.1:${portOf(fauxqs.app.server)}`,
   };
   const file: StackFile = {
     pid: process.pid,
@@ -136,33 +199,67 @@ async function startOwnStack(dataDir: string, stackFile: string): Promise<LocalS
     queueUrls: await createResources(endpoints),
     startedAt: new Date().toISOString(),
   };
-  let closed = false;
-  const stack = await connectTo(
-    dataDir,
-    file,
-    'owner',
-    () => structuredClone(counts),
-    async () => {
-      if (closed) return;
-      closed = true;
-      await stack.persistArchive();
+  await fauxqs.restore();
+  let closing: Promise<void> | undefined;
+  const closeServers = () => {
+    closing ??= (async () => {
+      unregisterShutdown();
+      // New commands stop connecting; the ones connected may finish.
       await rm(stackFile, { force: true });
-      await fauxqs.close();
+      await waitForClients(dataDir, stopRequested() ? CLIENT_WAIT_ON_SIGNAL_MS : CLIENT_WAIT_MS);
+      await stack.persistArchive().catch(() => 0);
+      await fauxqs.app.close();
+      fauxqs.close();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
-    },
-  );
-  await restoreArchive(stack);
+      await releaseLock();
+    })();
+    return closing;
+  };
+  const stack = connectTo(dataDir, file, 'owner', () => structuredClone(counts), closeServers);
+  const unregisterShutdown = onShutdown(() => stack.close());
   await writeFile(stackFile, `${JSON.stringify(file, null, 2)}\n`);
   return stack;
 }
 
-async function connectTo(
+function connectAsClient(dataDir: string, file: StackFile, unregister: () => Promise<void>): LocalStack {
+  let registered = true;
+  const stopHoldingOwner = async () => {
+    if (!registered) return;
+    registered = false;
+    await unregister();
+  };
+  const stack = connectTo(
+    dataDir,
+    file,
+    'client',
+    () => ({ dynamodb: {}, sqs: {}, s3: {} }),
+    stopHoldingOwner,
+    // Stopped once its servers are gone: an owner that removed stack.json is still serving
+    // the clients it waits for.
+    async () => {
+      if (!isAlive(file.pid)) return true;
+      const reachable = await Promise.all([isListening(file.dynamodb), isListening(file.sqsS3)]);
+      return !reachable.every(Boolean);
+    },
+  );
+  stack.stopHoldingOwner = stopHoldingOwner;
+  const unregisterShutdown = onShutdown(() => stack.close());
+  const close = stack.close;
+  stack.close = async () => {
+    unregisterShutdown();
+    await close();
+  };
+  return stack;
+}
+
+function connectTo(
   dataDir: string,
   file: StackFile,
   role: LocalStack['role'],
   requestCounts: () => RequestCounts,
   closeServers: () => Promise<void>,
-): Promise<LocalStack> {
+  ownerStopped: () => Promise<boolean> = async () => false,
+): LocalStack {
   const sqs = makeSqsClient(file.sqsS3);
   const s3 = makeS3Client(file.sqsS3);
   const { queueUrls } = file;
@@ -183,17 +280,67 @@ async function connectTo(
     },
     dataDir,
     role,
+    ownerPid: file.pid,
     queueUrls,
     sqs,
     s3,
     persistArchive: () => mirrorArchive(s3, archiveDir),
     requestCounts,
+    ownerStopped,
+    stopHoldingOwner: async () => {},
     async close() {
       await closeServers();
       sqs.destroy();
       s3.destroy();
     },
   };
+}
+
+/**
+ * Runs `use` with the data folder's local stack and closes it after. When this process
+ * was a client and the owner stopped meanwhile, the failure is reported as what it is.
+ * @throws LocalStackStoppedError when the owner stopped while `use` was running.
+ */
+export async function withLocalStack<T>(
+  use: (stack: LocalStack) => Promise<T>,
+  options: LocalStackOptions = {},
+): Promise<T> {
+  const stack = await openLocalStack(options);
+  try {
+    return await use(stack);
+  } catch (error) {
+    if (await stack.ownerStopped()) throw stoppedError(stack, error);
+    throw error;
+  } finally {
+    await stack.close();
+  }
+}
+
+/**
+ * For a client that runs until stopped: resolves when the owner of its stack stops.
+ * Never resolves for the owner. `cancel` ends the watch.
+ */
+export function watchOwner(stack: LocalStack, intervalMs = 1000): { stopped: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = new Promise<void>((resolve) => {
+    if (stack.role === 'owner') return;
+    timer = setInterval(async () => {
+      if (await stack.ownerStopped()) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, intervalMs);
+  });
+  return { stopped, cancel: () => clearInterval(timer) };
+}
+
+/** The error a client gets when the stack it used went away under it. */
+export function stoppedError(stack: Pick<LocalStack, 'ownerPid' | 'dataDir'>, cause?: unknown) {
+  return new LocalStackStoppedError(
+    `the local stack this command was using (started by pid ${stack.ownerPid}) stopped before the ` +
+      `command finished. What it had stored and queued is kept in ${stack.dataDir}; run the command again.`,
+    { cause },
+  );
 }
 
 /** Creates (or finds, after a restart) the table, the queues and the bucket; returns the queue URLs. */
@@ -261,8 +408,16 @@ async function createResources(endpoints: {
       localResourceNames.classifyDeadLetterQueue,
       queues.classify,
     );
+    const fetchDeadLetter = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: localResourceNames.fetchDeadLetterQueue,
+        Attributes: { MessageRetentionPeriod: String(fetchInvocation.deadLetterRetentionPeriodSeconds) },
+      }),
+    );
+    if (!fetchDeadLetter.QueueUrl) throw new Error('stand-in did not return a URL for the fetch DLQ');
     await s3.send(new CreateBucketCommand({ Bucket: localResourceNames.bucket }));
     return {
+      fetchDeadLetter: fetchDeadLetter.QueueUrl,
       parse: parse.queueUrl,
       parseDeadLetter: parse.deadLetterQueueUrl,
       classify: classify.queueUrl,
@@ -306,25 +461,20 @@ async function createQueuePair(
   return { queueUrl: queue.QueueUrl, deadLetterQueueUrl: dlq.QueueUrl };
 }
 
-async function readRunningStack(stackFile: string): Promise<StackFile | undefined> {
-  let file: StackFile;
+async function readStackFile(stackFile: string): Promise<StackFile | undefined> {
   try {
-    file = StackFileSchema.parse(JSON.parse(await readFile(stackFile, 'utf8')));
+    return StackFileSchema.parse(JSON.parse(await readFile(stackFile, 'utf8')));
   } catch {
     return undefined;
   }
-  if (file.pid === process.pid || !isAlive(file.pid)) return undefined;
-  const reachable = await Promise.all([isListening(file.dynamodb), isListening(file.sqsS3)]);
-  return reachable.every(Boolean) ? file : undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** The stack another live process (or another part of this one) holds, if its servers answer. */
+async function readRunningStack(stackFile: string): Promise<StackFile | undefined> {
+  const file = await readStackFile(stackFile);
+  if (!file || !isAlive(file.pid)) return undefined;
+  const reachable = await Promise.all([isListening(file.dynamodb), isListening(file.sqsS3)]);
+  return reachable.every(Boolean) ? file : undefined;
 }
 
 function isListening(url: string): Promise<boolean> {
@@ -387,33 +537,6 @@ async function mirrorArchive(s3: S3Client, archiveDir: string): Promise<number> 
     token = page.NextContinuationToken;
   } while (token);
   return written;
-}
-
-async function restoreArchive(stack: LocalStack): Promise<void> {
-  const archiveDir = path.join(stack.dataDir, 'archive');
-  const files = await readdir(archiveDir, { recursive: true }).catch(() => [] as string[]);
-  for (const relative of files) {
-    if (!relative.endsWith('.meta.json')) continue;
-    const dataFile = path.join(archiveDir, relative.slice(0, -'.meta.json'.length));
-    const key = path.relative(archiveDir, dataFile).split(path.sep).join('/');
-    const sidecar = ArchiveSidecarSchema.parse(
-      JSON.parse(await readFile(path.join(archiveDir, relative), 'utf8')),
-    );
-    const exists = await stack.s3
-      .send(new HeadObjectCommand({ Bucket: localResourceNames.bucket, Key: key }))
-      .then(() => true)
-      .catch(() => false);
-    if (exists) continue;
-    await stack.s3.send(
-      new PutObjectCommand({
-        Bucket: localResourceNames.bucket,
-        Key: key,
-        Body: await readFile(dataFile),
-        ContentType: sidecar.contentType,
-        Metadata: sidecar.metadata,
-      }),
-    );
-  }
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  NotFound,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import * as z from 'zod';
 import type { IsoDate, ListingFormat } from './paper';
 import { archiveBucket } from './resources';
 
@@ -16,6 +23,12 @@ import { archiveBucket } from './resources';
  *
  * The object's metadata records what the fetch knew: where the bytes came from,
  * when, the listing day asked for, the detected format and whether it parsed.
+ * `fetched-at` is the first capture of these bytes: archiving the same bytes again
+ * returns it, so a replay carries the original capture time, not the replay's.
+ *
+ * Bytes that are not a listing (an HTML error page, an empty body, a junk file) are
+ * kept the same way under `quarantine/<yyyy>/<mm>/<dd>/…`, apart from the real
+ * listings (a lifecycle rule expires them), with `quarantine-reason` saying why.
  */
 
 export interface ArchiveRequest {
@@ -29,12 +42,16 @@ export interface ArchiveRequest {
   /** `parsed`, or `malformed` when the listing could not be parsed as a whole. */
   parseStatus: 'parsed' | 'malformed';
   items: number;
+  /** Why the bytes are not a listing, for `malformed` ones (they go to the quarantine). */
+  reason?: string;
 }
 
 export interface ArchivedListing {
   key: string;
   /** False when identical bytes were already archived under the same key. */
   written: boolean;
+  /** The capture time the archive holds for these bytes: the first one archived. */
+  fetchedAt: string;
 }
 
 const EXTENSION: Record<ArchiveRequest['format'], string> = {
@@ -50,20 +67,40 @@ export function listingArchiveKey(
   listedOn: IsoDate,
   bytes: Uint8Array,
   format: ArchiveRequest['format'],
+  prefix: string = archiveBucket.listingsPrefix,
 ): string {
   const [year, month, day] = listedOn.split('-');
   const digest = createHash('sha256').update(bytes).digest('hex');
-  return `${archiveBucket.listingsPrefix}${year}/${month}/${day}/${digest}.${EXTENSION[format]}`;
+  return `${prefix}${year}/${month}/${day}/${digest}.${EXTENSION[format]}`;
 }
 
-/** Archives a listing's raw bytes unless the same bytes are already there. */
+/** Where bytes that are not a listing are kept (see the module comment). */
+export function quarantineKey(
+  listedOn: IsoDate,
+  bytes: Uint8Array,
+  format: ArchiveRequest['format'],
+): string {
+  return listingArchiveKey(listedOn, bytes, format, archiveBucket.quarantinePrefix);
+}
+
+/**
+ * Archives a listing's raw bytes unless the same bytes are already there; a `malformed` one
+ * goes to the quarantine. Returns the capture time the archive holds (the first one).
+ */
 export async function archiveListing(
   s3: S3Client,
   bucket: string,
   request: ArchiveRequest,
 ): Promise<ArchivedListing> {
-  const key = listingArchiveKey(request.listedOn, request.bytes, request.format);
-  if (await objectExists(s3, bucket, key)) return { key, written: false };
+  const key =
+    request.parseStatus === 'malformed'
+      ? quarantineKey(request.listedOn, request.bytes, request.format)
+      : listingArchiveKey(request.listedOn, request.bytes, request.format);
+  const existing = await archivedMetadata(s3, bucket, key);
+  if (existing) {
+    const first = FetchedAtSchema.safeParse(existing['fetched-at']);
+    return { key, written: false, fetchedAt: first.success ? first.data : request.fetchedAt };
+  }
   await s3.send(
     new PutObjectCommand({
       Bucket: bucket,
@@ -77,18 +114,39 @@ export async function archiveListing(
         format: request.format,
         'parse-status': request.parseStatus,
         items: String(request.items),
+        ...(request.reason ? { 'quarantine-reason': metadataText(request.reason) } : {}),
       },
     }),
   );
-  return { key, written: true };
+  return { key, written: true, fetchedAt: request.fetchedAt };
 }
 
-async function objectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+/** The raw bytes of an archived listing (parse-paper reads an item too large for its message). */
+export async function readArchivedListing(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!object.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+  return object.Body.transformToByteArray();
+}
+
+const FetchedAtSchema = z.iso.datetime({ offset: true });
+
+/** The object's user metadata, or undefined when there is no object under `key`. */
+async function archivedMetadata(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<Record<string, string> | undefined> {
   try {
-    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return true;
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return head.Metadata ?? {};
   } catch (error) {
-    if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return false;
+    if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return undefined;
     throw error;
   }
+}
+
+/** S3 metadata travels as HTTP headers: printable ASCII only, and 2 KB for all of it. */
+function metadataText(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length > 1024 ? `${ascii.slice(0, 1021)}...` : ascii;
 }

@@ -11,6 +11,35 @@ const s3Endpoint = { AWS_ENDPOINT_URL_S3: z.url().optional() };
 const sqsEndpoint = { AWS_ENDPOINT_URL_SQS: z.url().optional() };
 const dynamoEndpoint = { AWS_ENDPOINT_URL_DYNAMODB: z.url().optional() };
 
+/**
+ * What bounds one fetch-listing run: attempts and their timeout, the longest wait between
+ * attempts, the pages of a day and the pause between them. Their worst case
+ * (`fetchRunBudgetMs`) must fit in the function's timeout; the stack checks it at synth.
+ */
+export const FetchRunEnvSchema = z.object({
+  /** One attempt, from the request to the last byte of the body. */
+  FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  FETCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  /** The longest wait between two attempts, a `Retry-After` included. */
+  FETCH_BACKOFF_MAX_MS: z.coerce.number().int().nonnegative().default(15_000),
+  /** Pages of one day at most (the HF API at `limit=100`: 500 papers; a day has had fewer than 150). */
+  FETCH_MAX_PAGES: z.coerce.number().int().min(1).max(50).default(5),
+  /** Pause between pages of one listing: HF allows ~500 unauthenticated requests per 5 minutes. */
+  FETCH_PAGE_DELAY_MS: z.coerce.number().int().nonnegative().default(1_000),
+});
+export type FetchRunEnv = z.infer<typeof FetchRunEnvSchema>;
+
+/** {@link FetchRunEnv} as the fetch options and `fetchRunBudgetMs` name them. */
+export function fetchRunSettings(env: FetchRunEnv) {
+  return {
+    timeoutMs: env.FETCH_TIMEOUT_MS,
+    maxAttempts: env.FETCH_MAX_ATTEMPTS,
+    backoffMaxMs: env.FETCH_BACKOFF_MAX_MS,
+    maxPages: env.FETCH_MAX_PAGES,
+    pageDelayMs: env.FETCH_PAGE_DELAY_MS,
+  };
+}
+
 export const FetchListingEnvSchema = z.object({
   ...s3Endpoint,
   ...sqsEndpoint,
@@ -28,17 +57,25 @@ export const FetchListingEnvSchema = z.object({
     .string()
     .min(1)
     .default('daily-papers-pipeline/0.1 (+https://github.com/daily-papers-pipeline; polite daily fetch)'),
-  FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
-  FETCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
-  /** Pause between pages of one listing: HF allows ~500 unauthenticated requests per 5 minutes. */
-  FETCH_PAGE_DELAY_MS: z.coerce.number().int().nonnegative().default(1_000),
+  ...FetchRunEnvSchema.shape,
+  /** The largest listing body accepted; a larger one is refused while it streams in. */
+  FETCH_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024),
+  /** The first day the template's source has a listing for; earlier days are refused. Default: HF Daily Papers'. */
+  LISTING_FIRST_DAY: z.iso.date().default('2023-05-01'),
 });
 export type FetchListingEnv = z.infer<typeof FetchListingEnvSchema>;
 
 export const ParsePaperEnvSchema = z.object({
   ...dynamoEndpoint,
   ...sqsEndpoint,
+  ...s3Endpoint,
   TABLE_NAME: z.string().min(1),
+  /** An item too large for its message is read from the archived listing (`listings/…`). */
+  ARCHIVE_BUCKET: z.string().min(1),
   CLASSIFY_QUEUE_URL: z.url(),
 });
 export type ParsePaperEnv = z.infer<typeof ParsePaperEnvSchema>;

@@ -21,8 +21,8 @@ export const ListingRefSchema = z.object({
 });
 export type ListingRef = z.infer<typeof ListingRefSchema>;
 
-/** fetch-listing → parse queue: one raw item cut from an archived listing. */
-export const ParseMessageSchema = z.object({
+/** fetch-listing → parse queue, v1: one raw item cut from an archived listing, carried whole. */
+export const ParseItemMessageSchema = z.object({
   v: z.literal(1),
   listing: ListingRefSchema,
   item: z.object({
@@ -32,6 +32,28 @@ export const ParseMessageSchema = z.object({
     listedOn: IsoDateSchema.optional(),
   }),
 });
+export type ParseItemMessage = z.infer<typeof ParseItemMessageSchema>;
+
+/**
+ * fetch-listing → parse queue, v2: an item too large for one SQS message (a collaboration paper
+ * with thousands of authors, a huge abstract), sent as where it is: parse-paper reads the archived
+ * listing (`listing.archiveKey`) and cuts item `index` out of it with the same splitter.
+ */
+export const ParseReferenceMessageSchema = z.object({
+  v: z.literal(2),
+  listing: ListingRefSchema,
+  ref: z.object({
+    format: ListingFormatSchema,
+    index: z.number().int().nonnegative(),
+  }),
+});
+export type ParseReferenceMessage = z.infer<typeof ParseReferenceMessageSchema>;
+
+/** What the parse queue carries: an item (v1) or a reference to one in the archive (v2). */
+export const ParseMessageSchema = z.discriminatedUnion('v', [
+  ParseItemMessageSchema,
+  ParseReferenceMessageSchema,
+]);
 export type ParseMessage = z.infer<typeof ParseMessageSchema>;
 
 /** parse-paper → classify queue: one stored paper listing, to classify. */
@@ -66,7 +88,8 @@ export function parseMessage<S extends z.ZodType>(schema: S, body: string): z.in
  * fetch-listing's input. The daily schedule sends `{ "scheduledTime": "<aws.scheduler.scheduled-time>" }`;
  * a person can invoke it with `{ "date": "2026-06-12" }` (a backfill) or a `url` (another feed),
  * and name the listing's origin with `recordAs` when `url` only serves it for this run.
- * The day is `date`, else the UTC day of `scheduledTime`, else today (UTC).
+ * The day is `date`, else the UTC day of `scheduledTime`, else today (UTC); a day that cannot
+ * have a listing is refused by fetch-listing (`shared/listing/listing-days.ts`).
  */
 export const FetchListingRequestSchema = z.object({
   date: IsoDateSchema.optional(),
@@ -78,8 +101,28 @@ export const FetchListingRequestSchema = z.object({
    * 127.0.0.1, an archived listing replayed.
    */
   recordAs: z.url().optional(),
+  /**
+   * When the bytes were captured, for a listing saved or archived earlier and served again now:
+   * its papers carry this time (not the time of this run's HTTP fetch), so replaying an older
+   * capture never overwrites a newer one. Absent for a live fetch.
+   */
+  fetchedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type FetchListingRequest = z.infer<typeof FetchListingRequestSchema>;
+
+/** fetch-listing was invoked with something that is not a {@link FetchListingRequest}. */
+export class FetchRequestError extends Error {
+  override name = 'FetchRequestError';
+}
+
+/** Reads fetch-listing's event. @throws FetchRequestError saying which field is wrong. */
+export function parseFetchRequest(event: unknown): FetchListingRequest {
+  const result = FetchListingRequestSchema.safeParse(event ?? {});
+  if (!result.success) {
+    throw new FetchRequestError(`not a fetch request: ${z.prettifyError(result.error)}`);
+  }
+  return result.data;
+}
 
 /** The listing day a fetch request stands for. */
 export function requestedDay(

@@ -7,6 +7,13 @@ import {
 /** SQS's limits on one SendMessageBatch: 10 entries, and a total payload we keep well under 256 KiB. */
 const MAX_ENTRIES = 10;
 const MAX_BATCH_BYTES = 240 * 1024;
+/** The largest body {@link sendMessages} sends: one message alone may use the whole batch allowance. */
+export const MAX_MESSAGE_BYTES = MAX_BATCH_BYTES;
+
+/** Whether `body` fits in one SQS message as {@link sendMessages} sends it. */
+export function fitsInOneMessage(body: string): boolean {
+  return Buffer.byteLength(body) <= MAX_MESSAGE_BYTES;
+}
 const SEND_ATTEMPTS = 3;
 
 /** Some messages could not be sent after every retry; the caller's unit of work must be retried whole. */
@@ -16,15 +23,18 @@ export class QueueSendError extends Error {
 
 /**
  * Sends message bodies in as few SendMessageBatch requests as SQS allows,
- * retrying the entries SQS reports as failed.
- * @throws QueueSendError when entries still fail after every retry, or one body alone is too large.
+ * retrying the entries SQS reports as failed. A body too large for SQS does not stop the
+ * others: they are all sent first, then the error names the ones that were not.
+ * @throws QueueSendError when entries still fail after every retry, or a body is too large
+ *   (check with {@link fitsInOneMessage} and send a smaller one instead).
  */
 export async function sendMessages(
   sqs: SQSClient,
   queueUrl: string,
   bodies: readonly string[],
 ): Promise<void> {
-  for (const batch of packBatches(bodies)) {
+  const { batches, oversized } = packBatches(bodies);
+  for (const batch of batches) {
     let pending = batch;
     for (let attempt = 1; pending.length > 0; attempt++) {
       // Entries SQS refused are usually throttled: give it a moment before the retry.
@@ -42,16 +52,28 @@ export async function sendMessages(
       }
     }
   }
+  if (oversized.length > 0) {
+    throw new QueueSendError(
+      `${oversized.length} message(s) not sent to ${queueUrl}, over the SQS limit of ${MAX_MESSAGE_BYTES} bytes: ` +
+        oversized.map(({ index, bytes }) => `message ${index} is ${bytes} bytes`).join('; '),
+    );
+  }
 }
 
-function packBatches(bodies: readonly string[]): SendMessageBatchRequestEntry[][] {
+function packBatches(bodies: readonly string[]): {
+  batches: SendMessageBatchRequestEntry[][];
+  oversized: { index: number; bytes: number }[];
+} {
   const batches: SendMessageBatchRequestEntry[][] = [];
+  const oversized: { index: number; bytes: number }[] = [];
   let current: SendMessageBatchRequestEntry[] = [];
   let currentBytes = 0;
   bodies.forEach((body, index) => {
     const bytes = Buffer.byteLength(body);
-    if (bytes > MAX_BATCH_BYTES)
-      throw new QueueSendError(`message ${index} is ${bytes} bytes, over the SQS limit`);
+    if (bytes > MAX_MESSAGE_BYTES) {
+      oversized.push({ index, bytes });
+      return;
+    }
     if (current.length === MAX_ENTRIES || currentBytes + bytes > MAX_BATCH_BYTES) {
       batches.push(current);
       current = [];
@@ -61,5 +83,5 @@ function packBatches(bodies: readonly string[]): SendMessageBatchRequestEntry[][
     currentBytes += bytes;
   });
   if (current.length > 0) batches.push(current);
-  return batches;
+  return { batches, oversized };
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
+import * as z from 'zod';
 import {
   displayPath,
   isoDayOption,
@@ -8,16 +9,38 @@ import {
   UsageError,
 } from '../../shared/command-line';
 import { ListingFetchError } from '../../shared/fetch/http';
-import { type LocalHandlers, loadHandlers } from '../handlers';
-import { type IngestRequest, type IngestSummary, ListingDayConflictError, runIngest } from '../ingest';
-import type { LocalStack } from '../stack';
-import { openLocalStack } from '../stack';
+import {
+  checkListingDay,
+  firstListingDayOf,
+  HF_DAILY_PAPERS_FIRST_DAY,
+  ListingDayOutOfRangeError,
+} from '../../shared/listing/listing-days';
+import { MalformedListingError } from '../../shared/pipeline/ingest-listing';
+import { FetchDeadLetteredError, invokedAsynchronously, type LocalHandlers, loadHandlers } from '../handlers';
+import {
+  type IngestRequest,
+  type IngestSummary,
+  InvalidSourceError,
+  ListingDayConflictError,
+  listingSource,
+  runIngest,
+} from '../ingest';
+import { type LocalStack, withLocalStack } from '../stack';
 
-export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--source FILE-OR-URL]
-  --date    the listing day to fetch (default: today in UTC); with a --source file, the day it stands for
-            (default: the day the file names; refused when the file names another)
-  --source  a saved listing file, or another URL, to ingest instead of the live listing
-Exit code 1 when a listing was malformed, could not be fetched, or anything reached a dead-letter queue.
+/** The options `papers ingest` and `npm start` share, as their usage describes them. */
+export const ingestOptionsUsage = `  --date        the listing day to fetch (default: today in UTC); with a --source file, the day it
+                stands for (default: the day the file names, else the day it was captured; refused
+                when the file names another). A day after tomorrow (UTC), or before the source's
+                first day (HF Daily Papers: ${HF_DAILY_PAPERS_FIRST_DAY}), is refused.
+  --source      a saved listing (a path or a file:// URL), or another http(s) URL, to ingest instead
+                of the live listing
+  --fetched-at  when the saved listing was captured (ISO 8601, e.g. 2026-06-12T23:30:00Z); default: the
+                file's modification time. Its papers carry it: only a newer capture overwrites them.`;
+
+export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO]
+${ingestOptionsUsage}
+Exit code 1 when a listing was malformed (its bytes are kept under quarantine/ in the archive), could
+not be fetched, or anything reached a dead-letter queue.
 `;
 
 /** The sample listing that ships with the project (local/sample/README.md), from the project root. */
@@ -27,43 +50,110 @@ export const SAMPLE_LISTING_PATH = 'local/sample/hf-daily-papers-2026-06-12.json
 export const ingestOptions = {
   date: { type: 'string' },
   source: { type: 'string' },
+  'fetched-at': { type: 'string' },
 } as const;
 
-/** @throws UsageError when `--date` is not a real day. */
-export function ingestRequestFrom(values: { date?: string; source?: string }): IngestRequest {
-  return {
-    date: values.date === undefined ? undefined : isoDayOption('--date', values.date),
+const CaptureTimeSchema = z.iso.datetime({ offset: true });
+
+/**
+ * @throws UsageError when `--date` is not a real day or cannot have a listing, `--source` is a
+ *   malformed URL, or `--fetched-at` is not an ISO 8601 time or is given without a `--source`.
+ */
+export function ingestRequestFrom(values: {
+  date?: string;
+  source?: string;
+  'fetched-at'?: string;
+}): IngestRequest {
+  const request: IngestRequest = {};
+  let source: ReturnType<typeof listingSource> | undefined;
+  if (values.source !== undefined) {
+    try {
+      source = listingSource(values.source);
+    } catch (error) {
+      if (error instanceof InvalidSourceError) throw new UsageError(error.message, { cause: error });
+      throw error;
+    }
     // A URL stays as given; a file path is the user's, from the folder they ran the command in.
-    source:
-      values.source === undefined || /^[a-z][a-z\d+.-]*:\/\//i.test(values.source)
-        ? values.source
-        : resolveUserPath(values.source),
-  };
+    request.source =
+      source.kind === 'file' && !/^file:/i.test(values.source)
+        ? resolveUserPath(values.source)
+        : values.source;
+  }
+  if (values.date !== undefined) {
+    request.date = isoDayOption('--date', values.date);
+    try {
+      checkListingDay(
+        request.date,
+        source?.kind === 'url'
+          ? firstListingDayOf(source.url)
+          : source
+            ? firstListingDayOf(undefined)
+            : HF_DAILY_PAPERS_FIRST_DAY,
+      );
+    } catch (error) {
+      if (error instanceof ListingDayOutOfRangeError)
+        throw new UsageError(`--date: ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
+  if (values['fetched-at'] !== undefined) {
+    if (!source) throw new UsageError('--fetched-at needs a --source: a live listing is captured now');
+    const fetchedAt = CaptureTimeSchema.safeParse(values['fetched-at']);
+    if (!fetchedAt.success) {
+      throw new UsageError(
+        `--fetched-at must be an ISO 8601 time such as 2026-06-12T23:30:00Z, got "${values['fetched-at']}"`,
+      );
+    }
+    request.fetchedAt = fetchedAt.data;
+  }
+  return request;
 }
 
 /**
- * `papers ingest [--date D] [--source FILE-OR-URL]`: one run on the local stack; exit 1 if a listing
- * was malformed or anything reached a DLQ.
+ * `papers ingest [--date D] [--source FILE-OR-URL]`: one run on the local stack; exit 1 if the run
+ * failed (a malformed listing, an unreachable upstream: retried, then dead-lettered) or anything
+ * reached a DLQ.
  * @throws UsageError for a mistake on the command line, before the stack is opened.
  */
 export async function run(args: string[]): Promise<number> {
   const request = ingestRequestFrom(readCommandLine(args, ingestOptions).values);
-  const stack = await openLocalStack();
-  try {
-    const handlers = await loadHandlers(stack);
-    const summary = await ingestFromCommandLine(stack, handlers, request);
-    process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
-    const malformed = summary.listings.some((listing) => listing.malformed !== undefined);
-    return malformed || summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
-  } catch (error) {
-    if (error instanceof ListingFetchError) {
-      process.stderr.write(noNetworkHint(error));
+  return withLocalStack(async (stack) => {
+    const handlers = await loadCliHandlers(stack);
+    try {
+      const summary = await ingestFromCommandLine(stack, handlers, request);
+      process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
+      return summary.deadLettered.parse + summary.deadLettered.classify > 0 ? 1 : 0;
+    } catch (error) {
+      const message = describeFetchFailure(error);
+      if (message === undefined) throw error;
+      process.stderr.write(message);
       return 1;
     }
-    throw error;
-  } finally {
-    await stack.close();
+  });
+}
+
+/** The handlers as the CLI runs them: fetch-listing invoked asynchronously, as the schedule invokes it. */
+export async function loadCliHandlers(stack: LocalStack): Promise<LocalHandlers> {
+  return invokedAsynchronously(await loadHandlers(stack), {
+    sqs: stack.sqs,
+    deadLetterQueueUrl: stack.queueUrls.fetchDeadLetter,
+  });
+}
+
+/**
+ * What to print when fetch-listing failed the run (on AWS it would be retried, then dead-lettered),
+ * or undefined for an error that is not one of those.
+ */
+export function describeFetchFailure(error: unknown): string | undefined {
+  const deadLettered = error instanceof FetchDeadLetteredError;
+  const cause = deadLettered ? error.cause : error;
+  let detail: string | undefined;
+  if (cause instanceof ListingFetchError) detail = noNetworkHint(cause);
+  else if (cause instanceof MalformedListingError) {
+    detail = `papers: MALFORMED ${cause.message}\n  (quarantined: kept under ${cause.listing.archiveKey}, not ingested)\n`;
   }
+  if (deadLettered) return `papers: the run failed and was dead-lettered: ${error.message}\n${detail ?? ''}`;
+  return detail;
 }
 
 /** {@link runIngest}, with a `--date` the saved file contradicts reported as the usage mistake it is. */
@@ -75,7 +165,9 @@ export async function ingestFromCommandLine(
   try {
     return await runIngest(stack, handlers, request);
   } catch (error) {
-    if (error instanceof ListingDayConflictError) throw new UsageError(error.message, { cause: error });
+    if (error instanceof ListingDayConflictError || error instanceof ListingDayOutOfRangeError) {
+      throw new UsageError(error.message, { cause: error });
+    }
     throw error;
   }
 }
@@ -99,9 +191,8 @@ export function hidesRecordWarnings(handlerLogLevel: string | undefined): boolea
 export function describeSummary(summary: IngestSummary, handlerLogLevel: string | undefined): string {
   const lines = summary.listings.map(
     (listing) =>
-      `  ${listing.malformed ? 'MALFORMED' : listing.format} ${listing.url}\n` +
-      `    archived as ${listing.archiveKey}${listing.archived ? '' : ' (identical bytes already archived)'}` +
-      (listing.malformed ? `\n    ${listing.malformed}` : ''),
+      `  ${listing.format} ${listing.url}\n` +
+      `    archived as ${listing.archiveKey}${listing.archived ? '' : ` (identical bytes already archived, captured ${listing.fetchedAt})`}`,
   );
   const dead = summary.deadLettered.parse + summary.deadLettered.classify;
   const hint =

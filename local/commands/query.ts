@@ -205,9 +205,8 @@ export function formatRows(command: Pick<QueryCommand, 'kind' | 'format'>, rows:
  */
 export async function run(args: string[]): Promise<number> {
   const command = parseQueryArgs(args);
-  const { openLocalStack } = await import('../stack');
-  const stack = await openLocalStack();
-  try {
+  const { withLocalStack } = await import('../stack');
+  return withLocalStack(async (stack) => {
     // The handler logs each request at INFO on stdout; keep stdout for the results.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     const { loadQueryHandler } = await import('../handlers');
@@ -222,9 +221,7 @@ export async function run(args: string[]): Promise<number> {
       process.stderr.write(`papers query: more results; continue with --cursor ${outcome.nextCursor}\n`);
     }
     return 0;
-  } finally {
-    await stack.close();
-  }
+  });
 }
 
 /** Writes to stdout and waits for it to drain; a closed pipe (`| head`) is not an error. */

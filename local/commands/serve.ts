@@ -9,6 +9,8 @@ import {
   functionUrlEvent,
   localLambdaContext,
 } from '../http-adapter';
+import { type StopSignal, untilStopped } from '../shutdown';
+import { type LocalStack, stoppedError, watchOwner } from '../stack';
 
 /**
  * `npm run -s papers -- serve [--port P] [--host H]`: the query API over HTTP,
@@ -115,17 +117,19 @@ export async function holdPort(
   };
 }
 
-/** Resolves with the first SIGINT or SIGTERM. */
-export function untilStopped(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+/**
+ * Serves until stopped: a signal (SIGINT, SIGTERM, SIGHUP, the launcher gone) resolves with
+ * its name; for a client, the owner of the stack stopping resolves with `owner-stopped`.
+ * The stack no longer waits for this process when its owner stops.
+ */
+export async function serveUntilStopped(stack: LocalStack): Promise<StopSignal | 'owner-stopped'> {
+  await stack.stopHoldingOwner();
+  const owner = watchOwner(stack);
+  try {
+    return await Promise.race([untilStopped(), owner.stopped.then(() => 'owner-stopped' as const)]);
+  } finally {
+    owner.cancel();
+  }
 }
 
 /** The URL and a few requests to try, one per route, with a day and a paper the table holds when it holds any. */
@@ -190,9 +194,13 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   process.stderr.write(await usageBanner(api));
-  const signal = await untilStopped();
-  process.stderr.write(`papers serve: ${signal}, stopping\n`);
+  const stopped = await serveUntilStopped(stack);
   await api.close();
   await stack.close();
+  if (stopped === 'owner-stopped') {
+    process.stderr.write(`papers serve: ${stoppedError(stack).message}\n`);
+    return 1;
+  }
+  process.stderr.write(`papers serve: ${stopped}, stopping\n`);
   return 0;
 }

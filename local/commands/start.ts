@@ -3,15 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { displayPath, readCommandLine } from '../../shared/command-line';
 import { FetchListingEnvSchema } from '../../shared/config';
 import { fetchListing, ListingFetchError } from '../../shared/fetch/http';
-import { loadHandlers } from '../handlers';
 import type { IngestRequest } from '../ingest';
-import { defaultDataDir, openLocalStack } from '../stack';
+import { defaultDataDir, openLocalStack, stoppedError } from '../stack';
 import {
+  describeFetchFailure,
   describeSummary,
   ingestFromCommandLine,
   ingestOptions,
+  ingestOptionsUsage,
   ingestRequestFrom,
-  noNetworkHint,
+  loadCliHandlers,
   SAMPLE_LISTING_PATH,
 } from './ingest';
 import {
@@ -21,20 +22,18 @@ import {
   PortInUseError,
   portOption,
   serveQueryApi,
-  untilStopped,
+  serveUntilStopped,
   usageBanner,
 } from './serve';
 
-export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P] [--host H]]
-   or: npm run -s papers -- start [--date YYYY-MM-DD] [--source FILE-OR-URL] [--port P] [--host H]
+export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--port P] [--host H]]
+   or: npm run -s papers -- start [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--port P] [--host H]
 Ingests a listing as \`papers ingest\` does, then serves the query API until Ctrl-C.
 With neither --date nor --source it ingests today's listing, or, when that cannot be fetched (no
 network), the sample listing that ships with the project, into a data folder of its own.
-  --date    the listing day to fetch (default: today in UTC); with a --source file, the day it stands for
-            (default: the day the file names; refused when the file names another)
-  --source  a saved listing file, or another URL, to ingest instead of the live listing
-  --port    the port of the query API (default ${DEFAULT_PORT}; 0 picks a free one)
-  --host    the address of the query API (default ${DEFAULT_HOST})
+${ingestOptionsUsage}
+  --port        the port of the query API (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host        the address of the query API (default ${DEFAULT_HOST})
 `;
 
 /** The sample listing, wherever the command is run from. */
@@ -70,23 +69,31 @@ export async function run(args: string[]): Promise<number> {
     const { request, dataDir, sample } = await planRun(asked);
     const stack = await openLocalStack({ dataDir });
     try {
-      const handlers = await loadHandlers(stack);
+      const handlers = await loadCliHandlers(stack);
       try {
         const summary = await ingestFromCommandLine(stack, handlers, request);
         process.stderr.write(describeSummary(summary, process.env.POWERTOOLS_LOG_LEVEL));
       } catch (error) {
-        if (!(error instanceof ListingFetchError)) throw error;
-        process.stderr.write(noNetworkHint(error));
+        const failure = describeFetchFailure(error);
+        if (failure === undefined) throw error;
+        process.stderr.write(failure);
         return 1;
       }
       await port.release();
       const api = await serveQueryApi({ env: stack.env, port: port.port, host });
       process.stderr.write(await usageBanner(api));
       process.stderr.write(dataFolderLines(dataDir, sample));
-      const signal = await untilStopped();
-      process.stderr.write(`papers start: ${signal}, stopping\n`);
+      const stopped = await serveUntilStopped(stack);
       await api.close();
+      if (stopped === 'owner-stopped') {
+        process.stderr.write(`papers start: ${stoppedError(stack).message}\n`);
+        return 1;
+      }
+      process.stderr.write(`papers start: ${stopped}, stopping\n`);
       return 0;
+    } catch (error) {
+      if (await stack.ownerStopped()) throw stoppedError(stack, error);
+      throw error;
     } finally {
       await stack.close();
     }

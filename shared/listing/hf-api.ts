@@ -64,11 +64,12 @@ export type HfDailyPaperItem = z.infer<typeof HfDailyPaperItemSchema>;
  * {@link normalizeHfItem}, not a failure of the whole listing.
  *
  * The split's `listedOn` is the listing day the response stands for: the
- * latest day of `paper.submittedOnDailyAt` when every element carries one. A
- * response can span several days (`?date=` around a weekend, or no date at
- * all), carrying papers over from earlier days but never from later ones, so
- * the latest is the listing's own. It is absent for an empty array and when
- * any element lacks the field (responses from 2024).
+ * latest readable day of `paper.submittedOnDailyAt`. A response can span
+ * several days (`?date=` around a weekend, or no date at all), carrying papers
+ * over from earlier days but never from later ones, so the latest is the
+ * listing's own. An element without a readable day does not change it (that
+ * element alone is rejected, or placed by the listing's day); it is absent for
+ * an empty array and when no element carries the field (responses from 2024).
  * @throws ListingParseError when the text is not JSON or not an array.
  */
 export function splitHfApi(text: string): SplitListing {
@@ -87,15 +88,14 @@ export function splitHfApi(text: string): SplitListing {
   return listedOn ? { format: 'hf-api', items, listedOn } : { format: 'hf-api', items };
 }
 
-/** The latest day of the elements' `paper.submittedOnDailyAt`, or undefined when some element has none. */
+/** The latest readable day of the elements' `paper.submittedOnDailyAt`, or undefined when none has one. */
 function latestListingDay(elements: unknown[]): IsoDate | undefined {
   let latest: IsoDate | undefined;
   for (const element of elements) {
     const paper = isRecord(element) ? element.paper : undefined;
     const submitted = isRecord(paper) ? paper.submittedOnDailyAt : undefined;
     const day = typeof submitted === 'string' ? isoDayOf(submitted) : undefined;
-    if (!day) return undefined;
-    if (!latest || day > latest) latest = day;
+    if (day && (!latest || day > latest)) latest = day;
   }
   return latest;
 }

@@ -1,4 +1,4 @@
-import type { ListingFormat, Paper } from '../paper';
+import type { IsoDate, ListingFormat, Paper } from '../paper';
 import { normalizeArxivAtomItem, splitArxivAtom } from './arxiv-atom';
 import { normalizeArxivRssItem, splitArxivRss } from './arxiv-rss';
 import { detectFormat } from './detect';
@@ -66,6 +66,19 @@ export function normalizeItem(item: ListingItem, context: ListingContext = {}): 
   const normalize = normalizers[item.format];
   if (!normalize) throw new PaperParseError(item.format, item.index, `unknown format "${item.format}"`);
   return normalize(item, context);
+}
+
+/**
+ * The day a paper is filed under: its own listing day (one response can span days), else the
+ * item's, else the listing's. fetch-listing counts a day's papers with it and parse-paper stores
+ * them with it, so the two agree.
+ */
+export function paperListingDay(
+  paper: Paper,
+  item: ListingItem,
+  listingDay: IsoDate | undefined,
+): IsoDate | undefined {
+  return paper.listedOn ?? item.listedOn ?? listingDay;
 }
 
 /**

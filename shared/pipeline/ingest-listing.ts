@@ -3,17 +3,30 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { archiveListing } from '../archive';
 import { type FetchOptions, fetchListing } from '../fetch/http';
-import { ListingParseError, type SplitListing, splitListing } from '../listing';
-import type { ParseMessage } from '../messages';
+import {
+  type ListingItem,
+  ListingParseError,
+  normalizeItem,
+  PaperParseError,
+  paperListingDay,
+  type SplitListing,
+  splitListing,
+} from '../listing';
+import { checkListingDay, firstListingDayOf } from '../listing/listing-days';
+import type { ListingRef, ParseMessage } from '../messages';
 import type { IsoDate, ListingFormat } from '../paper';
-import { sendMessages } from '../queue';
+import { fitsInOneMessage, sendMessages } from '../queue';
 import type { PaperStore } from '../store/paper-store';
 
 /**
  * fetch-listing's domain: fetch a day's listing (following pages), archive
  * every page's raw bytes, cut it into per-paper messages and send them to the
- * parse queue, and record the day as fetched. A listing that cannot be parsed
- * is archived all the same and reported; it sends nothing.
+ * parse queue, and record the day as fetched.
+ *
+ * Bytes that are not a listing (a 200 with an HTML error page, an empty or a
+ * truncated body, a junk file) are kept in the archive's quarantine and the run
+ * fails with a {@link MalformedListingError}, so it is retried (a CDN hiccup
+ * passes) and, still malformed after the retries, dead-lettered.
  */
 
 export interface IngestTargets {
@@ -27,84 +40,162 @@ export interface IngestTargets {
 export interface ListingBytes {
   bytes: Uint8Array;
   url: string;
+  /** When the bytes were captured (a live fetch: now; a saved listing: its own capture time). */
   fetchedAt: string;
   contentType?: string;
-  /** The listing day asked for; when absent, the listing's own day, else the fetch day. */
+  /** The listing day asked for; when absent, the listing's own day, else the capture day. */
   listedOn?: IsoDate;
 }
 
 export interface IngestedListing {
   url: string;
-  /** When the bytes were fetched: every listing item this listing wrote carries it. */
+  /**
+   * When the bytes were captured: the first capture the archive holds for them (the same bytes
+   * archived earlier keep their time). Every listing item this listing wrote carries it.
+   */
   fetchedAt: string;
   archiveKey: string;
   /** False when identical bytes were archived before. */
   archived: boolean;
-  format: ListingFormat | 'unknown';
+  format: ListingFormat;
   listedOn: IsoDate;
   /** Papers sent to the parse queue. */
   papers: number;
-  /** Why the listing could not be parsed; absent when it parsed. */
-  malformed?: string;
+  /** Of those, the ones filed under `listedOn` (a response can carry papers of earlier days). */
+  papersOfDay: number;
+  /** Of those, the ones sent as a reference to the archive, being too large for one message. */
+  byReference: number;
 }
 
-/** Archives one listing and fans its items out to the parse queue. */
+/**
+ * Bytes that are not a listing. They are archived under the quarantine prefix (`archiveKey`)
+ * with the reason; the run fails so that it is retried.
+ */
+export class MalformedListingError extends Error {
+  override name = 'MalformedListingError';
+  constructor(
+    message: string,
+    readonly listing: {
+      url: string;
+      archiveKey: string;
+      format: ListingFormat | 'unknown';
+      listedOn: IsoDate;
+    },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Archives one listing and fans its items out to the parse queue. An item too large for one
+ * SQS message is sent as a reference to the archived listing (a v2 parse message).
+ * @throws MalformedListingError when the bytes are not a listing (after quarantining them).
+ */
 export async function ingestListingBytes(
   listing: ListingBytes,
   targets: IngestTargets,
 ): Promise<IngestedListing> {
   const context = { url: listing.url, listedOn: listing.listedOn, fetchedAt: listing.fetchedAt };
-  let split: SplitListing | undefined;
-  let malformed: ListingParseError | undefined;
+  let split: SplitListing;
   try {
     split = splitListing(listing.bytes, context);
   } catch (error) {
     if (!(error instanceof ListingParseError)) throw error;
-    malformed = error;
+    throw await quarantine(listing, error, targets);
   }
-  const listedOn = listing.listedOn ?? split?.listedOn ?? (listing.fetchedAt.slice(0, 10) as IsoDate);
-  const format = split?.format ?? malformed?.format ?? 'unknown';
+  const listedOn = listing.listedOn ?? split.listedOn ?? captureDay(listing.fetchedAt);
   const archived = await archiveListing(targets.s3, targets.bucket, {
     bytes: listing.bytes,
     listedOn,
     url: listing.url,
     fetchedAt: listing.fetchedAt,
     contentType: listing.contentType,
-    format,
-    parseStatus: split ? 'parsed' : 'malformed',
-    items: split?.items.length ?? 0,
+    format: split.format,
+    parseStatus: 'parsed',
+    items: split.items.length,
   });
-  const report = {
+  const ref: ListingRef = {
+    archiveKey: archived.key,
+    fetchedAt: archived.fetchedAt,
+    listedOn,
     url: listing.url,
-    fetchedAt: listing.fetchedAt,
+  };
+  let byReference = 0;
+  const messages = split.items.map((item) => {
+    const whole = JSON.stringify({ v: 1, listing: ref, item } satisfies ParseMessage);
+    if (fitsInOneMessage(whole)) return whole;
+    byReference++;
+    return JSON.stringify({
+      v: 2,
+      listing: ref,
+      ref: { format: item.format, index: item.index },
+    } satisfies ParseMessage);
+  });
+  await sendMessages(targets.sqs, targets.parseQueueUrl, messages);
+  const dayContext = { url: listing.url, listedOn, fetchedAt: archived.fetchedAt };
+  return {
+    url: listing.url,
+    fetchedAt: archived.fetchedAt,
     archiveKey: archived.key,
     archived: archived.written,
+    format: split.format,
     listedOn,
+    papers: messages.length,
+    papersOfDay: split.items.filter((item) => dayOfItem(item, dayContext) === listedOn).length,
+    byReference,
   };
-  if (!split) return { ...report, format, papers: 0, malformed: malformed?.message };
+}
 
-  const messages = split.items.map((item) =>
-    JSON.stringify({
-      v: 1,
-      listing: {
-        archiveKey: archived.key,
-        fetchedAt: listing.fetchedAt,
-        listedOn: listing.listedOn,
-        url: listing.url,
-      },
-      item,
-    } satisfies ParseMessage),
+/** Keeps bytes that are not a listing, apart from the listings, and says where. */
+async function quarantine(
+  listing: ListingBytes,
+  error: ListingParseError,
+  targets: IngestTargets,
+): Promise<MalformedListingError> {
+  const listedOn = listing.listedOn ?? captureDay(listing.fetchedAt);
+  const archived = await archiveListing(targets.s3, targets.bucket, {
+    bytes: listing.bytes,
+    listedOn,
+    url: listing.url,
+    fetchedAt: listing.fetchedAt,
+    contentType: listing.contentType,
+    format: error.format,
+    parseStatus: 'malformed',
+    items: 0,
+    reason: error.message,
+  });
+  return new MalformedListingError(
+    `${listing.url} is not a listing: ${error.message} (its bytes are kept as ${archived.key})`,
+    { url: listing.url, archiveKey: archived.key, format: error.format, listedOn },
+    { cause: error },
   );
-  await sendMessages(targets.sqs, targets.parseQueueUrl, messages);
-  return { ...report, format, papers: messages.length };
+}
+
+/** The day parse-paper will file the item under; an item it will reject counts under the listing's day. */
+function dayOfItem(
+  item: ListingItem,
+  context: { url: string; listedOn: IsoDate; fetchedAt: string },
+): IsoDate | undefined {
+  try {
+    return paperListingDay(normalizeItem(item, context), item, context.listedOn);
+  } catch (error) {
+    if (error instanceof PaperParseError) return context.listedOn;
+    throw error;
+  }
+}
+
+function captureDay(fetchedAt: string): IsoDate {
+  return new Date(fetchedAt).toISOString().slice(0, 10);
 }
 
 /** Where fetch-listing records the days it fetched (the papers table). */
 export type FetchedDayRecorder = Pick<PaperStore, 'recordFetchedDay'>;
 
 /**
- * Records that `listings` were fetched for `day`, unless one was malformed (a day whose
- * listing could not be read is not ingested, even if it was archived).
+ * Records that `listings` were fetched for `day`, with the papers they hold for that day
+ * (papers a response carries over from earlier days are counted there, not here). An empty
+ * re-fetch does not erase a count (see `PaperStore.recordFetchedDay`).
  */
 export async function recordFetchedDay(
   days: FetchedDayRecorder,
@@ -112,10 +203,10 @@ export async function recordFetchedDay(
   listings: readonly IngestedListing[],
 ): Promise<void> {
   const [first] = listings;
-  if (!first || listings.some((listing) => listing.malformed !== undefined)) return;
+  if (!first) return;
   await days.recordFetchedDay(day, {
     fetchedAt: first.fetchedAt,
-    listed: listings.reduce((sum, listing) => sum + listing.papers, 0),
+    listed: listings.reduce((sum, listing) => sum + listing.papersOfDay, 0),
   });
 }
 
@@ -126,6 +217,8 @@ export interface DailyFetchRequest {
   url?: string;
   /** The URL to record instead of the one fetched (see `FetchListingRequestSchema.recordAs`). */
   recordAs?: string;
+  /** The bytes' capture time, when they were captured before this run (see `FetchListingRequestSchema.fetchedAt`). */
+  fetchedAt?: string;
 }
 
 export interface DailyFetchOptions extends FetchOptions {
@@ -133,31 +226,42 @@ export interface DailyFetchOptions extends FetchOptions {
   urlTemplate: string;
   /** Pause between pages, to stay well under the upstream's rate limit. */
   pageDelayMs: number;
+  /** @default 5 */
   maxPages?: number;
+  /** The first day the template's source has a listing for. @default firstListingDayOf(urlTemplate) */
+  firstListingDay?: IsoDate;
 }
 
 export interface DailyIngestReport {
   day: IsoDate;
   listings: IngestedListing[];
   papers: number;
-  malformed: number;
 }
 
 /** The HF API's page size when the URL does not set `limit`. */
 const HF_DEFAULT_LIMIT = 50;
+export const DEFAULT_MAX_PAGES = 5;
 
 /**
  * Fetches the day's listing, following the HF API's pages while a page is full
  * (`p=1, 2, …`), and ingests every page.
- * @throws ListingFetchError when the upstream cannot be reached or refuses (the scheduler retries).
+ * @throws ListingDayOutOfRangeError for a day that cannot have a listing (nothing is fetched).
+ * @throws ListingFetchError when the upstream cannot be reached or refuses (the run is retried).
+ * @throws MalformedListingError when a page is not a listing (quarantined; the run is retried).
  */
 export async function fetchAndIngestDay(
   request: DailyFetchRequest,
   options: DailyFetchOptions,
   targets: IngestTargets & { days: FetchedDayRecorder },
 ): Promise<DailyIngestReport> {
+  checkListingDay(
+    request.day,
+    request.url === undefined
+      ? (options.firstListingDay ?? firstListingDayOf(options.urlTemplate))
+      : firstListingDayOf(request.url),
+  );
   const firstUrl = request.url ?? options.urlTemplate.replaceAll('{date}', request.day);
-  const maxPages = options.maxPages ?? 20;
+  const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const listings: IngestedListing[] = [];
   const seenPages = new Set<string>();
@@ -175,7 +279,7 @@ export async function fetchAndIngestDay(
       {
         bytes: fetched.bytes,
         url: recorded,
-        fetchedAt: fetched.fetchedAt,
+        fetchedAt: request.fetchedAt ?? fetched.fetchedAt,
         contentType: fetched.contentType,
         listedOn: request.day,
       },
@@ -189,7 +293,6 @@ export async function fetchAndIngestDay(
     day: request.day,
     listings,
     papers: listings.reduce((sum, listing) => sum + listing.papers, 0),
-    malformed: listings.filter((listing) => listing.malformed !== undefined).length,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { normalizeItem } from '../listing';
-import { type ClassifyMessage, ParseMessageSchema, parseMessage } from '../messages';
+import { type ListingItem, normalizeItem, PaperParseError, paperListingDay, splitListing } from '../listing';
+import { type ClassifyMessage, type ParseMessage, ParseMessageSchema, parseMessage } from '../messages';
 import type { IsoDate, Paper } from '../paper';
 import { sendMessages } from '../queue';
 import type { ListingOrigin } from '../store/items';
@@ -18,27 +18,44 @@ export interface StoredListing {
   outcome: ListingWriteOutcome;
 }
 
+/** Reads an archived listing's raw bytes by key (S3 on AWS; see `readArchivedListing`). */
+export type ArchivedListingReader = (archiveKey: string) => Promise<Uint8Array>;
+
 export interface ParseStageTargets {
   store: PaperStore;
+  /** Where parse-paper reads an item sent by reference (a v2 message). */
+  readArchive: ArchivedListingReader;
   sqs: SQSClient;
   classifyQueueUrl: string;
 }
 
 /**
- * Validates, normalises and stores one parse-queue message.
- * @throws MalformedMessageError or PaperParseError for a bad message (it will end in the DLQ);
- *   any store error for a transient failure (it will be retried).
+ * Validates, normalises and stores one parse-queue message. A v2 message names its item in the
+ * archived listing instead of carrying it: the listing is read from the archive and split again
+ * (the same splitter, the same context, so the same item).
+ * @throws MalformedMessageError or PaperParseError for a bad message (it will end in the DLQ),
+ *   including an item that no listing day places (the paper's, the item's or the listing's);
+ *   any store or archive error for a transient failure (it will be retried).
  */
-export async function storeListedPaper(body: string, store: PaperStore): Promise<StoredListing> {
-  const { listing, item } = parseMessage(ParseMessageSchema, body);
-  const paper = normalizeItem(item, {
-    url: listing.url,
-    listedOn: listing.listedOn,
-    fetchedAt: listing.fetchedAt,
-  });
-  // The paper's own listing day wins (one response can span days); then the listing's, then the fetch day.
-  const listedOn =
-    paper.listedOn ?? item.listedOn ?? listing.listedOn ?? (listing.fetchedAt.slice(0, 10) as IsoDate);
+export async function storeListedPaper(
+  body: string,
+  store: PaperStore,
+  readArchive: ArchivedListingReader,
+): Promise<StoredListing> {
+  const message = parseMessage(ParseMessageSchema, body);
+  const { listing } = message;
+  const context = { url: listing.url, listedOn: listing.listedOn, fetchedAt: listing.fetchedAt };
+  const item = message.v === 1 ? message.item : await archivedItem(message, context, readArchive);
+  const paper = normalizeItem(item, context);
+  // Never a day made up from the fetch time: a listing fetched late must not file a paper under another day.
+  const listedOn = paperListingDay(paper, item, listing.listedOn);
+  if (!listedOn) {
+    throw new PaperParseError(
+      item.format,
+      item.index,
+      'no listing day: neither the item nor its listing names one',
+    );
+  }
   const origin = { listedOn, fetchedAt: listing.fetchedAt, archiveKey: listing.archiveKey };
   const stored = { ...paper, listedOn };
   return { paper: stored, origin, outcome: await store.putListing(stored, origin) };
@@ -64,9 +81,28 @@ export async function recordAndForward(
   await sendMessages(targets.sqs, targets.classifyQueueUrl, messages);
 }
 
+/** Item `ref.index` of the archived listing a v2 message points at. */
+async function archivedItem(
+  message: Extract<ParseMessage, { v: 2 }>,
+  context: { url?: string; listedOn?: IsoDate; fetchedAt: string },
+  readArchive: ArchivedListingReader,
+): Promise<ListingItem> {
+  const { ref, listing } = message;
+  const split = splitListing(await readArchive(listing.archiveKey), context);
+  const item = split.items.find((candidate) => candidate.index === ref.index);
+  if (!item || item.format !== ref.format) {
+    throw new PaperParseError(
+      ref.format,
+      ref.index,
+      `the archived listing ${listing.archiveKey} has no ${ref.format} item ${ref.index}`,
+    );
+  }
+  return item;
+}
+
 export function parseStage(targets: ParseStageTargets): BatchStage<StoredListing> {
   return {
-    processRecord: (body) => storeListedPaper(body, targets.store),
+    processRecord: (body) => storeListedPaper(body, targets.store, targets.readArchive),
     afterBatch: (stored) => recordAndForward(stored, targets),
   };
 }

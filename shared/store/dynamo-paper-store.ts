@@ -101,7 +101,12 @@ export class DynamoPaperStore implements PaperStore {
           TableName: this.tableName,
           Key: { pk: DAYS_PK, sk: day },
           ConditionExpression: 'attribute_not_exists(lastFetchedAt) OR lastFetchedAt <= :fetchedAt',
-          UpdateExpression: 'SET lastFetchedAt = :fetchedAt, listed = :listed',
+          // An empty re-fetch (an upstream hiccup) keeps the last non-empty count: papers stored for
+          // the day are not undone by it, and `listed 0` beside `papers 5` would only mislead.
+          UpdateExpression:
+            fetch.listed > 0
+              ? 'SET lastFetchedAt = :fetchedAt, listed = :listed'
+              : 'SET lastFetchedAt = :fetchedAt, listed = if_not_exists(listed, :listed)',
           ExpressionAttributeValues: { ':fetchedAt': fetch.fetchedAt, ':listed': fetch.listed },
         }),
       );

@@ -33,7 +33,9 @@ export interface PaperStore {
 
   /**
    * Records that a listing was fetched for `day` and how many papers it held, so a day
-   * fetched empty is still an ingested day. An older fetch never overwrites a newer one.
+   * fetched empty is still an ingested day. An older fetch never overwrites a newer one, and an
+   * empty fetch never overwrites a count: `listed` is the last non-empty fetch's (0 only for a day
+   * that was never fetched with papers).
    */
   recordFetchedDay(day: IsoDate, fetch: { fetchedAt: string; listed: number }): Promise<void>;
 

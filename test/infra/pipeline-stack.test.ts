@@ -271,7 +271,13 @@ describe('IAM', () => {
         'sqs:SendMessage',
         'dynamodb:UpdateItem',
       ],
-      [functionIds['parse-paper']]: [...logs, ...consume, 'dynamodb:UpdateItem', 'sqs:SendMessage'],
+      [functionIds['parse-paper']]: [
+        ...logs,
+        ...consume,
+        'dynamodb:UpdateItem',
+        's3:GetObject',
+        'sqs:SendMessage',
+      ],
       [functionIds['classify-paper']]: [
         ...logs,
         ...consume,
@@ -285,17 +291,18 @@ describe('IAM', () => {
     }
   });
 
-  it('lets the fetch function write only under listings/ of the archive bucket', () => {
+  it('lets the fetch function write only under listings/ and quarantine/ of the archive bucket', () => {
     const [bucketId] = resourceByPrefix(template, 'AWS::S3::Bucket', 'ListingArchive');
     const [, policy] = resourceByPrefix(template, 'AWS::IAM::Policy', 'FetchListingRoleDefaultPolicy');
-    expect(policy.Properties.PolicyDocument).toMatchObject({
-      Statement: expect.arrayContaining([
-        expect.objectContaining({
-          Action: expect.arrayContaining(['s3:PutObject']),
-          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/listings/*']] },
-        }),
-      ]),
-    });
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    const written = statements
+      .filter((statement) => asList(statement.Action).includes('s3:PutObject'))
+      .flatMap((statement) => asList(statement.Resource));
+    expect(written).toEqual(
+      ['listings/', 'quarantine/'].map((prefix) => ({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${prefix}*`]],
+      })),
+    );
   });
 
   it('lets the query function Query the table and exactly its two indexes, nothing else', () => {

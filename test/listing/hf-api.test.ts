@@ -231,7 +231,7 @@ describe('splitListing on the HF daily papers API: the listing day', () => {
     expect(split.items).toHaveLength(25);
   });
 
-  it('is absent when any item lacks submittedOnDailyAt or has an unreadable one', () => {
+  it('is the day of the other items when one lacks submittedOnDailyAt or has an unreadable one', () => {
     // Prepare
     const withoutDay = apiItems('hf-daily-papers-2026-08-03.json');
     delete (withoutDay[2] as { paper: Record<string, unknown> }).paper.submittedOnDailyAt;
@@ -246,8 +246,20 @@ describe('splitListing on the HF daily papers API: the listing day', () => {
       splitListing(JSON.stringify(items)),
     );
 
+    // Assess: one unreadable item never unnames the listing (nor sends the run to another day).
+    for (const split of splits) expect(split.listedOn).toBe('2026-08-03');
+  });
+
+  it('is absent when no item carries submittedOnDailyAt (responses from 2024)', () => {
+    // Prepare
+    const items = apiItems('hf-daily-papers-2026-08-03.json');
+    for (const item of items) delete (item as { paper: Record<string, unknown> }).paper.submittedOnDailyAt;
+
+    // Act
+    const split = splitListing(JSON.stringify(items));
+
     // Assess
-    for (const split of splits) expect(split).not.toHaveProperty('listedOn');
+    expect(split).not.toHaveProperty('listedOn');
   });
 
   it('is absent for an empty day, and leaves the items and their papers as they were', () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { runPapersCli } from '../support/papers-cli';
 
-const COMMANDS = ['parse', 'classify', 'ingest', 'query', 'serve', 'start'];
+const COMMANDS = ['parse', 'classify', 'ingest', 'query', 'serve', 'start', 'dlq'];
 
 const dataDir = mkdtempSync(join(tmpdir(), 'papers-cli-usage-'));
 const papers = (args: string[]) => runPapersCli(args, { env: { ...process.env, PAPERS_DATA_DIR: dataDir } });
@@ -79,6 +79,29 @@ describe.concurrent('papers usage errors', () => {
     ['serve', ['--port', '70000'], '--port must be a port number from 0 to 65535, got "70000"'],
     ['start', ['--verbose'], 'unknown option "--verbose"'],
     ['start', ['--date', '2026-02-30'], '--date must be a real day as YYYY-MM-DD, got "2026-02-30"'],
+    [
+      'ingest',
+      ['--source', 'http://[not-a-host/listing.json'],
+      '--source "http://[not-a-host/listing.json" is not a valid URL',
+    ],
+    [
+      'ingest',
+      ['--source', 'ftp://example.org/listing.json'],
+      '--source "ftp://example.org/listing.json" must be a file, a file:// URL or an http(s) URL',
+    ],
+    [
+      'start',
+      ['--source', 'file://remote-host/listing.json'],
+      '--source "file://remote-host/listing.json": ',
+    ],
+    ['ingest', ['--date', '2099-01-01'], '--date: the listing day 2099-01-01 is after tomorrow'],
+    [
+      'ingest',
+      ['--date', '2023-04-30'],
+      "--date: the listing day 2023-04-30 is before 2023-05-01, the source's first day",
+    ],
+    ['ingest', ['--fetched-at', '2026-06-12T23:30:00Z'], '--fetched-at needs a --source'],
+    ['ingest', ['--source', 'x.json', '--fetched-at', 'yesterday'], '--fetched-at must be an ISO 8601 time'],
   ])(
     '`papers %s %j`: one line naming the problem, the usage, exit 2',
     async ([command, args, problem], { expect }) => {

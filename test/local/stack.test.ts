@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
@@ -6,10 +7,11 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLocalStack } from '../../local/stack';
+import { StackBusyError } from '../../local/stack-lock';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { papersTable, queues } from '../../shared/resources';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
-import { runPapersCli } from '../support/papers-cli';
+import { PROJECT_ROOT, runPapersCli } from '../support/papers-cli';
 
 const dirs: string[] = [];
 
@@ -145,6 +147,87 @@ describe('openLocalStack', () => {
       const days = await store.ingestedDays({ limit: 100 });
       expect(days.items.map((day) => day.day)).not.toContain('2026-08-04');
     } finally {
+      await owner.close();
+    }
+  });
+
+  it('breaks the lock of a process that died holding it (SIGKILL) and starts the stack', async () => {
+    // Prepare: a lock and a stack.json naming a pid that has exited.
+    const dataDir = await tempDataDir();
+    const dead = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+    await writeFile(path.join(dataDir, 'stack.lock'), `${dead}\n`);
+    await writeFile(
+      path.join(dataDir, 'stack.json'),
+      JSON.stringify({ pid: Number(dead), dynamodb: 'http://127.0.0.1:9', sqsS3: 'http://127.0.0.1:9' }),
+    );
+
+    // Act
+    const stack = await openLocalStack({ dataDir, waitMs: 5_000 });
+    try {
+      // Assess
+      expect(stack.role).toBe('owner');
+      expect((await readFile(path.join(dataDir, 'stack.lock'), 'utf8')).trim()).toBe(String(process.pid));
+    } finally {
+      await stack.close();
+    }
+    await expect(readFile(path.join(dataDir, 'stack.lock'))).rejects.toThrow();
+  });
+
+  it('waits a bounded time for a live process that holds the lock, then says who holds it', async () => {
+    // Prepare: a live process (not a papers one) named in the lock.
+    const dataDir = await tempDataDir();
+    const holder = spawn('sleep', ['30']);
+    try {
+      await writeFile(path.join(dataDir, 'stack.lock'), `${holder.pid}\n`);
+
+      // Act
+      const started = Date.now();
+      const opening = openLocalStack({ dataDir, waitMs: 800 });
+
+      // Assess
+      await expect(opening).rejects.toThrow(StackBusyError);
+      await expect(opening).rejects.toThrow(`held by another papers process (pid ${holder.pid})`);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('tells a client whose owner stopped what happened, instead of a stack trace', async () => {
+    // Prepare: this process owns the stack; `papers serve` in another process uses it.
+    const dataDir = await tempDataDir();
+    const owner = await openLocalStack({ dataDir });
+    const serve = spawn('node_modules/.bin/tsx', ['local/cli.ts', 'serve', '--port', '0'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, PAPERS_DATA_DIR: dataDir },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    serve.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => serve.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!stderr.includes('query API on') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(stderr).toContain('query API on');
+
+      // Act: the owner stops (it does not wait for a server that would never finish).
+      const closing = Date.now();
+      await owner.close();
+      const code = await exited;
+
+      // Assess
+      expect(Date.now() - closing).toBeLessThan(20_000);
+      expect(code).toBe(1);
+      expect(stderr).toContain(
+        `the local stack this command was using (started by pid ${process.pid}) stopped`,
+      );
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      serve.kill('SIGKILL');
       await owner.close();
     }
   });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -14,6 +14,7 @@ import { drainPipeline, ListingDayConflictError, runIngest } from '../../local/i
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { ListingFetchError } from '../../shared/fetch/http';
+import { MalformedListingError } from '../../shared/pipeline/ingest-listing';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { type FixtureServer, readListing, startFixtureServer } from '../support/fixture-server';
 
@@ -172,32 +173,32 @@ describe('the daily ingest', () => {
     const summary = await runIngest(stack, handlers, { date: '2026-06-13' }, { retryDelaySeconds: 0 });
 
     expect(summary).toMatchObject({ listed: 0, new: 0, deadLettered: { parse: 0, classify: 0 } });
-    expect(summary.listings[0]?.malformed).toBeUndefined();
+    expect(summary.listings[0]?.format).toBe('hf-api');
     const days = await store.ingestedDays({ limit: 100 });
     expect(days.items.find((day) => day.day === '2026-06-13')).toMatchObject({ papers: 0, listed: 0 });
   });
 
-  it('archives and reports a malformed listing, logs it as an error, and sends nothing', async () => {
+  it('quarantines a malformed listing, logs it as an error, sends nothing and fails the run so it is retried', async () => {
     // fetch-listing's ERROR line goes to stderr: caught here, it is checked instead of cluttering the run.
     let logged = '';
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
       logged += String(chunk);
       return true;
     });
-    const summary = await runIngest(
-      stack,
-      handlers,
-      { date: '2026-06-14' },
-      { retryDelaySeconds: 0 },
-    ).finally(() => stderr.mockRestore());
+    const run = runIngest(stack, handlers, { date: '2026-06-14' }, { retryDelaySeconds: 0 });
+    await run.catch(() => {}).finally(() => stderr.mockRestore());
 
-    expect(logged).toMatch(/"level":"ERROR".*"message":"listing could not be parsed; archived as is"/);
+    expect(logged).toMatch(/"level":"ERROR".*"message":"listing is not a listing; quarantined/);
 
-    const [listing] = summary.listings;
-    expect(listing?.malformed).toMatch(/hf-api/);
-    expect(summary.listed).toBe(0);
+    await expect(run).rejects.toThrow(MalformedListingError);
+    const error = await run.then(
+      () => expect.unreachable('the run should fail'),
+      (failure: MalformedListingError) => failure,
+    );
+    expect(error.message).toMatch(/hf-api/);
+    expect(error.listing.archiveKey).toMatch(/^quarantine\/2026\/06\/14\//);
     const head = await stack.s3.send(
-      new HeadObjectCommand({ Bucket: stack.env.ARCHIVE_BUCKET, Key: listing?.archiveKey }),
+      new HeadObjectCommand({ Bucket: stack.env.ARCHIVE_BUCKET, Key: error.listing.archiveKey }),
     );
     expect(head.Metadata?.['parse-status']).toBe('malformed');
     // A day whose listing could not be read is not an ingested day.
@@ -275,10 +276,13 @@ describe('the daily ingest', () => {
     );
     expect(head.Metadata?.['source-url']).toBe(listing?.url);
     const days = await store.ingestedDays({ limit: 100 });
-    expect(days.items.find((day) => day.day === '2026-07-13')).toMatchObject({
-      listed: 25,
-      lastFetchedAt: listing?.fetchedAt,
-    });
+    // Its capture time is the file's modification time, older than the live fetch of 07-13 above:
+    // the day keeps that newer fetch. It counts its own 14 papers; the 11 carried over are filed under 07-10.
+    const { mtime } = await stat('test/fixtures/listings/hf-daily-papers-2026-07-10+13.json');
+    expect(listing?.fetchedAt).toBe(mtime.toISOString());
+    const day = days.items.find((item) => item.day === '2026-07-13');
+    expect(day).toMatchObject({ listed: 14 });
+    expect(day?.lastFetchedAt && listing && day.lastFetchedAt >= listing.fetchedAt).toBe(true);
     expect(await listedOn('2026-07-10')).toHaveLength(11);
   });
 

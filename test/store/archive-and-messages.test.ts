@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { listingArchiveKey } from '../../shared/archive';
-import { MalformedMessageError, ParseMessageSchema, parseMessage, requestedDay } from '../../shared/messages';
+import { listingArchiveKey, quarantineKey } from '../../shared/archive';
+import {
+  FetchRequestError,
+  MalformedMessageError,
+  ParseMessageSchema,
+  parseFetchRequest,
+  parseMessage,
+  requestedDay,
+} from '../../shared/messages';
 
 describe('listingArchiveKey', () => {
   const bytes = new TextEncoder().encode('[{"paper":{}}]');
@@ -23,6 +30,23 @@ describe('listingArchiveKey', () => {
   it('keeps a listing of unknown format as .bin', () => {
     expect(listingArchiveKey('2026-06-12', bytes, 'unknown')).toMatch(/\.bin$/);
   });
+
+  it('keeps bytes that are not a listing under quarantine/, never beside the listings', () => {
+    expect(quarantineKey('2026-06-12', bytes, 'unknown')).toMatch(
+      /^quarantine\/2026\/06\/12\/[0-9a-f]{64}\.bin$/,
+    );
+  });
+});
+
+describe('parseFetchRequest', () => {
+  it('takes a capture time, and names the field of a request that is not one', () => {
+    expect(parseFetchRequest({ date: '2026-06-12', fetchedAt: '2026-06-12T23:30:00Z' })).toEqual({
+      date: '2026-06-12',
+      fetchedAt: '2026-06-12T23:30:00Z',
+    });
+    expect(() => parseFetchRequest({ date: '12/06/2026' })).toThrow(FetchRequestError);
+    expect(() => parseFetchRequest({ fetchedAt: 'yesterday' })).toThrow(/fetchedAt/);
+  });
 });
 
 describe('requestedDay', () => {
@@ -40,6 +64,16 @@ describe('parseMessage', () => {
   it('names a body that is not JSON', () => {
     expect(() => parseMessage(ParseMessageSchema, '{"v":1,')).toThrow(MalformedMessageError);
     expect(() => parseMessage(ParseMessageSchema, '{"v":1,')).toThrow(/not JSON/);
+  });
+
+  it('takes a reference to an archived item (v2) and refuses one without its index', () => {
+    const listing = { archiveKey: 'listings/2026/06/12/x.json', fetchedAt: '2026-06-12T23:30:00Z' };
+    const reference = { v: 2, listing, ref: { format: 'hf-api', index: 3 } };
+
+    expect(parseMessage(ParseMessageSchema, JSON.stringify(reference))).toEqual(reference);
+    expect(() =>
+      parseMessage(ParseMessageSchema, JSON.stringify({ ...reference, ref: { format: 'hf-api' } })),
+    ).toThrow(/index/);
   });
 
   it('says which field does not match the schema', () => {

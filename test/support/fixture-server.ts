@@ -50,6 +50,10 @@ export async function startFixtureServer(route: Route): Promise<FixtureServer> {
     origin: `http://127.0.0.1:${port}`,
     requests,
     close: () =>
-      new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+      new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // A route that never answers leaves its connection open: end it rather than wait for it.
+        server.closeAllConnections();
+      }),
   };
 }
