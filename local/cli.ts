@@ -9,8 +9,8 @@
  * does the printing, so they cannot drift apart.
  */
 
+import { isHelpRequest, UsageError } from '../shared/command-line';
 import { isClosedPipe } from './closed-pipe';
-import { isHelpRequest, UsageError } from './commands/command-line';
 import { installStopHandlers, stopRequested } from './shutdown';
 
 // The SDK warns on every run that its 2027 releases need Node 22; Lambda runs 22+, this machine 20.

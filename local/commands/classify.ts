@@ -13,8 +13,8 @@
 import { createInterface } from 'node:readline';
 import * as z from 'zod';
 import { classifyPaper, loadClassifier } from '../../shared/classify/index';
+import { readCommandLine } from '../../shared/command-line';
 import { isClosedPipe } from '../closed-pipe';
-import { readCommandLine } from './command-line';
 
 export const usage = `usage: npm run -s papers -- classify < papers.jsonl > classified.jsonl
 

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import { makeCloudFormationClient } from '../../shared/aws/cloudformation';
+import { readCommandLine, UsageError } from '../../shared/command-line';
 import { IsoDateSchema } from '../../shared/paper';
 import {
   DEAD_LETTER_QUEUES,
@@ -21,7 +22,6 @@ import {
 import { FetchDeadLetteredError } from '../handlers';
 import { drainPipeline, runIngest } from '../ingest';
 import { type LocalStack, withLocalStack } from '../stack';
-import { readCommandLine, UsageError } from './command-line';
 import { loadCliHandlers } from './ingest';
 
 /**

@@ -1,6 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
+import {
+  displayPath,
+  isoDayOption,
+  readCommandLine,
+  resolveUserPath,
+  UsageError,
+} from '../../shared/command-line';
 import { ListingFetchError } from '../../shared/fetch/http';
 import {
   checkListingDay,
@@ -19,7 +26,6 @@ import {
   runIngest,
 } from '../ingest';
 import { type LocalStack, withLocalStack } from '../stack';
-import { displayPath, isoDayOption, readCommandLine, resolveUserPath, UsageError } from './command-line';
 
 /** The options `papers ingest` and `npm start` share, as their usage describes them. */
 export const ingestOptionsUsage = `  --date        the listing day to fetch (default: today in UTC); with a --source file, the day it

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { isoDayOption, readCommandLine, resolveUserPath, UsageError } from '../../shared/command-line';
 import { type ListingContext, ListingParseError, parseListing } from '../../shared/listing/index';
-import { isoDayOption, readCommandLine, resolveUserPath, UsageError } from './command-line';
 
 /**
  * `npm run -s papers -- parse <file-or-url> [--listed-on YYYY-MM-DD] [--fetched-at ISO] [--timeout-ms N]`

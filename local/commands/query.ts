@@ -1,8 +1,8 @@
 import * as z from 'zod';
+import { readCommandLine, UsageError } from '../../shared/command-line';
 import { IngestedDaySchema, ListedPaperSchema, PaperRecordSchema } from '../../shared/store/items';
 import { isClosedPipe } from '../closed-pipe';
 import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '../http-adapter';
-import { readCommandLine, UsageError } from './command-line';
 
 /**
  * `npm run -s papers -- query --date D [--sort upvotes|id] | --category C [--from D] [--to D] | --id ID | --days

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import * as z from 'zod';
+import { readCommandLine, UsageError } from '../../shared/command-line';
 import { IngestedDaySchema, ListedPaperSchema } from '../../shared/store/items';
 import { loadQueryHandler } from '../handlers';
 import {
@@ -10,7 +11,6 @@ import {
 } from '../http-adapter';
 import { type StopSignal, untilStopped } from '../shutdown';
 import { type LocalStack, stoppedError, watchOwner } from '../stack';
-import { readCommandLine, UsageError } from './command-line';
 
 /**
  * `npm run -s papers -- serve [--port P] [--host H]`: the query API over HTTP,

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { displayPath, readCommandLine } from '../../shared/command-line';
 import { FetchListingEnvSchema } from '../../shared/config';
 import { fetchListing, ListingFetchError } from '../../shared/fetch/http';
 import type { IngestRequest } from '../ingest';
 import { defaultDataDir, openLocalStack, stoppedError } from '../stack';
-import { displayPath, readCommandLine } from './command-line';
 import {
   describeFetchFailure,
   describeSummary,

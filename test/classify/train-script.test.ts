@@ -30,8 +30,14 @@ const FIELDS: Record<string, string[]> = {
 };
 const COMMON = ['method', 'results', 'approach', 'novel', 'analysis', 'study', 'framework', 'propose'];
 
-/** A deterministic labelled data set: `perField` papers per field, some cross-listed to the next field. */
-function syntheticPapers(perField: number): string {
+/**
+ * A deterministic labelled data set: `perField` papers per field, some cross-listed to the next field, ids
+ * `<prefix>.NNNNN`; `only` keeps the papers of one field.
+ */
+function syntheticPapers(
+  perField: number,
+  { prefix = '2601', only }: { prefix?: string; only?: string } = {},
+): string {
   const codes = Object.keys(FIELDS);
   const lines: string[] = [];
   let seed = 1;
@@ -44,6 +50,7 @@ function syntheticPapers(perField: number): string {
     const words = FIELDS[code] as string[];
     for (let i = 0; i < perField; i++) {
       const other = codes[(f + 1) % codes.length] as string;
+      if (only && code !== only) continue;
       const crossListed = i % 3 === 0;
       const abstract = [
         ...pick(words, 12),
@@ -52,7 +59,7 @@ function syntheticPapers(perField: number): string {
       ].join(' ');
       lines.push(
         JSON.stringify({
-          id: `2601.${String(f * 1000 + i).padStart(5, '0')}`,
+          id: `${prefix}.${String(f * 1000 + i).padStart(5, '0')}`,
           title: pick(words, 4).join(' '),
           abstract,
           categories: crossListed ? [code, other] : [code],
@@ -133,6 +140,70 @@ describe('npm run train:classifier', () => {
     expect(existsSync(join(work, 'checked'))).toBe(false);
   }, 60_000);
 
+  it('--extra trains on the extra papers too, while calibration, validation and the sample stay those of --data', async () => {
+    const extra = join(work, 'extra.jsonl.gz');
+    writeFileSync(extra, gzipSync(syntheticPapers(90, { prefix: '2602', only: 'quant-ph' })));
+
+    const [alone, both] = await Promise.all([run('alone'), run('both', ['--extra', extra])]);
+
+    expect(alone.code).toBe(0);
+    expect(both.code).toBe(0);
+    expect(both.stderr).toMatch(/; 90 extra, for training\n/);
+    const metrics = (name: string) => JSON.parse(readFileSync(join(work, name, MODEL_FILES.metrics), 'utf8'));
+    const [without, withExtra] = [metrics('alone'), metrics('both')];
+    expect(withExtra.split.train - without.split.train).toBe(90);
+    expect(withExtra.split.calibration).toBe(without.split.calibration);
+    expect(withExtra.split.validation).toBe(without.split.validation);
+    expect(
+      readFileSync(join(work, 'both-sample.jsonl.gz')).equals(
+        readFileSync(join(work, 'alone-sample.jsonl.gz')),
+      ),
+    ).toBe(true);
+    const model = loadModel(join(work, 'both'));
+    expect(model.header.training.extraPapers).toBe(90);
+    expect(model.header.training.trainPapers).toBe(withExtra.split.train);
+    // A new model is a new classifier version, so papers the old one classified read as stale.
+    expect(model.version).not.toBe(loadModel(join(work, 'alone')).version);
+  }, 60_000);
+
+  it('--rebalance weighs down the class the extra papers grew, and only then changes the model', async () => {
+    const extra = join(work, 'extra-rebalance.jsonl.gz');
+    writeFileSync(extra, gzipSync(syntheticPapers(90, { prefix: '2603', only: 'quant-ph' })));
+
+    const [plain, rebalanced] = await Promise.all([
+      run('plain', ['--extra', extra, '--rebalance', '0']),
+      run('rebalanced', ['--extra', extra, '--rebalance', '1']),
+    ]);
+
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).not.toMatch(/rebalance/);
+    expect(rebalanced.code).toBe(0);
+    // quant-ph went from a quarter of the training papers to two fifths: weighed down (0.65), the others up (1.2).
+    const weights = /class weights from (\d+\.\d+) \((\S+)\) to (\d+\.\d+) \((\S+)\)/.exec(rebalanced.stderr);
+    expect(weights?.[2]).toBe('quant-ph');
+    expect(Number(weights?.[1])).toBeLessThan(0.7);
+    expect(Number(weights?.[3])).toBeGreaterThan(1.15);
+    expect(loadModel(join(work, 'rebalanced')).header.training.rebalance).toMatch(/\^1, mean 1$/);
+    expect(
+      readFileSync(join(work, 'plain', MODEL_FILES.weights)).equals(
+        readFileSync(join(work, 'rebalanced', MODEL_FILES.weights)),
+      ),
+    ).toBe(false);
+  }, 60_000);
+
+  it('refuses an extra file that shares a paper with --data, before writing anything', async () => {
+    const overlapping = join(work, 'overlapping.jsonl.gz');
+    writeFileSync(overlapping, gzipSync(syntheticPapers(2, { only: 'cs.CV' })));
+
+    const outcome = await run('overlap', ['--extra', overlapping]);
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toBe(
+      'train-classifier: OverlappingDataError: extra paper 2601.01000 is also in the labelled data\n',
+    );
+    expect(existsSync(join(work, 'overlap'))).toBe(false);
+  }, 60_000);
+
   it('refuses an unknown vocabulary choice', async () => {
     const outcome = await run('bad', ['--select', 'tfidf']);
     expect(outcome.code).toBe(2);
@@ -154,7 +225,17 @@ describe('npm run train:classifier, before any training', () => {
     expect(long.code).toBe(0);
     expect(long.stderr).toBe('');
     expect(long.stdout).toMatch(/^usage: npm run train:classifier/);
-    for (const option of ['--data', '--out', '--check', '--refit', '--select', '--members', '--teacher']) {
+    for (const option of [
+      '--data',
+      '--extra',
+      '--rebalance',
+      '--out',
+      '--check',
+      '--refit',
+      '--select',
+      '--members',
+      '--teacher',
+    ]) {
       expect(long.stdout).toContain(`  ${option} `);
     }
     expect(short.code).toBe(0);

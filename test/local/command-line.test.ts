@@ -6,7 +6,7 @@ import {
   readCommandLine,
   resolveUserPath,
   UsageError,
-} from '../../local/commands/command-line';
+} from '../../shared/command-line';
 
 const OPTIONS = {
   date: { type: 'string' },

@@ -1,11 +1,18 @@
+/**
+ * The command-line reader every command-line entry shares: the papers CLI
+ * (`local/cli.ts` and its commands) and the training script
+ * (`scripts/train-classifier.ts`), so options, help, usage errors and the
+ * paths a user types read and fail the same way in both.
+ */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type IsoDate, IsoDateSchema } from '../../shared/paper';
+import { type IsoDate, IsoDateSchema } from './paper';
 
 /**
  * A mistake on the command line (unknown option, missing or bad value). The
  * message names the mistake in one line; `local/cli.ts` prints it with the
- * command's usage and exits 2, so every command reports them the same way.
+ * command's usage and exits 2, so every command reports them the same way
+ * (the training script prints it with a pointer to `--help`, also exit 2).
  */
 export class UsageError extends Error {
   override name = 'UsageError';
