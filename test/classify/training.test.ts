@@ -76,7 +76,8 @@ describe('rebalancingWeights', () => {
   };
 
   it('at strength 1 trains, by weight, on the original class mix, at mean weight 1', () => {
-    const weights = rebalancingWeights(original, train, classIndex, 1);
+    const reported: string[] = [];
+    const weights = rebalancingWeights(original, train, classIndex, 1, (line) => reported.push(line));
 
     expect(weights).toHaveLength(train.length);
     expect(weights.reduce((s, w) => s + w, 0) / weights.length).toBeCloseTo(1, 5);
@@ -84,12 +85,17 @@ describe('rebalancingWeights', () => {
     // The class is what counts (the primary), not the cross-list nor which file the paper came from.
     expect(weights[0]).toBe(weights[120]);
     expect(weights[0] as number).toBeLessThan(weights[40] as number);
+    expect(reported).toEqual([
+      expect.stringMatching(/^rebalance 1: class weights from \S+ \(cs\.CV\) to \S+ \((math\.PR|quant-ph)\)/),
+    ]);
   });
 
+  const quiet = () => {};
+
   it('at strength 0.5 goes half way (in log weight), and at 0 leaves every paper at 1', () => {
-    const full = rebalancingWeights(original, train, classIndex, 1);
-    const half = rebalancingWeights(original, train, classIndex, 0.5);
-    const none = rebalancingWeights(original, train, classIndex, 0);
+    const full = rebalancingWeights(original, train, classIndex, 1, quiet);
+    const half = rebalancingWeights(original, train, classIndex, 0.5, quiet);
+    const none = rebalancingWeights(original, train, classIndex, 0, quiet);
 
     expect([...none]).toEqual(train.map(() => 1));
     const ratio = (w: Float32Array) => (w[0] as number) / (w[40] as number);

@@ -54,13 +54,15 @@ export function withExtraPapers(original: Paper[], extra: Paper[], heldOut: read
  * s the class's share of primaries (add-one smoothed) among the `original`
  * training papers and among all `train` papers; scaled to mean 1 over `train`,
  * so the learning rates keep their meaning. Strength 1 trains, in expectation,
- * on the original class mix; 0 leaves every paper at weight 1.
+ * on the original class mix; 0 leaves every paper at weight 1. `report` gets one line naming
+ * the lightest and the heaviest class weight (default: the training log on stderr).
  */
 export function rebalancingWeights(
   original: readonly Paper[],
   train: readonly Paper[],
   classIndex: ReadonlyMap<string, number>,
   strength: number,
+  report: (line: string) => void = log,
 ): Float32Array {
   const C = classIndex.size;
   const primaryOf = (paper: Paper) => classIndex.get(paper.categories[0] as string);
@@ -87,7 +89,7 @@ export function rebalancingWeights(
   const ordered = present.sort((x, y) => (byClass[x] as number) - (byClass[y] as number));
   const code = [...classIndex.keys()];
   const describe = (c: number) => `${((byClass[c] as number) / mean).toFixed(3)} (${code[c]})`;
-  log(
+  report(
     `rebalance ${strength}: class weights from ${describe(ordered[0] as number)} to ${describe(ordered[ordered.length - 1] as number)}, mean 1 over the training papers`,
   );
   return weights;
