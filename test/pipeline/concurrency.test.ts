@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalHandlers, loadHandlers } from '../../local/handlers';
+import type { LocalHandlers } from '../../local/handlers';
 import { localLambdaContext } from '../../local/http-adapter';
 import { drainPipeline, runIngest } from '../../local/ingest';
-import { type LocalStack, openLocalStack } from '../../local/stack';
+import type { LocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { canonicalCategory } from '../../shared/classify/taxonomy';
 import type { ParseMessage } from '../../shared/messages';
-import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import type { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { type FixtureServer, readListing, startFixtureServer } from '../support/fixture-server';
+import { openPipelineTestStack, type PipelineTestStack } from '../support/pipeline-stack';
 
 /**
  * Work that overlaps with itself, as at-least-once delivery and a re-run make it: the
@@ -23,11 +21,11 @@ import { type FixtureServer, readListing, startFixtureServer } from '../support/
  */
 
 const PAGE_SIZE = 12;
+let pipeline: PipelineTestStack;
 let stack: LocalStack;
 let handlers: LocalHandlers;
 let store: DynamoPaperStore;
 let upstream: FixtureServer;
-let dataDir: string;
 let hfItems: { paper: { id: string; submittedOnDailyAt: string; upvotes: number } }[];
 /** Responses served so far, per listing page: each serve of a page gives its papers more upvotes. */
 const serves = new Map<string, number>();
@@ -46,21 +44,13 @@ beforeAll(async () => {
     }
     return { body: JSON.stringify(items) };
   });
-  process.env.LISTING_URL_TEMPLATE = `${upstream.origin}/api/daily_papers?date={date}&limit=${PAGE_SIZE}`;
-  process.env.FETCH_PAGE_DELAY_MS = '0';
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'papers-concurrency-'));
-  stack = await openLocalStack({ dataDir });
-  handlers = await loadHandlers(stack);
-  store = new DynamoPaperStore(
-    makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB),
-    stack.env.TABLE_NAME ?? '',
-  );
+  pipeline = await openPipelineTestStack(upstream, { name: 'concurrency', pageSize: PAGE_SIZE });
+  ({ stack, handlers, store } = pipeline);
 });
 
 afterAll(async () => {
-  await stack?.close();
+  await pipeline?.close();
   await upstream?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 /** Every item of a paper's partition, straight from the table. */

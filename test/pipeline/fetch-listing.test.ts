@@ -5,15 +5,15 @@ import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type LocalHandlers, loadHandlers } from '../../local/handlers';
+import type { LocalHandlers } from '../../local/handlers';
 import { runIngest } from '../../local/ingest';
-import { type LocalStack, openLocalStack } from '../../local/stack';
-import { makeDocumentClient } from '../../shared/aws/dynamodb';
+import type { LocalStack } from '../../local/stack';
 import { PaperParseError } from '../../shared/listing';
 import { storeListedPaper } from '../../shared/pipeline/parse-stage';
 import { sendMessages } from '../../shared/queue';
-import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import type { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { type FixtureServer, readListing, startFixtureServer } from '../support/fixture-server';
+import { openPipelineTestStack, type PipelineTestStack } from '../support/pipeline-stack';
 
 /**
  * fetch-listing under the ways a day can be lost or filed wrong: the real handlers against the
@@ -21,11 +21,11 @@ import { type FixtureServer, readListing, startFixtureServer } from '../support/
  * table, the queues and the archive.
  */
 
+let pipeline: PipelineTestStack;
 let stack: LocalStack;
 let handlers: LocalHandlers;
 let upstream: FixtureServer;
 let store: DynamoPaperStore;
-let dataDir: string;
 let filesDir: string;
 const refetches = new Map<string, number>();
 
@@ -100,23 +100,14 @@ async function hfApi(url: URL) {
 
 beforeAll(async () => {
   upstream = await startFixtureServer(hfApi);
-  process.env.LISTING_URL_TEMPLATE = `${upstream.origin}/api/daily_papers?date={date}&limit=100`;
-  process.env.FETCH_PAGE_DELAY_MS = '0';
-  process.env.FETCH_MAX_ATTEMPTS = '2';
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'papers-fetch-'));
+  pipeline = await openPipelineTestStack(upstream, { name: 'fetch', pageSize: 100, fetchMaxAttempts: 2 });
+  ({ stack, handlers, store } = pipeline);
   filesDir = await mkdtemp(path.join(os.tmpdir(), 'papers-fetch-files-'));
-  stack = await openLocalStack({ dataDir });
-  handlers = await loadHandlers(stack);
-  store = new DynamoPaperStore(
-    makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB),
-    stack.env.TABLE_NAME ?? '',
-  );
 });
 
 afterAll(async () => {
-  await stack?.close();
+  await pipeline?.close();
   await upstream?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
   if (filesDir) await rm(filesDir, { recursive: true, force: true });
 });
 

@@ -1,6 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { stat } from 'node:fs/promises';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -9,14 +7,14 @@ import {
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type LocalHandlers, loadHandlers } from '../../local/handlers';
+import type { LocalHandlers } from '../../local/handlers';
 import { drainPipeline, ListingDayConflictError, runIngest } from '../../local/ingest';
-import { type LocalStack, openLocalStack } from '../../local/stack';
-import { makeDocumentClient } from '../../shared/aws/dynamodb';
+import type { LocalStack } from '../../local/stack';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { MalformedListingError } from '../../shared/pipeline/ingest-listing';
-import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import type { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { type FixtureServer, readListing, startFixtureServer } from '../support/fixture-server';
+import { openPipelineTestStack, type PipelineTestStack } from '../support/pipeline-stack';
 
 /**
  * The pipeline end to end: the real handlers, unchanged, against the local
@@ -25,11 +23,11 @@ import { type FixtureServer, readListing, startFixtureServer } from '../support/
  */
 
 const PAGE_SIZE = 12;
+let pipeline: PipelineTestStack;
 let stack: LocalStack;
 let handlers: LocalHandlers;
 let upstream: FixtureServer;
 let store: DynamoPaperStore;
-let dataDir: string;
 const flaky = { failuresLeft: 0 };
 
 async function hfApi(url: URL) {
@@ -71,22 +69,17 @@ async function hfApi(url: URL) {
 beforeAll(async () => {
   // Prepare: an upstream on loopback, a fresh data folder, the stack, then the handlers configured for both.
   upstream = await startFixtureServer(hfApi);
-  process.env.LISTING_URL_TEMPLATE = `${upstream.origin}/api/daily_papers?date={date}&limit=${PAGE_SIZE}`;
-  process.env.FETCH_PAGE_DELAY_MS = '0';
-  process.env.FETCH_MAX_ATTEMPTS = '3';
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'papers-pipeline-'));
-  stack = await openLocalStack({ dataDir });
-  handlers = await loadHandlers(stack);
-  store = new DynamoPaperStore(
-    makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB),
-    stack.env.TABLE_NAME ?? '',
-  );
+  pipeline = await openPipelineTestStack(upstream, {
+    name: 'pipeline',
+    pageSize: PAGE_SIZE,
+    fetchMaxAttempts: 3,
+  });
+  ({ stack, handlers, store } = pipeline);
 });
 
 afterAll(async () => {
-  await stack?.close();
+  await pipeline?.close();
   await upstream?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 async function listedOn(day: string) {
