@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import { makeCloudFormationClient } from '../../shared/aws/cloudformation';
 import { readCommandLine, UsageError } from '../../shared/command-line';
@@ -21,6 +21,7 @@ import {
 } from '../dead-letters';
 import { FetchDeadLetteredError } from '../handlers';
 import { drainPipeline, runIngest } from '../ingest';
+import { queueDepth } from '../queue-depth';
 import { type LocalStack, withLocalStack } from '../stack';
 import { loadCliHandlers } from './ingest';
 
@@ -250,17 +251,4 @@ async function runFetchAgain(
     return;
   }
   await handlers.fetchListing(event);
-}
-
-async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
 }

@@ -9,7 +9,6 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   type Message,
   ReceiveMessageCommand,
@@ -20,6 +19,7 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import type { SQSEvent } from 'aws-lambda';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
 import { drainPipeline } from '../../local/ingest';
+import { queueDepth } from '../../local/queue-depth';
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { canonicalCategory } from '../../shared/classify/taxonomy';
@@ -541,18 +541,7 @@ export async function peekQueue(sqs: SQSClient, queueUrl: string): Promise<Messa
   return messages;
 }
 
-export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-}
+export { queueDepth };
 
 /** The fetch dead-letter queue's URL, once the local stack creates it. */
 export async function fetchDeadLetterQueueUrl(sqs: SQSClient): Promise<string | undefined> {

@@ -8,10 +8,11 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeReason } from '../../local/dead-letters';
 import { lambdaDestinationRecord } from '../../local/handlers';
+import { queueDepth } from '../../local/queue-depth';
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { deadLetterAttributes } from '../../shared/dead-letter';
@@ -31,17 +32,7 @@ async function tempDataDir(): Promise<string> {
   return dir;
 }
 
-async function depth(stack: LocalStack, url: string): Promise<number> {
-  const { Attributes = {} } = await stack.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
-  );
-}
+const depth = (stack: LocalStack, url: string) => queueDepth(stack.sqs, url);
 
 /** A real parse message for the first paper of the 2026-08-03 listing, as fetch-listing writes it. */
 async function parseMessageBody(): Promise<{ body: string; paperId: string }> {

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DurableFauxqs, startDurableFauxqs } from '../../local/durable-fauxqs';
+import { queueDepth } from '../../local/queue-depth';
 import { makeS3Client } from '../../shared/aws/s3';
 import { makeSqsClient } from '../../shared/aws/sqs';
 
@@ -55,17 +56,7 @@ async function start(dataDir: string) {
   return { fauxqs, sqs, s3, restored, work: work.QueueUrl ?? '', dlq: dlq.QueueUrl ?? '' };
 }
 
-async function depth(sqs: SQSClient, queueUrl: string) {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
-  );
-}
+const depth = queueDepth;
 
 describe('startDurableFauxqs', () => {
   it('keeps undeleted, in-flight and dead-lettered messages, with their ids, attributes and receive counts', async () => {

@@ -8,8 +8,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { queueDepth } from '../../local/queue-depth';
 import { openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
@@ -55,17 +55,8 @@ function isListening(port: number): Promise<boolean> {
   });
 }
 
-async function queueDepth(stack: Awaited<ReturnType<typeof openLocalStack>>, url: string) {
-  const { Attributes = {} } = await stack.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
-  );
-}
+const depthIn = (stack: Awaited<ReturnType<typeof openLocalStack>>, url: string) =>
+  queueDepth(stack.sqs, url);
 
 describe('papers ingest killed with SIGKILL', () => {
   it('keeps the archive, the dead letters and the queued papers; the next run completes each paper once', async () => {
@@ -119,10 +110,9 @@ describe('papers ingest killed with SIGKILL', () => {
       const stack = await openLocalStack({ dataDir });
       try {
         expect(stack.role).toBe('owner');
-        expect(await queueDepth(stack, stack.queueUrls.parseDeadLetter)).toBe(1);
+        expect(await depthIn(stack, stack.queueUrls.parseDeadLetter)).toBe(1);
         const queued =
-          (await queueDepth(stack, stack.queueUrls.parse)) +
-          (await queueDepth(stack, stack.queueUrls.classify));
+          (await depthIn(stack, stack.queueUrls.parse)) + (await depthIn(stack, stack.queueUrls.classify));
         expect(queued).toBeGreaterThan(0);
       } finally {
         await stack.close();
@@ -146,9 +136,9 @@ describe('papers ingest killed with SIGKILL', () => {
         const ids = listed.items.map((paper) => paper.id);
         expect(ids).toHaveLength(30);
         expect(new Set(ids).size).toBe(30);
-        expect(await queueDepth(after, after.queueUrls.parseDeadLetter)).toBe(1);
-        expect(await queueDepth(after, after.queueUrls.parse)).toBe(0);
-        expect(await queueDepth(after, after.queueUrls.classify)).toBe(0);
+        expect(await depthIn(after, after.queueUrls.parseDeadLetter)).toBe(1);
+        expect(await depthIn(after, after.queueUrls.parse)).toBe(0);
+        expect(await depthIn(after, after.queueUrls.classify)).toBe(0);
       } finally {
         await after.close();
       }

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalHandlers } from '../../local/handlers';
 import { runIngest } from '../../local/ingest';
+import { queueDepth } from '../../local/queue-depth';
 import type { LocalStack } from '../../local/stack';
 import { PaperParseError } from '../../shared/listing';
 import { storeListedPaper } from '../../shared/pipeline/parse-stage';
@@ -149,18 +149,7 @@ async function metadataOf(key: string | undefined) {
   return head.Metadata ?? {};
 }
 
-async function visible(queueUrl: string): Promise<number> {
-  const { Attributes } = await stack.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible)
-  );
-}
+const visible = (queueUrl: string) => queueDepth(stack.sqs, queueUrl);
 
 async function saved(name: string, items: unknown[]): Promise<string> {
   const file = path.join(filesDir, name);

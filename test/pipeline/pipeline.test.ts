@@ -2,13 +2,13 @@ import { stat } from 'node:fs/promises';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityBatchCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalHandlers } from '../../local/handlers';
 import { drainPipeline, ListingDayConflictError, runIngest } from '../../local/ingest';
+import { queueDepth } from '../../local/queue-depth';
 import type { LocalStack } from '../../local/stack';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { MalformedListingError } from '../../shared/pipeline/ingest-listing';
@@ -87,18 +87,7 @@ async function listedOn(day: string) {
   return page.items;
 }
 
-async function queueDepth(queueUrl: string): Promise<number> {
-  const { Attributes } = await stack.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible)
-  );
-}
+const depthOf = (queueUrl: string) => queueDepth(stack.sqs, queueUrl);
 
 describe('the daily ingest', () => {
   it('fetches every page of a day over HTTP, archives it, and stores and classifies every paper', async () => {
@@ -198,7 +187,7 @@ describe('the daily ingest', () => {
     const days = await store.ingestedDays({ limit: 100 });
     expect(days.items.map((day) => day.day)).not.toContain('2026-06-14');
     expect(head.ContentLength).toBe(5000);
-    expect(await queueDepth(stack.queueUrls.parse)).toBe(0);
+    expect(await depthOf(stack.queueUrls.parse)).toBe(0);
   });
 
   it('retries a 503 from the upstream and then ingests the day', async () => {
@@ -389,7 +378,7 @@ describe('the queue consumers', () => {
       { Id: 'not-json', MessageBody: '{"v":1,' },
       { Id: 'wrong-type', MessageBody: JSON.stringify(wrongType) },
     );
-    const dlqBefore = await queueDepth(stack.queueUrls.parseDeadLetter);
+    const dlqBefore = await depthOf(stack.queueUrls.parseDeadLetter);
 
     // Act: the received copies come back too, alongside the re-sent ones and the poison.
     await stack.sqs.send(
@@ -403,9 +392,9 @@ describe('the queue consumers', () => {
     const reports = await drainPipeline(stack, handlers, { retryDelaySeconds: 0 });
 
     // Assess: exactly the two bad messages are dead-lettered, at once: nothing was retried.
-    expect((await queueDepth(stack.queueUrls.parseDeadLetter)) - dlqBefore).toBe(2);
+    expect((await depthOf(stack.queueUrls.parseDeadLetter)) - dlqBefore).toBe(2);
     expect(reports[0]?.failedRecords).toBe(0);
-    expect(await queueDepth(stack.queueUrls.parse)).toBe(0);
+    expect(await depthOf(stack.queueUrls.parse)).toBe(0);
     const papers = await listedOn('2026-09-01');
     expect(papers).toHaveLength(30);
     expect(papers.every((paper) => paper.primaryCategory)).toBe(true);
