@@ -27,17 +27,21 @@ export class VocabularyError extends Error {
  * as the bigram, so it is almost always a term itself); only a bigram with an
  * unknown word is looked up by its text.
  *
- * The pairs sit in an open-addressing table of typed arrays rather than a Map: a key
- * `first × size + second` passes V8's small-integer range (2³⁰) once the vocabulary
- * has more than 32,768 terms, and a Map of 20,000 such keys took most of the index's build.
+ * The pairs are remembered as they are met, in an open-addressing table of typed arrays,
+ * answers that are no bigram included (most pairs of known words are none): building them all
+ * up front took a fifth of the model's load, and a Map of them more (a key
+ * `first × size + second` passes V8's small-integer range once the vocabulary has more than
+ * 32,768 terms). A pair looked up by text gives the same id the table would, so the table
+ * only saves time; once half full it stops remembering new pairs.
  */
 export class TermIndex {
   readonly size: number;
   private readonly ids = new Map<string, number>();
-  /** Slot → bigram id + 1 (0: empty), keyed by its words' ids, kept beside it. */
+  /** Slot → the pair's bigram id + 2 (1: no bigram; 0: empty slot), keyed by its words' ids. */
   private readonly pairSlots: Int32Array;
   private readonly pairFirst: Int32Array;
   private readonly pairSecond: Int32Array;
+  private pairsRemembered = 0;
 
   /** @throws VocabularyError when a term is empty or repeated. */
   constructor(readonly terms: readonly string[]) {
@@ -50,29 +54,11 @@ export class TermIndex {
       // A repeat leaves the map's size behind the ids; the empty string is no term.
       if (ids.size !== id + 1 || term === '') throw new VocabularyError(id + 1);
     }
-    let slotCount = 16;
-    while (slotCount < 2 * size) slotCount *= 2;
-    const mask = slotCount - 1;
-    const slots = new Int32Array(slotCount);
-    const firsts = new Int32Array(slotCount);
-    const seconds = new Int32Array(slotCount);
-    for (let id = 0; id < size; id++) {
-      const term = terms[id] as string;
-      const space = term.indexOf(' ');
-      if (space < 0) continue;
-      const first = ids.get(term.slice(0, space));
-      if (first === undefined) continue;
-      const second = ids.get(term.slice(space + 1));
-      if (second === undefined) continue;
-      let slot = pairHash(first, second) & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = id + 1;
-      firsts[slot] = first;
-      seconds[slot] = second;
-    }
-    this.pairSlots = slots;
-    this.pairFirst = firsts;
-    this.pairSecond = seconds;
+    let slotCount = 1024;
+    while (slotCount < 4 * size) slotCount *= 2;
+    this.pairSlots = new Int32Array(slotCount);
+    this.pairFirst = new Int32Array(slotCount);
+    this.pairSecond = new Int32Array(slotCount);
   }
 
   /** The text of term `id`. */
@@ -109,7 +95,7 @@ export class TermIndex {
       if (i > 0) {
         const bigram =
           previous >= 0 && id >= 0
-            ? this.pairId(previous, id)
+            ? this.pairId(previous, id, tokens[i - 1] as string, token)
             : (this.ids.get(`${tokens[i - 1]} ${token}`) ?? -1);
         if (bigram >= 0) out.push(bigram);
       }
@@ -117,14 +103,22 @@ export class TermIndex {
     }
   }
 
-  /** The bigram of the terms `first` and `second`, or -1. */
-  private pairId(first: number, second: number): number {
+  /** The bigram `firstText secondText` of the terms `first` and `second`, or -1. */
+  private pairId(first: number, second: number, firstText: string, secondText: string): number {
     const mask = this.pairSlots.length - 1;
-    for (let slot = pairHash(first, second) & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.pairSlots[slot] as number;
-      if (entry === 0) return -1;
-      if (this.pairFirst[slot] === first && this.pairSecond[slot] === second) return entry - 1;
+    let slot = pairHash(first, second) & mask;
+    for (let entry = this.pairSlots[slot] as number; entry !== 0; entry = this.pairSlots[slot] as number) {
+      if (this.pairFirst[slot] === first && this.pairSecond[slot] === second) return entry - 2;
+      slot = (slot + 1) & mask;
     }
+    const bigram = this.ids.get(`${firstText} ${secondText}`) ?? -1;
+    if (2 * this.pairsRemembered < this.pairSlots.length) {
+      this.pairSlots[slot] = bigram + 2;
+      this.pairFirst[slot] = first;
+      this.pairSecond[slot] = second;
+      this.pairsRemembered++;
+    }
+    return bigram;
   }
 }
 
