@@ -1,9 +1,10 @@
 /**
- * The loader keeps the 4-bit term weights packed (decoded as the hidden layer reads them) and
- * indexes the vocabulary straight from its bytes. These tests hold it to the plain way of
- * doing both on the committed model and the evaluation sample: every weight unpacked to a byte
- * up front, every bigram of two known words looked up in a Map of the vocabulary. Predictions must be bit-identical, so
- * they are compared as JSON text (which writes every double exactly).
+ * The loader keeps the 4-bit term weights packed (decoded as the hidden layer reads them), and
+ * the term index remembers word pairs as it meets them instead of building them all at load.
+ * These tests hold both to the plain way, on the committed model and the evaluation sample:
+ * every weight unpacked to a byte up front, every term looked up in a Map of the decoded
+ * vocabulary. Predictions must be bit-identical, so they are compared as JSON text (which
+ * writes every double exactly).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +50,7 @@ function unpackedModel(packed: ClassifierModel): ClassifierModel {
   };
 }
 
-describe('the committed model, loaded without unpacking or decoding', () => {
+describe('the committed model, its term weights left packed', () => {
   it('is a 4-bit model, so the packed path is the one under test', () => {
     expect(model.header.termBits).toBe(4);
     expect(model.termWeights.byteLength).toBe(Math.ceil((model.header.terms * model.header.hidden) / 2));
