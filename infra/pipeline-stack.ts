@@ -86,7 +86,15 @@ export interface PipelineStackProps extends StackProps {
    * must fit in {@link FETCH_LISTING_TIMEOUT}, or synth fails. @default - the schema's
    */
   readonly fetchRun?: Partial<FetchRunEnv>;
+  /**
+   * Past days the daily run fetches again, each by a schedule of its own (`daysAgo` 1…N): upvotes
+   * and comments on HF move for one to two weeks. 0 turns revisits off. @default DEFAULT_REVISIT_DAYS
+   */
+  readonly revisitDays?: number;
 }
+
+/** Past days the daily run fetches again (see {@link PipelineStackProps.revisitDays}). */
+export const DEFAULT_REVISIT_DAYS = 7;
 
 /** fetch-listing's timeout: the default fetch settings' worst case (about 9 minutes) fits in it. */
 export const FETCH_LISTING_TIMEOUT = Duration.minutes(10);
@@ -313,23 +321,34 @@ export class PipelineStack extends Stack {
       reason:
         "CDK's grantInvoke also covers the fetch function's own versions and aliases (<arn>:*); nothing else.",
     });
-    new scheduler.Schedule(this, 'DailyFetch', {
-      description: 'Fetches the daily papers listing',
-      schedule: scheduleExpression(
-        props.scheduleCron ?? DEFAULT_SCHEDULE_CRON,
-        props.scheduleTimeZone ?? DEFAULT_SCHEDULE_TIME_ZONE,
-      ),
-      target: new LambdaInvoke(fetchListing.fn, {
-        // The fetch request (`shared/messages.ts`): the listing day is the UTC date of the scheduled time.
-        input: scheduler.ScheduleTargetInput.fromObject({
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+    const schedule = scheduleExpression(
+      props.scheduleCron ?? DEFAULT_SCHEDULE_CRON,
+      props.scheduleTimeZone ?? DEFAULT_SCHEDULE_TIME_ZONE,
+    );
+    // The day's fetch, and one revisit per past day: each run is its own invocation, so each has
+    // fetch-listing's whole timeout for the worst case checked above (checkedFetchRun).
+    const revisitDays = props.revisitDays ?? DEFAULT_REVISIT_DAYS;
+    for (let daysAgo = 0; daysAgo <= revisitDays; daysAgo++) {
+      new scheduler.Schedule(this, daysAgo === 0 ? 'DailyFetch' : `RevisitFetch${daysAgo}`, {
+        description:
+          daysAgo === 0
+            ? 'Fetches the daily papers listing'
+            : `Fetches the listing of ${daysAgo} day(s) before again, for its moving upvotes and comments`,
+        schedule,
+        target: new LambdaInvoke(fetchListing.fn, {
+          // The fetch request (`shared/messages.ts`): the listing day is the UTC date of the scheduled
+          // time, moved back `daysAgo` days for a revisit.
+          input: scheduler.ScheduleTargetInput.fromObject({
+            scheduledTime: scheduler.ContextAttribute.scheduledTime,
+            ...(daysAgo === 0 ? {} : { daysAgo }),
+          }),
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: scheduleDeadLetters,
+          role: scheduleRole,
         }),
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(2),
-        deadLetterQueue: scheduleDeadLetters,
-        role: scheduleRole,
-      }),
-    });
+      });
+    }
 
     // ── The query API ──────────────────────────────────────────────────────
     const queryUrl = query.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
