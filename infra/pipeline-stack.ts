@@ -29,6 +29,7 @@ import {
   queues,
 } from '../shared/resources';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
+import { ExportsCatalog } from './exports-catalog';
 import { PipelineFunction } from './pipeline-function';
 import {
   createAccessLogBucket,
@@ -431,6 +432,9 @@ export class PipelineStack extends Stack {
       })
       .addAlarmAction(notify);
 
+    // ── Exports for analytics ──────────────────────────────────────────────
+    const exportsTable = new ExportsCatalog(this, 'Exports', { bucket: archive });
+
     // ── Outputs ────────────────────────────────────────────────────────────
     new CfnOutput(this, 'QueryFunctionArn', { value: query.fn.functionArn });
     new CfnOutput(this, 'QueryFunctionUrl', { value: queryUrl.url });
@@ -441,6 +445,9 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'PapersTableName', { value: table.tableName });
     new CfnOutput(this, 'ArchiveBucketName', { value: archive.bucketName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+    // `papers export --aws --stack NAME` names the table to query in Athena.
+    new CfnOutput(this, 'ExportsDatabaseName', { value: exportsTable.databaseName });
+    new CfnOutput(this, 'ExportsTableName', { value: exportsTable.tableName });
     // `papers dlq --aws --stack NAME` finds the queues by these output names.
     const queueOutputs: Record<string, sqs.IQueue> = {
       ParseQueueUrl: parse.queue,
