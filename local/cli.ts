@@ -50,6 +50,10 @@ const commands: Record<string, Command> = {
     summary: 'list what sits in the dead-letter queues and why, or redrive it',
     load: () => import('./commands/dlq'),
   },
+  backfill: {
+    summary: 'run every day of a range through the pipeline (locally, or on AWS with --aws)',
+    load: () => import('./commands/backfill'),
+  },
   start: {
     summary: "ingest today's listing, then serve the query API",
     load: () => import('./commands/start'),

@@ -167,7 +167,8 @@ export async function fetchListing(url: string, options: FetchOptions): Promise<
     }
     lastStatus = failure.status;
     lastProblem = failure.message;
-    if (failure.retryAfterMs !== undefined) options.limiter?.holdFor(Math.min(backoffMaxMs, failure.retryAfterMs));
+    if (failure.retryAfterMs !== undefined)
+      options.limiter?.holdFor(Math.min(backoffMaxMs, failure.retryAfterMs));
     if (!failure.retryable) {
       throw new ListingFetchError(`GET ${url} failed: ${lastProblem}`, url, lastStatus, attempt);
     }
