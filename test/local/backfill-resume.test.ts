@@ -90,7 +90,9 @@ describe('papers backfill killed with SIGKILL and run again', () => {
       expect(second.code, second.stderr).toBe(0);
       expect(second.stderr).toMatch(/2 day\(s\) to fetch, 2 already fetched \(skipped\)/);
       expect(second.stderr).toMatch(/backfill 2026-07-12: landed, 0 paper\(s\) from 1 page\(s\) \[1\/2\]/);
-      expect(second.stderr).toMatch(/4 day\(s\): 2 landed, 2 skipped \(already fetched\), 0 failed; 14 paper\(s\)/);
+      expect(second.stderr).toMatch(
+        /4 day\(s\): 2 landed, 2 skipped \(already fetched\), 0 failed; 14 paper\(s\)/,
+      );
       expect(second.stderr).toMatch(/skipped: 2026-07-10, 2026-07-11/);
       // Nothing that had landed was fetched again; only the day in flight at the kill was.
       const askedInRun2 = server.requests
