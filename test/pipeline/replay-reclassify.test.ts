@@ -124,7 +124,8 @@ describe('runReclassify', () => {
     }
 
     const scans = () => pipeline.stack.requestCounts().dynamodb.Scan ?? 0;
-    const scansBefore = scans();
+    const queries = () => pipeline.stack.requestCounts().dynamodb.Query ?? 0;
+    const [scansBefore, queriesBefore] = [scans(), queries()];
 
     // Act
     const report = await runReclassify(pipeline.stack, pipeline.handlers, undefined, {
@@ -136,6 +137,8 @@ describe('runReclassify', () => {
     const classify = report.consumers.filter((consumer) => consumer.name === 'classify-paper');
     expect(classify.reduce((sum, consumer) => sum + consumer.records, 0)).toBe(6);
     expect(report.consumers.filter((c) => c.name === 'parse-paper').every((c) => c.records === 0)).toBe(true);
+    // One Query (or more) per ingested day (4), none a Scan.
+    expect(queries() - queriesBefore).toBeGreaterThanOrEqual(4);
     expect(scans()).toBe(scansBefore);
     // The same model gives the same classification: the table is back to what it was.
     expect(await tableRows()).toEqual(current);
