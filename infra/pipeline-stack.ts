@@ -29,6 +29,7 @@ import {
   queues,
 } from '../shared/resources';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
+import { BackfillStateMachine } from './backfill-state-machine';
 import { PipelineFunction } from './pipeline-function';
 import {
   createAccessLogBucket,
@@ -412,7 +413,12 @@ export class PipelineStack extends Stack {
       })
       .addAlarmAction(notify);
 
+    // ── Backfill: fetch-listing over a range of days, run by Step Functions ──
+    const backfill = new BackfillStateMachine(this, 'Backfill', { fetchListing: fetchListing.fn });
+
     // ── Outputs ────────────────────────────────────────────────────────────
+    // `papers backfill --aws --stack NAME` starts the backfill by this output name.
+    new CfnOutput(this, 'BackfillStateMachineArn', { value: backfill.stateMachine.stateMachineArn });
     new CfnOutput(this, 'QueryFunctionArn', { value: query.fn.functionArn });
     new CfnOutput(this, 'QueryFunctionUrl', { value: queryUrl.url });
     new CfnOutput(this, 'QueryApiInvokePolicyArn', {
