@@ -24,7 +24,13 @@ export interface ReplayReport {
   consumers: ConsumerReport[];
 }
 
-/** Replays the archived listings of `days`, a day at a time (the queues never hold more than a day). */
+/**
+ * Papers a replay sends before it drains the queues: each drain ends by waiting for empty queues,
+ * so draining per day would pay that wait per day; this bound keeps the queues small anyway.
+ */
+const REPLAY_DRAIN_EVERY = 1_000;
+
+/** Replays the archived listings of `days`, oldest day first, draining every ~1,000 papers. */
 export async function runReplay(
   stack: LocalStack,
   handlers: LocalHandlers,
@@ -45,12 +51,18 @@ export async function runReplay(
     deadLettered: { parse: 0, classify: 0 },
     consumers: [],
   };
-  for (const day of days) {
+  let queued = 0;
+  for (const [index, day] of days.entries()) {
     const replayed = await replayArchivedDay(day, targets);
     if (replayed.length === 0) report.empty.push(day);
+    const papers = replayed.reduce((sum, listing) => sum + listing.papers, 0);
     report.listings += replayed.length;
-    report.papers += replayed.reduce((sum, listing) => sum + listing.papers, 0);
-    report.consumers.push(...(await drainPipeline(stack, handlers, options)));
+    report.papers += papers;
+    queued += papers;
+    if (queued >= REPLAY_DRAIN_EVERY || index === days.length - 1) {
+      report.consumers.push(...(await drainPipeline(stack, handlers, options)));
+      queued = 0;
+    }
   }
   const after = await deadLetterCounts(stack);
   report.deadLettered = { parse: after.parse - before.parse, classify: after.classify - before.classify };
