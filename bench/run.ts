@@ -27,6 +27,7 @@ const suites: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   query: () => import('./suites/query'),
   bundle: () => import('./suites/bundle'),
   'history-export': () => import('./suites/history-export'),
+  'history-replay': () => import('./suites/history-replay'),
 };
 
 const SUITE_FLAG = '--run-suite';

@@ -6,6 +6,7 @@ import { makeS3Client } from '../shared/aws/s3';
 import { makeSqsClient } from '../shared/aws/sqs';
 import { FetchListingEnvSchema, fetchRunSettings, loadConfig } from '../shared/config';
 import { PAGE_HANDLING_ALLOWANCE_MS } from '../shared/fetch/http';
+import { createRequestLimiter, FIVE_MINUTES_MS } from '../shared/fetch/request-limiter';
 import { parseFetchRequest, requestedDay } from '../shared/messages';
 import {
   type DailyIngestReport,
@@ -31,6 +32,8 @@ const fetchOptions = {
   userAgent: config.USER_AGENT,
   maxBytes: config.FETCH_MAX_BYTES,
   firstListingDay: config.LISTING_FIRST_DAY,
+  // One per process: every run in it (a local backfill runs many days in one) shares the limit.
+  limiter: createRequestLimiter({ requests: config.FETCH_MAX_REQUESTS_PER_5_MIN, perMs: FIVE_MINUTES_MS }),
   onRetry: (problem: string, attempt: number, waitMs: number) =>
     logger.warn('fetch attempt failed; retrying', { problem, attempt, waitMs: Math.round(waitMs) }),
 };

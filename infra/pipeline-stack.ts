@@ -30,6 +30,7 @@ import {
 } from '../shared/resources';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
 import { ExportsCatalog } from './exports-catalog';
+import { BackfillStateMachine } from './backfill-state-machine';
 import { PipelineFunction } from './pipeline-function';
 import {
   createAccessLogBucket,
@@ -435,8 +436,12 @@ export class PipelineStack extends Stack {
 
     // ── Exports for analytics ──────────────────────────────────────────────
     const exportsTable = new ExportsCatalog(this, 'Exports', { bucket: archive });
+    // ── Backfill: fetch-listing over a range of days, run by Step Functions ──
+    const backfill = new BackfillStateMachine(this, 'Backfill', { fetchListing: fetchListing.fn });
 
     // ── Outputs ────────────────────────────────────────────────────────────
+    // `papers backfill --aws --stack NAME` starts the backfill by this output name.
+    new CfnOutput(this, 'BackfillStateMachineArn', { value: backfill.stateMachine.stateMachineArn });
     new CfnOutput(this, 'QueryFunctionArn', { value: query.fn.functionArn });
     new CfnOutput(this, 'QueryFunctionUrl', { value: queryUrl.url });
     new CfnOutput(this, 'QueryApiInvokePolicyArn', {

@@ -60,6 +60,18 @@ const commands: Record<string, Command> = {
     summary: 'list what sits in the dead-letter queues and why, or redrive it',
     load: () => import('./commands/dlq'),
   },
+  backfill: {
+    summary: 'run every day of a range through the pipeline (locally, or on AWS with --aws)',
+    load: () => import('./commands/backfill'),
+  },
+  replay: {
+    summary: 'parse and classify a range again from the archived raw listings (no network)',
+    load: () => import('./commands/replay'),
+  },
+  reclassify: {
+    summary: 'classify again the stored listings the shipped model did not classify',
+    load: () => import('./commands/reclassify'),
+  },
   start: {
     summary: "ingest today's listing, then serve the query API",
     load: () => import('./commands/start'),

@@ -266,7 +266,7 @@ async function dayCounts(store: DynamoPaperStore): Promise<Map<string, number>> 
   return counts;
 }
 
-async function allDays(store: DynamoPaperStore): Promise<IngestedDay[]> {
+export async function allDays(store: DynamoPaperStore): Promise<IngestedDay[]> {
   const days: IngestedDay[] = [];
   let cursor: string | undefined;
   do {
@@ -295,7 +295,7 @@ async function listingsWrittenBy(store: DynamoPaperStore, fetchedAts: Set<string
   return written;
 }
 
-async function deadLetterCounts(stack: LocalStack): Promise<{ parse: number; classify: number }> {
+export async function deadLetterCounts(stack: LocalStack): Promise<{ parse: number; classify: number }> {
   const [parse, classify] = await Promise.all([
     visibleMessages(stack.sqs, stack.queueUrls.parseDeadLetter),
     visibleMessages(stack.sqs, stack.queueUrls.classifyDeadLetter),

@@ -69,9 +69,14 @@ export function listingArchiveKey(
   format: ArchiveRequest['format'],
   prefix: string = archiveBucket.listingsPrefix,
 ): string {
-  const [year, month, day] = listedOn.split('-');
   const digest = createHash('sha256').update(bytes).digest('hex');
-  return `${prefix}${year}/${month}/${day}/${digest}.${EXTENSION[format]}`;
+  return `${listingDayPrefix(listedOn, prefix)}${digest}.${EXTENSION[format]}`;
+}
+
+/** The prefix every archived listing of `listedOn` is under (`listings/<yyyy>/<mm>/<dd>/`): a replay lists it. */
+export function listingDayPrefix(listedOn: IsoDate, prefix: string = archiveBucket.listingsPrefix): string {
+  const [year, month, day] = listedOn.split('-');
+  return `${prefix}${year}/${month}/${day}/`;
 }
 
 /** Where bytes that are not a listing are kept (see the module comment). */

@@ -64,6 +64,11 @@ export const FetchListingEnvSchema = z.object({
     .int()
     .positive()
     .default(32 * 1024 * 1024),
+  /**
+   * Requests to the upstream per 5 minutes, pages and retries included, for every fetch this
+   * process makes (a local backfill runs many days in one process). HF allows ~500: half is polite.
+   */
+  FETCH_MAX_REQUESTS_PER_5_MIN: z.coerce.number().positive().default(250),
   /** The first day the template's source has a listing for; earlier days are refused. Default: HF Daily Papers'. */
   LISTING_FIRST_DAY: z.iso.date().default('2023-05-01'),
 });

@@ -130,3 +130,17 @@ export const localResourceNames = {
   classifyDeadLetterQueue: 'daily-papers-classify-dlq',
   fetchDeadLetterQueue: 'daily-papers-fetch-dlq',
 } as const;
+
+/**
+ * The backfill state machine's pace (`infra/backfill-state-machine.ts`). A day costs one or two
+ * requests to HF (a page holds 100 papers; no day has had 150). With `maxConcurrency` days at once
+ * and a wait after each, the run makes at most 2 × 2 requests per 6 s, about 200 per 5 minutes:
+ * well under HF's ~500, with room for fetch-listing's own retries. A failed run of a day is tried
+ * `retryAttempts` more times, after 1 then 2 minutes (jittered), as Lambda retries the schedule's.
+ */
+export const backfillRun = {
+  maxConcurrency: 2,
+  waitBetweenDaysSeconds: 6,
+  retryAttempts: 2,
+  retryIntervalSeconds: 60,
+} as const;

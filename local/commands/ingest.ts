@@ -9,6 +9,7 @@ import {
   UsageError,
 } from '../../shared/command-line';
 import { ListingFetchError } from '../../shared/fetch/http';
+import { listingUrlFor, urlTemplateOption } from '../../shared/history/day-range';
 import {
   checkListingDay,
   firstListingDayOf,
@@ -42,7 +43,10 @@ export const ingestOptionsUsage = `  --date        the listing day to fetch (def
                 re-fetched listing whose bytes are already archived sends nothing. Not with --source.`;
 
 export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--revisit N]
+           [--url-template T]
 ${ingestOptionsUsage}
+  --url-template  the listing URL with {date} where the day goes, fetched for --date instead of the
+                  HF API (not with --source)
 Exit code 1 when a listing was malformed (its bytes are kept under quarantine/ in the archive), could
 not be fetched, or anything reached a dead-letter queue.
 `;
@@ -131,7 +135,8 @@ export function ingestRequestFrom(values: {
  * @throws UsageError for a mistake on the command line, before the stack is opened.
  */
 export async function run(args: string[]): Promise<number> {
-  const request = ingestRequestFrom(readCommandLine(args, ingestOptions).values);
+  const { values } = readCommandLine(args, { ...ingestOptions, 'url-template': { type: 'string' } });
+  const request = ingestRequestFrom(withTemplateSource(values));
   return withLocalStack(async (stack) => {
     const handlers = await loadCliHandlers(stack);
     try {
@@ -145,6 +150,18 @@ export async function run(args: string[]): Promise<number> {
       return 1;
     }
   });
+}
+
+/** `--url-template T` is `--source` T's URL for the day (`--date`, default today in UTC). */
+function withTemplateSource<V extends { date?: string; source?: string; 'url-template'?: string }>(
+  values: V,
+): V {
+  const template = values['url-template'];
+  if (template === undefined) return values;
+  if (values.source !== undefined) throw new UsageError('--url-template and --source do not go together');
+  const date =
+    values.date === undefined ? new Date().toISOString().slice(0, 10) : isoDayOption('--date', values.date);
+  return { ...values, date, source: listingUrlFor(urlTemplateOption(template), date) };
 }
 
 /** The handlers as the CLI runs them: fetch-listing invoked asynchronously, as the schedule invokes it. */

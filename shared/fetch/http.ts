@@ -1,3 +1,5 @@
+import type { RequestLimiter } from './request-limiter';
+
 /**
  * Polite HTTP fetching of listings: a timeout per attempt, retries with
  * exponential backoff and jitter on what a retry can fix (429, 408, 5xx, a
@@ -29,6 +31,11 @@ export interface FetchOptions {
   onRetry?: (problem: string, attempt: number, waitMs: number) => void;
   /** Injected so tests run without waiting. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Shared by every fetch of a run: each attempt waits for its slot, and a `Retry-After` holds
+   * the others too (see `request-limiter.ts`).
+   */
+  limiter?: RequestLimiter;
 }
 
 export const DEFAULT_BACKOFF_BASE_MS = 500;
@@ -138,6 +145,7 @@ export async function fetchListing(url: string, options: FetchOptions): Promise<
   let lastProblem = 'no attempt made';
   let lastStatus: number | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    await options.limiter?.acquire();
     if (Date.now() + timeoutMs > deadline) {
       throw new ListingFetchError(
         `GET ${url} gave up after ${attempt - 1} attempt(s): no time left in this run for another attempt ` +
@@ -159,6 +167,8 @@ export async function fetchListing(url: string, options: FetchOptions): Promise<
     }
     lastStatus = failure.status;
     lastProblem = failure.message;
+    if (failure.retryAfterMs !== undefined)
+      options.limiter?.holdFor(Math.min(backoffMaxMs, failure.retryAfterMs));
     if (!failure.retryable) {
       throw new ListingFetchError(`GET ${url} failed: ${lastProblem}`, url, lastStatus, attempt);
     }

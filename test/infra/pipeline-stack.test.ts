@@ -250,13 +250,24 @@ describe('IAM', () => {
     }
   });
 
-  it("scopes every resource to the stack's own resources (only X-Ray, which has no resource ARNs, gets '*')", () => {
+  it("scopes every resource to the stack's own resources (only X-Ray and log delivery, which have no resource ARNs, get '*')", () => {
     const ownIds = new Set(Object.keys(template.toJSON().Resources));
+    // What a state machine needs to deliver its logs to CloudWatch Logs: these take no resource ARN.
+    const logDelivery = new Set([
+      'logs:CreateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:DescribeLogGroups',
+      'logs:DescribeResourcePolicies',
+      'logs:GetLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:UpdateLogDelivery',
+    ]);
     for (const [policyId, statement] of policyStatements('AWS::IAM::Policy')) {
       for (const resource of asList(statement.Resource)) {
         if (resource === '*') {
           expect(
-            asList(statement.Action).every((action) => action.startsWith('xray:')),
+            asList(statement.Action).every((action) => action.startsWith('xray:') || logDelivery.has(action)),
             policyId,
           ).toBe(true);
           continue;

@@ -1,0 +1,78 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import type { IsoDate } from '../paper';
+import { papersTable } from '../resources';
+import { type ListingOrigin, ListingOriginSchema } from './items';
+import { dayPk } from './keys';
+
+/**
+ * Which model classified each listing of a day: what `papers reclassify` reads to find the
+ * listings a newer model should classify again. One Query per day on `byDayId`
+ * (`dayPk = DAY#<day>`), reading only the few attributes it needs; never a Scan.
+ */
+
+export interface ListingClassificationState {
+  paperId: string;
+  /** The listing, as the classify queue's messages name it. */
+  origin: ListingOrigin;
+  /** The model that classified it; absent when it was never classified. */
+  classifierVersion?: string;
+}
+
+const ProjectedListingSchema = ListingOriginSchema.extend({
+  paper: z.object({ id: z.string().min(1) }),
+  classification: z.object({ classifierVersion: z.string().min(1) }).optional(),
+});
+
+/** A listing item that does not carry what the query projects (written by hand, or an old version). */
+export class UnreadableListingError extends Error {
+  override name = 'UnreadableListingError';
+}
+
+/**
+ * The classification state of every listing stored for `day`, a page (up to 100 listings) at a time.
+ * @throws UnreadableListingError for an item that lacks its origin or paper id.
+ */
+export async function* listingClassificationsOn(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  day: IsoDate,
+): AsyncGenerator<ListingClassificationState[]> {
+  const index = papersTable.indexes.byDayId;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: index.indexName,
+        KeyConditionExpression: '#partition = :partition',
+        ProjectionExpression:
+          '#paper.#id, listedOn, fetchedAt, archiveKey, #classification.classifierVersion',
+        ExpressionAttributeNames: {
+          '#partition': index.partitionKey.name,
+          '#paper': 'paper',
+          '#id': 'id',
+          '#classification': 'classification',
+        },
+        ExpressionAttributeValues: { ':partition': dayPk(day) },
+        Limit: 100,
+        ExclusiveStartKey: start,
+      }),
+    );
+    yield (page.Items ?? []).map((item) => {
+      const parsed = ProjectedListingSchema.safeParse(item);
+      if (!parsed.success) {
+        throw new UnreadableListingError(
+          `a listing of ${day} is unreadable: ${z.prettifyError(parsed.error)}`,
+        );
+      }
+      const { paper, classification, listedOn, fetchedAt, archiveKey } = parsed.data;
+      return {
+        paperId: paper.id,
+        origin: { listedOn, fetchedAt, archiveKey },
+        ...(classification ? { classifierVersion: classification.classifierVersion } : {}),
+      };
+    });
+    start = page.LastEvaluatedKey;
+  } while (start);
+}
