@@ -29,8 +29,8 @@ import {
   queues,
 } from '../shared/resources';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
-import { ExportsCatalog } from './exports-catalog';
 import { BackfillStateMachine } from './backfill-state-machine';
+import { ExportsCatalog } from './exports-catalog';
 import { PipelineFunction } from './pipeline-function';
 import {
   createAccessLogBucket,
