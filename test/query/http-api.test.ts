@@ -247,7 +247,9 @@ describe('GET /health', () => {
   });
 
   it('answers 503 when the table cannot be read', async () => {
-    const broken = { ...stack.store, ingestedDays: () => Promise.reject(new Error('table gone')) };
+    // The store, with its read of the days failing as an unreachable table would.
+    const broken: typeof stack.store = Object.create(stack.store);
+    broken.ingestedDays = () => Promise.reject(new Error('table gone'));
     const response = await answerHttpRequest(
       { method: 'GET', path: '/health', rawQueryString: '', headers: {} },
       broken,
