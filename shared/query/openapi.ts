@@ -244,7 +244,15 @@ export function openApiDocument(): Record<string, unknown> {
     paths[path] = {
       get: {
         operationId: operationId(path),
-        summary: variants.map((variant) => variant.summary).join('; or '),
+        summary:
+          variants.length === 1
+            ? variants[0]?.summary
+            : `One of ${variants.map((variant) => variant.route).join(', ')}`,
+        ...(variants.length > 1
+          ? {
+              description: variants.map((variant) => `- \`${variant.route}\`: ${variant.summary}`).join('\n'),
+            }
+          : {}),
         parameters: [...pathParameters, ...parameters.values()],
         'x-routes': variants,
         responses: {
