@@ -5,6 +5,7 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as z from 'zod';
 import { FetchListingEnvSchema } from '../shared/config';
+import { AllowedOriginsSchema } from '../shared/query/cors';
 import {
   isScheduleCron,
   isScheduleTimeZone,
@@ -116,6 +117,11 @@ export const PipelineContextSchema = z.object({
           .max(MAX_QUERY_RESERVED_CONCURRENCY, { error: RESERVED_CONCURRENCY_EXPECTED }),
       )
       .optional(),
+  ),
+  queryCorsAllowedOrigins: contextText(z.string()).pipe(
+    z.union([z.undefined(), AllowedOriginsSchema], {
+      error: 'must be * or origins such as https://app.example.com separated by commas',
+    }),
   ),
   stackName: contextText(
     z
