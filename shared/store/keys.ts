@@ -9,6 +9,7 @@ import type { IsoDate } from '../paper';
  * | listing          | `PAPER#<id>`  | `LISTED#<day>`              | byDay: `dayPk`=`DAY#<day>`, `upvotes` (number); byDayId: `dayPk`, `pk` |
  * | category entry   | `PAPER#<id>`  | `CATEGORY#<code>#<day>`     | byCategory: `categoryPk`=`CATEGORY#<code>`, `categorySk`=`<day>#<id>` |
  * | ingested day     | `DAYS`        | `<day>`                     | —                                                      |
+ * | upvote snapshot  | `PAPER#<id>`  | `UPVOTES#<day>#<fetchedAt>` | —                                                      |
  *
  * - A paper listed on two days is one paper (one partition) with two listing items.
  *   `Query pk = PAPER#<id>` returns the paper, every day it was listed with its upvotes
@@ -24,9 +25,11 @@ import type { IsoDate } from '../paper';
  *   queries `<code>` as the canonical one of arXiv's alias pairs, so `cs.SY` and `eess.SY`
  *   name one entry and one index key.
  * - Days ingested with their counts: `Query pk = DAYS`, one item per day.
+ * - A paper's upvote history: `Query pk = PAPER#<id> AND begins_with(sk, 'UPVOTES#')`, one
+ *   snapshot per listing day and fetch that changed the figures (`listedOn`, `fetchedAt`, and
+ *   `upvotes`/`comments` when known), in listing-day then fetch order.
  *
- * Room to grow without a rewrite: upvote snapshots fit under the paper's partition as
- * `UPVOTES#<day>#<fetchedAt>`, keyword postings as their own partition `TERM#<term>`.
+ * Room to grow without a rewrite: keyword postings as their own partition `TERM#<term>`.
  */
 
 export const DAYS_PK = 'DAYS';
@@ -34,6 +37,8 @@ export const DAYS_PK = 'DAYS';
 export const paperPk = (id: string): string => `PAPER#${id}`;
 export const listingSk = (day: IsoDate): string => `LISTED#${day}`;
 export const LISTING_SK_PREFIX = 'LISTED#';
+export const upvoteSnapshotSk = (day: IsoDate, fetchedAt: string): string => `UPVOTES#${day}#${fetchedAt}`;
+export const UPVOTES_SK_PREFIX = 'UPVOTES#';
 export const categoryEntrySk = (code: string, day: IsoDate): string => `CATEGORY#${code}#${day}`;
 export const dayPk = (day: IsoDate): string => `DAY#${day}`;
 export const categoryPk = (code: string): string => `CATEGORY#${code}`;
