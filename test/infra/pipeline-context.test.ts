@@ -139,7 +139,7 @@ describe('readPipelineContext with keys it does not read', () => {
     const { context, problems } = contextOf({ alarmemail: 'ops@example.org', loglevel: 'DEBUG' });
 
     const known =
-      'known keys: scheduleCron, scheduleTimeZone, alarmEmail, logLevel, listingUrlTemplate, userAgent, queryReservedConcurrency, queryCorsAllowedOrigins, stackName';
+      'known keys: scheduleCron, scheduleTimeZone, alarmEmail, logLevel, listingUrlTemplate, userAgent, queryReservedConcurrency, revisitDays, queryCorsAllowedOrigins, stackName';
     expect(problems).toEqual([
       `context key "alarmemail" is not one this app reads (did you mean "alarmEmail"?); ${known}`,
       `context key "loglevel" is not one this app reads (did you mean "logLevel"?); ${known}`,
