@@ -5,6 +5,7 @@ import { makeSecretsManagerClient, readSecretString } from '../shared/aws/secret
 import { loadConfig, QueryEnvSchema } from '../shared/config';
 import { cursorSeal, withSealedCursors } from '../shared/query/cursor-seal';
 import { answerHttpRequest, type HttpRequest } from '../shared/query/http-api';
+import { webAsset } from '../shared/query/web-page';
 import { DynamoPaperStore } from '../shared/store/dynamo-paper-store';
 import type { PaperReader } from '../shared/store/paper-store';
 import { serviceNames } from '../shared/telemetry';
@@ -65,6 +66,9 @@ export const handler = async (
   };
   const logged = { method: request.method, path: request.path, rawQueryString: request.rawQueryString };
   try {
+    // The web page and its files are text, not JSON: served as they are.
+    const page = webAsset(request.method, request.path);
+    if (page) return page;
     const response = await answerHttpRequest(request, await sealedReader(), {
       allowedOrigins: config.QUERY_CORS_ALLOWED_ORIGINS,
     });

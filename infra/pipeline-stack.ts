@@ -324,6 +324,7 @@ export class PipelineStack extends Stack {
       },
       timeout: Duration.seconds(10),
       reservedConcurrentExecutions: props.queryReservedConcurrency ?? DEFAULT_QUERY_RESERVED_CONCURRENCY,
+      includeWebPage: true,
       logLevel,
     });
     allow(query, actions.queryTable, [table.tableArn, ...tableIndexArns]);
