@@ -1,17 +1,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
+import { makeSecretsManagerClient, readSecretString } from '../shared/aws/secrets-manager';
 import { loadConfig, QueryEnvSchema } from '../shared/config';
-import { handleQuery, type QueryRequest } from '../shared/query/handle-query';
+import { cursorSeal, withSealedCursors } from '../shared/query/cursor-seal';
+import { answerHttpRequest, type HttpRequest } from '../shared/query/http-api';
 import { webAsset } from '../shared/query/web-page';
 import { DynamoPaperStore } from '../shared/store/dynamo-paper-store';
+import type { PaperReader } from '../shared/store/paper-store';
 import { serviceNames } from '../shared/telemetry';
 
 /**
  * The query API behind a Lambda Function URL (payload v2). It only adapts: the
- * event becomes a {@link QueryRequest}, `handleQuery` answers it, the answer
+ * event becomes an {@link HttpRequest}, `answerHttpRequest` answers it, the answer
  * becomes the Function URL result. Configuration is checked and the store made
- * once, at cold start.
+ * once, at cold start; the cursor key is read once, at the first request.
  */
 
 const config = loadConfig(QueryEnvSchema);
@@ -22,6 +25,25 @@ const store = new DynamoPaperStore(
   undefined,
   logger,
 );
+
+let reader: Promise<PaperReader> | undefined;
+
+/** The store with sealed cursors; a failed key read is retried by the next request. */
+function sealedReader(): Promise<PaperReader> {
+  reader ??= (async () => {
+    const key =
+      config.QUERY_CURSOR_KEY ??
+      (await readSecretString(
+        makeSecretsManagerClient(config.AWS_ENDPOINT_URL_SECRETS_MANAGER),
+        config.QUERY_CURSOR_KEY_SECRET_ARN ?? '',
+      ));
+    return withSealedCursors(store, cursorSeal(key));
+  })().catch((error: unknown) => {
+    reader = undefined;
+    throw error;
+  });
+  return reader;
+}
 
 const INTERNAL_ERROR_BODY = JSON.stringify({ error: 'InternalError', message: 'internal error' });
 
@@ -36,30 +58,30 @@ export const handler = async (
 ): Promise<APIGatewayProxyStructuredResultV2> => {
   const started = performance.now();
   if (context) logger.addContext(context);
-  const request: QueryRequest = {
+  const request: HttpRequest = {
     method: event.requestContext?.http?.method ?? 'GET',
     path: event.rawPath ?? '/',
     rawQueryString: event.rawQueryString ?? '',
+    headers: event.headers ?? {},
   };
+  const logged = { method: request.method, path: request.path, rawQueryString: request.rawQueryString };
   try {
     // The web page and its files are text, not JSON: served as they are.
     const page = webAsset(request.method, request.path);
     if (page) return page;
-    const response = await handleQuery(request, store);
+    const response = await answerHttpRequest(request, await sealedReader(), {
+      allowedOrigins: config.QUERY_CORS_ALLOWED_ORIGINS,
+    });
     logger.info('query', {
-      ...request,
+      ...logged,
       route: response.route,
       status: response.statusCode,
       latencyMs: Math.round(performance.now() - started),
     });
-    return {
-      statusCode: response.statusCode,
-      headers: response.headers,
-      body: JSON.stringify(response.body),
-    };
+    return { statusCode: response.statusCode, headers: response.headers, body: response.body };
   } catch (error) {
     logger.error('query failed', {
-      ...request,
+      ...logged,
       status: 500,
       latencyMs: Math.round(performance.now() - started),
       error: error instanceof Error ? error : String(error),

@@ -6,6 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import * as z from 'zod';
 import { FetchListingEnvSchema } from '../shared/config';
 import { MAX_REVISIT_DAYS } from '../shared/messages';
+import { AllowedOriginsSchema } from '../shared/query/cors';
 import {
   isScheduleCron,
   isScheduleTimeZone,
@@ -131,6 +132,11 @@ export const PipelineContextSchema = z.object({
           .max(MAX_REVISIT_DAYS, { error: REVISIT_DAYS_EXPECTED }),
       )
       .optional(),
+  ),
+  queryCorsAllowedOrigins: contextText(z.string()).pipe(
+    z.union([z.undefined(), AllowedOriginsSchema], {
+      error: 'must be * or origins such as https://app.example.com separated by commas',
+    }),
   ),
   stackName: contextText(
     z

@@ -7,6 +7,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -21,6 +22,12 @@ import {
   QueryEnvSchema,
 } from '../shared/config';
 import { fetchRunBudgetMs } from '../shared/fetch/http';
+import {
+  type AllowedOrigins,
+  CORS_ALLOWED_HEADERS,
+  CORS_EXPOSED_HEADERS,
+  CORS_MAX_AGE_SECONDS,
+} from '../shared/query/cors';
 import {
   archiveBucket,
   fetchInvocation,
@@ -83,6 +90,8 @@ export interface PipelineStackProps extends StackProps {
   readonly userAgent?: string;
   /** Reserved concurrency of the query function. @default DEFAULT_QUERY_RESERVED_CONCURRENCY */
   readonly queryReservedConcurrency?: number;
+  /** Origins whose browser scripts may read the query API (CORS). @default '*' - any */
+  readonly queryCorsAllowedOrigins?: AllowedOrigins;
   /**
    * Overrides what bounds a fetch run (attempts, their timeout, waits, pages). Their worst case
    * must fit in {@link FETCH_LISTING_TIMEOUT}, or synth fails. @default - the schema's
@@ -160,6 +169,8 @@ const actions = {
   ],
   /** Every read is a Query, on the table or one of its indexes; never a Scan. */
   queryTable: ['dynamodb:Query'],
+  /** The query function reads its cursor key once per cold start. */
+  readCursorKey: ['secretsmanager:GetSecretValue'],
 } as const;
 
 /**
@@ -292,17 +303,33 @@ export class PipelineStack extends Stack {
     allow(classifyPaper, actions.classifyTable, [table.tableArn]);
     allow(classifyPaper, actions.deadLetterRecords, [classify.deadLetterQueue.queueArn]);
 
+    // The key the query API seals its cursors with (HMAC and encryption, `shared/query/cursor-seal.ts`).
+    const cursorKey = new secretsmanager.Secret(this, 'QueryCursorKey', {
+      description: 'Seals the query API pagination cursors (generated; read by the query function)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(cursorKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The key only seals pagination cursors, which clients hold for seconds to minutes: rotating it would need a rotation function and break every cursor in flight, for no data it protects. Replace the secret value to retire it.',
+    });
+    const corsAllowedOrigins = props.queryCorsAllowedOrigins ?? '*';
     const query = new PipelineFunction(this, 'Query', {
       name: 'query',
       description: 'Answers the query API behind an IAM-authenticated Function URL',
       environmentSchema: QueryEnvSchema,
-      environment: { TABLE_NAME: table.tableName },
+      environment: {
+        TABLE_NAME: table.tableName,
+        QUERY_CURSOR_KEY_SECRET_ARN: cursorKey.secretArn,
+        QUERY_CORS_ALLOWED_ORIGINS: corsAllowedOrigins === '*' ? '*' : corsAllowedOrigins.join(','),
+      },
       timeout: Duration.seconds(10),
       reservedConcurrentExecutions: props.queryReservedConcurrency ?? DEFAULT_QUERY_RESERVED_CONCURRENCY,
       includeWebPage: true,
       logLevel,
     });
     allow(query, actions.queryTable, [table.tableArn, ...tableIndexArns]);
+    allow(query, actions.readCursorKey, [cursorKey.secretArn]);
 
     this.functions = { fetchListing, parsePaper, classifyPaper, query };
 
@@ -354,7 +381,18 @@ export class PipelineStack extends Stack {
     }
 
     // ── The query API ──────────────────────────────────────────────────────
-    const queryUrl = query.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    // The URL answers CORS preflights itself (an unsigned OPTIONS never reaches an AWS_IAM
+    // function), from the same origins the function puts on its answers.
+    const queryUrl = query.fn.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.AWS_IAM,
+      cors: {
+        allowedOrigins: corsAllowedOrigins === '*' ? ['*'] : [...corsAllowedOrigins],
+        allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.HEAD],
+        allowedHeaders: CORS_ALLOWED_HEADERS,
+        exposedHeaders: CORS_EXPOSED_HEADERS,
+        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+      },
+    });
     // Function URLs created since October 2025 need both actions; the conditions
     // keep the policy to calls made through the IAM-authenticated URL.
     const queryApiPolicy = new iam.ManagedPolicy(this, 'QueryApiInvokePolicy', {

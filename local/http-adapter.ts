@@ -157,6 +157,8 @@ async function serve(
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
+  // A Function URL says which scheme the client used; this server speaks plain HTTP.
+  headers['x-forwarded-proto'] ??= 'http';
   const event = functionUrlEvent({
     method: request.method ?? 'GET',
     url: request.url ?? '/',
@@ -167,7 +169,10 @@ async function serve(
   const result = functionUrlResponse(await handler(event, localLambdaContext(functionName)));
   const outgoing: Record<string, string | string[]> = { ...result.headers };
   if (result.cookies.length) outgoing['set-cookie'] = result.cookies;
-  outgoing['content-length'] = String(result.body.length);
+  // A HEAD answer has no body but tells the length the GET's would have.
+  if (!(request.method === 'HEAD' && outgoing['content-length'] !== undefined)) {
+    outgoing['content-length'] = String(result.body.length);
+  }
   response.writeHead(result.statusCode, outgoing);
   response.end(result.body);
 }

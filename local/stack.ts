@@ -18,6 +18,7 @@ import { makeS3Client } from '../shared/aws/s3';
 import { makeSqsClient } from '../shared/aws/sqs';
 import { resolveUserPath } from '../shared/command-line';
 import { fetchInvocation, localResourceNames, type QueueDefinition, queues } from '../shared/resources';
+import { localCursorKey } from './cursor-key';
 import { startDurableFauxqs } from './durable-fauxqs';
 import { openPapersTable } from './papers-table';
 import { isAlive, onShutdown, stopRequested } from './shutdown';
@@ -274,6 +275,7 @@ function connectTo(
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
+      QUERY_CURSOR_KEY: localCursorKey(dataDir),
     },
     dataDir,
     role,

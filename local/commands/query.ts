@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { readCommandLine, UsageError } from '../../shared/command-line';
+import { daysCsv, paperRecordsCsv, papersCsv } from '../../shared/query/csv';
 import { IngestedDaySchema, ListedPaperSchema, PaperRecordSchema } from '../../shared/store/items';
 import { isClosedPipe } from '../closed-pipe';
 import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '../http-adapter';
@@ -157,51 +158,13 @@ export async function runQuery(command: QueryCommand, handler: FunctionUrlHandle
   }
 }
 
-const PAPER_COLUMNS = ['id', 'title', 'listedOn', 'upvotes', 'primaryCategory', 'authors', 'arxiv'] as const;
-const DAY_COLUMNS = ['day', 'papers', 'listed', 'lastFetchedAt', 'lastStoredAt'] as const;
-
-/** One CSV field, quoted when it holds a comma, a quote, a line break or edge spaces (RFC 4180). */
-export function csvField(value: unknown): string {
-  const text = value === undefined || value === null ? '' : String(value);
-  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-function csvLine(fields: readonly unknown[]): string {
-  return `${fields.map(csvField).join(',')}\r\n`;
-}
-
 /**
- * The rows as CSV with a header row. Papers: id, title, listedOn, upvotes,
- * primaryCategory, authors (joined by `; `), arxiv link; one paper record gives
- * one line per day it was listed. Days: day, papers, listed, lastFetchedAt, lastStoredAt.
+ * The rows as CSV with a header row (`shared/query/csv.ts`, the same bytes as the API's `format=csv`):
+ * papers one line each, a paper record one line per day it was listed, days one line each.
  */
 export function toCsv(kind: QueryCommand['kind'], rows: readonly Row[]): string {
-  if (kind === 'days') {
-    return [
-      csvLine(DAY_COLUMNS),
-      ...rows.map((row) => csvLine(DAY_COLUMNS.map((column) => row[column]))),
-    ].join('');
-  }
-  const lines = [csvLine(PAPER_COLUMNS)];
-  for (const row of rows) {
-    const listings = kind === 'paper' ? PaperRecordSchema.parse(row).listings : [row];
-    for (const listing of listings) {
-      const authors = Array.isArray(row.authors) ? row.authors.join('; ') : '';
-      const links = z.object({ arxiv: z.string().optional() }).safeParse(row.links);
-      lines.push(
-        csvLine([
-          row.id,
-          row.title,
-          listing.listedOn,
-          listing.upvotes,
-          row.primaryCategory,
-          authors,
-          links.success ? links.data.arxiv : '',
-        ]),
-      );
-    }
-  }
-  return lines.join('');
+  if (kind === 'days') return daysCsv(rows);
+  return kind === 'paper' ? paperRecordsCsv(rows) : papersCsv(rows);
 }
 
 export function formatRows(command: Pick<QueryCommand, 'kind' | 'format'>, rows: readonly Row[]): string {

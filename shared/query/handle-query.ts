@@ -29,8 +29,20 @@ export interface QueryRequest {
   rawQueryString: string;
 }
 
-/** The route a request matched, for logs and metrics; absent when none did. */
-export type RouteName = 'GET /papers?date' | 'GET /papers?category' | 'GET /papers/{id}' | 'GET /days';
+/**
+ * Every route {@link handleQuery} answers, by the name its responses carry (for logs and metrics).
+ * The OpenAPI document (`openapi.ts`) must describe each one: a route added here without its
+ * description fails the type check and `test/query/openapi.test.ts`.
+ */
+export const ROUTE_NAMES = [
+  'GET /papers?date',
+  'GET /papers?category',
+  'GET /papers/{id}',
+  'GET /days',
+] as const;
+
+/** The route a request matched; absent when none did. */
+export type RouteName = (typeof ROUTE_NAMES)[number];
 
 export interface ErrorBody {
   error: 'BadRequest' | 'NotFound' | 'MethodNotAllowed';
@@ -54,6 +66,9 @@ export interface QueryOptions {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
+
+/** What every route answers: GET here; HEAD and OPTIONS in the HTTP layer around it (`http-api.ts`). */
+export const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
 
 export const ROUTES_HELP =
   'GET /papers?date=YYYY-MM-DD[&sort=upvotes|id], GET /papers?category=CODE[&from=YYYY-MM-DD&to=YYYY-MM-DD], GET /papers/{id}, GET /days';
@@ -87,9 +102,9 @@ export async function handleQuery(
     return {
       ...respond(405, {
         error: 'MethodNotAllowed',
-        message: `${request.method} ${path}: only GET is allowed`,
+        message: `${request.method} ${path}: only GET, HEAD and OPTIONS are allowed`,
       }),
-      headers: { ...JSON_HEADERS, allow: 'GET' },
+      headers: { ...JSON_HEADERS, allow: ALLOWED_METHODS },
     };
   }
   let route: RouteName | undefined;
@@ -171,11 +186,12 @@ export async function handleQuery(
   }
 }
 
-type RouteMatch = { kind: 'papers' } | { kind: 'days' } | { kind: 'paper'; id: string };
+export type RouteMatch = { kind: 'papers' } | { kind: 'days' } | { kind: 'paper'; id: string };
 
 const PAPER_PATH_PREFIX = '/papers/';
 
-function matchRoute(path: string): RouteMatch | undefined {
+/** The route `path` (without trailing slashes) belongs to, whatever its parameters; undefined for none. */
+export function matchRoute(path: string): RouteMatch | undefined {
   if (path === '/papers') return { kind: 'papers' };
   if (path === '/days') return { kind: 'days' };
   if (path.startsWith(PAPER_PATH_PREFIX)) {

@@ -69,6 +69,9 @@ const category = z
     }
   });
 
+/** A category code as a route's path gives it (`/feeds/categories/{code}.xml`), checked as the `category` parameter is. */
+export const CategoryCodeSchema = category;
+
 /**
  * The order of a day's papers: `upvotes` (most upvoted first) is a live ranking that may repeat or
  * skip a paper while upvotes change between pages; `id` is stable, for clients that need every paper.

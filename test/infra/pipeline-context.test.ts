@@ -56,6 +56,23 @@ describe('readPipelineContext', () => {
     expect(contextOf({ queryReservedConcurrency: 4 }).context).toEqual({ queryReservedConcurrency: 4 });
   });
 
+  it('reads queryCorsAllowedOrigins as * or a list of origins', () => {
+    expect(contextOf({ queryCorsAllowedOrigins: 'https://a.example.com, http://localhost:5173' })).toEqual({
+      context: { queryCorsAllowedOrigins: ['https://a.example.com', 'http://localhost:5173'] },
+      problems: [],
+    });
+    expect(contextOf({ queryCorsAllowedOrigins: '*' }).context).toEqual({ queryCorsAllowedOrigins: '*' });
+  });
+
+  it.each(['a.example.com', 'https://a.example.com/app', 'ftp://a.example.com'])(
+    'refuses queryCorsAllowedOrigins=%j',
+    (value) => {
+      expect(contextOf({ queryCorsAllowedOrigins: value }).problems).toEqual([
+        `context "queryCorsAllowedOrigins" must be * or origins such as https://app.example.com separated by commas; got ${JSON.stringify(value)}`,
+      ]);
+    },
+  );
+
   it.each(['0', '-1', '2.5', 'ten', '1001', ' 7'])('refuses queryReservedConcurrency=%j', (value) => {
     expect(contextOf({ queryReservedConcurrency: value }).problems).toEqual([
       `context "queryReservedConcurrency" must be a whole number from 1 to 1000; got ${JSON.stringify(value)}`,
@@ -122,7 +139,7 @@ describe('readPipelineContext with keys it does not read', () => {
     const { context, problems } = contextOf({ alarmemail: 'ops@example.org', loglevel: 'DEBUG' });
 
     const known =
-      'known keys: scheduleCron, scheduleTimeZone, alarmEmail, logLevel, listingUrlTemplate, userAgent, queryReservedConcurrency, stackName';
+      'known keys: scheduleCron, scheduleTimeZone, alarmEmail, logLevel, listingUrlTemplate, userAgent, queryReservedConcurrency, revisitDays, queryCorsAllowedOrigins, stackName';
     expect(problems).toEqual([
       `context key "alarmemail" is not one this app reads (did you mean "alarmEmail"?); ${known}`,
       `context key "loglevel" is not one this app reads (did you mean "logLevel"?); ${known}`,

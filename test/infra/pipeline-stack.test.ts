@@ -313,7 +313,7 @@ describe('IAM', () => {
         'dynamodb:UpdateItem',
         'sqs:SendMessage',
       ],
-      [functionIds.query]: [...logs, 'dynamodb:Query'],
+      [functionIds.query]: [...logs, 'dynamodb:Query', 'secretsmanager:GetSecretValue'],
     };
     for (const [functionId, actions] of Object.entries(expected)) {
       expect(grantedActions(functionId), functionId).toEqual([...actions].sort());
@@ -537,6 +537,56 @@ describe('the query API', () => {
     const custom = synthTemplate({ queryReservedConcurrency: '3' });
     const [, fn] = resourceByPrefix(custom, 'AWS::Lambda::Function', 'QueryFunction');
     expect(fn.Properties.ReservedConcurrentExecutions).toBe(3);
+  });
+
+  it('seals cursors with a generated secret that only the query function may read', () => {
+    const [secretId, secret] = resourceByPrefix(template, 'AWS::SecretsManager::Secret', 'QueryCursorKey');
+    const [, fn] = resourceByPrefix(template, 'AWS::Lambda::Function', 'QueryFunction');
+    const readers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+      (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some((statement) =>
+        referencedLogicalIds(statement.Resource).includes(secretId),
+      ),
+    );
+
+    expect(secret.Properties.GenerateSecretString).toMatchObject({
+      PasswordLength: 64,
+      ExcludePunctuation: true,
+    });
+    expect(fn.Properties.Environment).toMatchObject({
+      Variables: { QUERY_CURSOR_KEY_SECRET_ARN: { Ref: secretId } },
+    });
+    expect(fn.Properties.Environment).not.toHaveProperty('Variables.QUERY_CURSOR_KEY');
+    expect(readers.map(([id]) => id)).toEqual([expect.stringMatching(/^QueryRoleDefaultPolicy/)]);
+    const statements = (readers[0]?.[1].Properties.PolicyDocument as { Statement: Statement[] } | undefined)
+      ?.Statement;
+    const statement = statements?.find((candidate) =>
+      referencedLogicalIds(candidate.Resource).includes(secretId),
+    );
+    expect(statement?.Action).toBe('secretsmanager:GetSecretValue');
+  });
+
+  it('answers CORS preflights at the Function URL, from the origins the function allows (any by default)', () => {
+    const custom = synthTemplate({ queryCorsAllowedOrigins: 'https://a.example.com,https://b.example.com' });
+    const origins = (t: typeof template) => {
+      const [, url] = resourceByPrefix(t, 'AWS::Lambda::Url', 'QueryFunctionFunctionUrl');
+      const [, fn] = resourceByPrefix(t, 'AWS::Lambda::Function', 'QueryFunction');
+      const cors = url.Properties.Cors as {
+        AllowOrigins: string[];
+        AllowMethods: string[];
+        AllowHeaders: string[];
+      };
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      return { cors, variable: variables.QUERY_CORS_ALLOWED_ORIGINS };
+    };
+
+    expect(origins(template).cors.AllowOrigins).toEqual(['*']);
+    expect(origins(template).variable).toBe('*');
+    expect(origins(custom).cors.AllowOrigins).toEqual(['https://a.example.com', 'https://b.example.com']);
+    expect(origins(custom).variable).toBe('https://a.example.com,https://b.example.com');
+    expect(origins(template).cors.AllowMethods).toEqual(['GET', 'HEAD']);
+    expect(origins(template).cors.AllowHeaders).toEqual(
+      expect.arrayContaining(['authorization', 'x-amz-date']),
+    );
   });
 
   it('is a Function URL with AWS_IAM auth on the query function, exported as outputs', () => {

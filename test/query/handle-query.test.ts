@@ -196,12 +196,12 @@ describe('handleQuery routing', () => {
   });
 
   it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'])(
-    'answers 405 with allow: GET for %s',
+    'answers 405 with allow: GET, HEAD, OPTIONS for %s (HEAD and OPTIONS are answered around it, by http-api.ts)',
     async (method) => {
       const { response, store } = await ask({ method, path: '/papers', rawQueryString: 'date=2026-06-12' });
 
       expect(response.statusCode).toBe(405);
-      expect(response.headers.allow).toBe('GET');
+      expect(response.headers.allow).toBe('GET, HEAD, OPTIONS');
       expect(response.body).toMatchObject({ error: 'MethodNotAllowed' });
       expect(store.calls).toEqual([]);
     },

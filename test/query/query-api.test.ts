@@ -274,11 +274,11 @@ describe('the Function URL handler', () => {
     });
   });
 
-  it('answers another method with a 405 and allow: GET', async () => {
+  it('answers another method with a 405 and allow: GET, HEAD, OPTIONS', async () => {
     const { status, headers } = await get(`/papers?date=${JUNE_11}`, 'POST');
 
     expect(status).toBe(405);
-    expect(headers.allow).toBe('GET');
+    expect(headers.allow).toBe('GET, HEAD, OPTIONS');
   });
 });
 
@@ -320,7 +320,7 @@ describe('papers serve', () => {
     expect(bad.status).toBe(400);
     expect(await json(bad)).toMatchObject({ parameter: 'limit' });
     expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('GET');
+    expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
     expect(unknown.status).toBe(404);
   });
 

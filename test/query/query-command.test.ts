@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { csvField, parseQueryArgs, run, toCsv } from '../../local/commands/query';
+import { parseQueryArgs, run, toCsv } from '../../local/commands/query';
 import { UsageError } from '../../shared/command-line';
+import { csvField } from '../../shared/query/csv';
 import { makeDataDir, openTestStack, type SeedPaper, seed } from './support';
 
 const DAY = '2026-06-11';
