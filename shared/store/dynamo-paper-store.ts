@@ -49,6 +49,7 @@ import {
   type PaperStore,
   StoreThrottledError,
 } from './paper-store';
+import { indexListings } from './search-index';
 
 type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
@@ -427,6 +428,10 @@ export class DynamoPaperStore implements PaperStore {
       if (pending.length === 0) return [];
     }
     return pending;
+  }
+
+  indexForSearch(listings: readonly { id: string; listedOn: IsoDate }[]): Promise<Map<number, Error>> {
+    return indexListings(this.client, this.tableName, listings);
   }
 
   async papersListedOn(

@@ -83,6 +83,14 @@ export interface PaperStore {
    */
   applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<ReadonlyMap<number, Error>>;
 
+  /**
+   * Brings the keyword postings of these listings in line with the text the table holds for each
+   * (`shared/store/search-index.ts`): batched across listings, nothing written for a text already
+   * indexed, the postings of words a changed text lost deleted. Idempotent. Returns the listings,
+   * by index, whose postings could not all be written (retry them); empty when all were.
+   */
+  indexForSearch(listings: readonly { id: string; listedOn: IsoDate }[]): Promise<ReadonlyMap<number, Error>>;
+
   /** The papers listed on `day`, most upvoted first (`upvotes`, the default) or by id (`id`). */
   papersListedOn(day: IsoDate, page: PageRequest, order?: DayOrder): Promise<Page<ListedPaper>>;
   papersInCategory(
