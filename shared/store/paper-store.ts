@@ -1,6 +1,14 @@
 import type { Classification } from '../classification';
 import type { IsoDate, Paper } from '../paper';
-import type { IngestedDay, ListedPaper, ListingOrigin, PaperRecord } from './items';
+import type {
+  CategoryCount,
+  IngestedDay,
+  ListedPaper,
+  ListingOrigin,
+  PaperRecord,
+  RankedPaper,
+} from './items';
+import type { RangeRequest, SearchRequest } from './ranked-reads';
 
 /**
  * The port the pipeline's stages and the query API see. The DynamoDB adapter
@@ -102,6 +110,15 @@ export interface PaperStore {
   ): Promise<Page<ListedPaper>>;
   paperById(id: string): Promise<PaperRecord | undefined>;
 
+  /** Keyword search: one postings range per term, ranked by BM25 (ties by upvotes) or by date. */
+  searchPapers(request: SearchRequest): Promise<Page<RankedPaper>>;
+  /** Papers listed in a range, each once with its days, most upvoted or latest first. */
+  papersInRange(request: RangeRequest): Promise<Page<RankedPaper>>;
+  /** Papers per category within a range, most first. */
+  categoryCounts(from: IsoDate, to: IsoDate): Promise<CategoryCount[]>;
+  /** The day's record, if the day was fetched or has papers stored (tells an empty day from one never fetched). */
+  ingestedDay(day: IsoDate): Promise<IngestedDay | undefined>;
+
   /**
    * The paper as stored on one listing (its figures included), read consistently; undefined
    * when that listing is not stored. For a classify message that carries only a reference.
@@ -113,7 +130,14 @@ export interface PaperStore {
 /** The read side alone: what the query API depends on. */
 export type PaperReader = Pick<
   PaperStore,
-  'papersListedOn' | 'papersInCategory' | 'paperById' | 'ingestedDays'
+  | 'papersListedOn'
+  | 'papersInCategory'
+  | 'paperById'
+  | 'ingestedDays'
+  | 'searchPapers'
+  | 'papersInRange'
+  | 'categoryCounts'
+  | 'ingestedDay'
 >;
 
 export interface ClassificationWrite {
