@@ -19,12 +19,25 @@ export const SEARCH_TERMS_VERSION = 'porter-v1';
 /** DynamoDB keys hold at most 1 KB (2 KB for a partition key); a word longer than this is noise, not a term. */
 const MAX_TERM_LENGTH = 64;
 
+/**
+ * Stems that nearly every abstract holds (the boilerplate of papers, and the pieces of the URLs they
+ * cite): nobody searches for them, BM25 gives them almost no weight, and each would cost a posting
+ * per paper. Not searched either, so a query and the index still agree.
+ */
+const BOILERPLATE_STEMS: ReadonlySet<string> = new Set(
+  `http https www com github io org html pdf abs introduc across us propos achiev show exist requir address
+  experi result find consist outperform demonstr present furthermor moreov novel paper`
+    .split(/\s+/)
+    .filter(Boolean),
+);
+
 /** The search terms of a text, in text order, repeats kept (their count is the term frequency). */
 export function searchTerms(text: string): string[] {
   const terms: string[] = [];
   for (const token of tokenize(text)) {
     if (token.length > MAX_TERM_LENGTH) continue;
-    terms.push(stemmer(token));
+    const term = stemmer(token);
+    if (!BOILERPLATE_STEMS.has(term)) terms.push(term);
   }
   return terms;
 }
