@@ -289,6 +289,8 @@ describe('IAM', () => {
       [functionIds['parse-paper']]: [
         ...logs,
         ...consume,
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
         'dynamodb:UpdateItem',
         's3:GetObject',
         'sqs:SendMessage',
@@ -302,7 +304,7 @@ describe('IAM', () => {
         'dynamodb:UpdateItem',
         'sqs:SendMessage',
       ],
-      [functionIds.query]: [...logs, 'dynamodb:Query'],
+      [functionIds.query]: [...logs, 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
     };
     for (const [functionId, actions] of Object.entries(expected)) {
       expect(grantedActions(functionId), functionId).toEqual([...actions].sort());
