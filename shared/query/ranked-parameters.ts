@@ -50,7 +50,17 @@ const q = z
     return { text, terms };
   });
 
-function checkRange(query: { from?: IsoDate; to?: IsoDate }, context: z.RefinementCtx) {
+function checkRange(
+  query: { from?: IsoDate; to?: IsoDate; primary?: boolean; category?: string[] },
+  context: z.RefinementCtx,
+) {
+  if (query.primary !== undefined && query.category === undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['primary'],
+      message: 'needs category (the categories to be primary)',
+    });
+  }
   if (query.from === undefined || query.to === undefined) return;
   if (query.from > query.to) {
     context.addIssue({ code: 'custom', path: ['to'], message: `must not be before from (${query.from})` });

@@ -376,6 +376,8 @@ describe('handleQuery parameter validation', () => {
       'is not an arXiv category (did you mean cs.LG',
     ],
     ['category=cs.CV&primary=yes', '/papers', 'primary', 'primary: must be true'],
+    ['from=2026-06-01&primary=true', '/papers', 'primary', 'primary: needs category'],
+    ['q=agents&primary=true', '/papers', 'primary', 'primary: needs category'],
     ['from=2026-06-01&sort=relevance', '/papers', 'sort', 'sort: must be upvotes'],
     ['q=', '/papers', 'q', 'q: must hold a word to search for'],
     ['q=the%20of%20a', '/papers', 'q', 'q: must hold a word to search for'],
