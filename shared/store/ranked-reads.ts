@@ -269,8 +269,11 @@ async function listingsOfDays(
   to: IsoDate,
   skip: SkipReporter,
 ): Promise<ListingTableItem[]> {
-  const days: IsoDate[] = [];
-  for (let day = from; day <= to; day = nextDay(day)) days.push(day);
+  // Counted, not compared: the day after 9999-12-31 is no longer a four-digit date, and sorts before it.
+  const count = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
+  const days: IsoDate[] = Array.from({ length: Math.max(0, count) }, (_, i) =>
+    new Date(Date.parse(from) + i * DAY_MS).toISOString().slice(0, 10),
+  );
   const listings: ListingTableItem[][] = new Array(days.length);
   let next = 0;
   const worker = async () => {
@@ -356,6 +359,4 @@ function offsetOf(cursor: string | undefined, name: string): number {
   return parsed.data.o;
 }
 
-function nextDay(day: IsoDate): IsoDate {
-  return new Date(Date.parse(day) + 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
-}
+const DAY_MS = 24 * 60 * 60 * 1000;

@@ -251,6 +251,13 @@ describe('ranked ranges: each paper once, with its days', () => {
     expect(new Set(all).size).toBe(55);
   });
 
+  it('reads a range ending on the last day an ISO date can hold', async () => {
+    const { status, body } = await get('/papers?from=9999-12-30&to=9999-12-31');
+
+    expect(status).toBe(200);
+    expect(body).toEqual({ items: [] });
+  });
+
   it('refuses a cursor of another query', async () => {
     const first = await get(`/papers?from=${JUNE_12}&to=${JULY_13}&limit=2`);
     const { status, body } = await get(
