@@ -101,19 +101,6 @@ describe('GET /papers?date=D', () => {
     expect(status).toBe(200);
     expect(body).toEqual({ items: [], day: { date: '2026-06-13', status: 'not-fetched' } });
   });
-
-  it('tells a day fetched empty (a weekend) from one never fetched', async () => {
-    // Prepare: fetch-listing records an empty fetch of 2026-06-14.
-    await stack.store.recordFetchedDay('2026-06-14', { fetchedAt: '2026-06-14T23:30:00.000Z', listed: 0 });
-
-    // Act
-    const empty = await get('/papers?date=2026-06-14');
-    const listed = await get(`/papers?date=${JUNE_11}&limit=1`);
-
-    // Assess
-    expect(empty.body).toEqual({ items: [], day: { date: '2026-06-14', status: 'fetched-empty' } });
-    expect(listed.body.day).toEqual({ date: JUNE_11, status: 'has-papers' });
-  });
 });
 
 describe('GET /papers?category=C', () => {

@@ -269,6 +269,24 @@ describe('ranked ranges: each paper once, with its days', () => {
   });
 });
 
+describe('GET /papers?date=D: the day status', () => {
+  it('tells a day fetched empty (a weekend) from one never fetched', async () => {
+    // Prepare: fetch-listing records an empty fetch of 2026-06-14.
+    const store = new DynamoPaperStore(client, tableName);
+    await store.recordFetchedDay('2026-06-14', { fetchedAt: '2026-06-14T23:30:00.000Z', listed: 0 });
+
+    // Act
+    const empty = await get('/papers?date=2026-06-14');
+    const never = await get('/papers?date=2026-06-15');
+    const listed = await get(`/papers?date=${JUNE_12}&limit=1`);
+
+    // Assess
+    expect(empty.body).toEqual({ items: [], day: { date: '2026-06-14', status: 'fetched-empty' } });
+    expect(never.body).toEqual({ items: [], day: { date: '2026-06-15', status: 'not-fetched' } });
+    expect(listed.body.day).toEqual({ date: JUNE_12, status: 'has-papers' });
+  });
+});
+
 describe('GET /categories?from=&to=', () => {
   it('counts the papers per category in the range, most first, each paper once', async () => {
     const { status, body } = await get(`/categories?from=${JUNE_12}&to=${JULY_13}`);
