@@ -27,6 +27,7 @@ const suites: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   query: () => import('./suites/query'),
   search: () => import('./suites/search'),
   bundle: () => import('./suites/bundle'),
+  'history-export': () => import('./suites/history-export'),
 };
 
 const SUITE_FLAG = '--run-suite';

@@ -11,6 +11,7 @@ import type { IsoDate } from '../paper';
  * | ingested day     | `DAYS`        | `<day>`                     | —                                                      |
  * | search posting   | `TERM#<term>` | `<day>#<id>`                | —                                                      |
  * | search marker    | `PAPER#<id>`  | `SEARCH#<day>`              | —                                                      |
+ * | upvote snapshot  | `PAPER#<id>`  | `UPVOTES#<day>#<fetchedAt>` | —                                                      |
  *
  * - A paper listed on two days is one paper (one partition) with two listing items.
  *   `Query pk = PAPER#<id>` returns the paper, every day it was listed with its upvotes
@@ -34,9 +35,9 @@ import type { IsoDate } from '../paper';
  *   deletes the postings it no longer has. Postings carry no index key: they stay out of every GSI.
  * - Ranked ranges (`sort=upvotes|date`, `GET /categories`): `Query byDay dayPk = DAY#<day>` for each
  *   day of the range (at most 366), merged per paper in memory.
- *
- * Room to grow without a rewrite: upvote snapshots fit under the paper's partition as
- * `UPVOTES#<day>#<fetchedAt>`.
+ * - A paper's upvote history: `Query pk = PAPER#<id> AND begins_with(sk, 'UPVOTES#')`, one
+ *   snapshot per listing day and fetch that changed the figures (`listedOn`, `fetchedAt`, and
+ *   `upvotes`/`comments` when known), in listing-day then fetch order.
  */
 
 export const DAYS_PK = 'DAYS';
@@ -44,6 +45,8 @@ export const DAYS_PK = 'DAYS';
 export const paperPk = (id: string): string => `PAPER#${id}`;
 export const listingSk = (day: IsoDate): string => `LISTED#${day}`;
 export const LISTING_SK_PREFIX = 'LISTED#';
+export const upvoteSnapshotSk = (day: IsoDate, fetchedAt: string): string => `UPVOTES#${day}#${fetchedAt}`;
+export const UPVOTES_SK_PREFIX = 'UPVOTES#';
 export const categoryEntrySk = (code: string, day: IsoDate): string => `CATEGORY#${code}#${day}`;
 export const dayPk = (day: IsoDate): string => `DAY#${day}`;
 export const categoryPk = (code: string): string => `CATEGORY#${code}`;
