@@ -25,6 +25,7 @@ const suites: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   classify: () => import('./suites/classify'),
   pipeline: () => import('./suites/pipeline'),
   query: () => import('./suites/query'),
+  search: () => import('./suites/search'),
   bundle: () => import('./suites/bundle'),
   'history-export': () => import('./suites/history-export'),
   'history-replay': () => import('./suites/history-replay'),

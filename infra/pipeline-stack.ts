@@ -154,8 +154,11 @@ const actions = {
   deadLetterRecords: ['sqs:SendMessage'],
   /** recordFetchedDay: the day fetched, even when empty. */
   fetchTable: ['dynamodb:UpdateItem'],
-  /** putListing, recordListedDays. */
-  parseTable: ['dynamodb:UpdateItem'],
+  /**
+   * putListing, recordListedDays (UpdateItem); indexForSearch (BatchGetItem for the listings' text
+   * and search markers, BatchWriteItem for the keyword postings).
+   */
+  parseTable: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
   /**
    * putClassification (UpdateItem; GetItem to tell a missing listing from a newer one),
    * applyCategoryChanges (BatchWriteItem puts and deletes; BatchGetItem to check each listing's
@@ -171,6 +174,8 @@ const actions = {
   queryTable: ['dynamodb:Query'],
   /** The query function reads its cursor key once per cold start. */
   readCursorKey: ['secretsmanager:GetSecretValue'],
+  /** Reads by key on the table alone: a search's hits (BatchGetItem), the record of an empty day (GetItem). */
+  queryTableByKey: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
 } as const;
 
 /**
@@ -330,6 +335,7 @@ export class PipelineStack extends Stack {
     });
     allow(query, actions.queryTable, [table.tableArn, ...tableIndexArns]);
     allow(query, actions.readCursorKey, [cursorKey.secretArn]);
+    allow(query, actions.queryTableByKey, [table.tableArn]);
 
     this.functions = { fetchListing, parsePaper, classifyPaper, query };
 

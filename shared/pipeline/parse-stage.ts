@@ -5,6 +5,7 @@ import type { IsoDate, Paper } from '../paper';
 import { fitsInOneMessage, sendMessagesReportingFailures } from '../queue';
 import type { ListingOrigin } from '../store/items';
 import type { ListingWriteOutcome, PaperStore } from '../store/paper-store';
+import { indexStoredListings } from './search-index-stage';
 import type { BatchStage, ProcessedRecord, RecordFailure } from './sqs-batch';
 
 /**
@@ -134,6 +135,10 @@ async function archivedItem(
 export function parseStage(targets: ParseStageTargets): BatchStage<StoredListing> {
   return {
     processRecord: (body) => storeListedPaper(body, targets.store, targets.readArchive),
-    afterBatch: (stored) => recordAndForward(stored, targets),
+    afterBatch: async (stored) =>
+      // Keyword search's one hook (shared/pipeline/search-index-stage.ts), beside the day records and fan-out.
+      (
+        await Promise.all([recordAndForward(stored, targets), indexStoredListings(stored, targets.store)])
+      ).flat(),
   };
 }

@@ -75,7 +75,7 @@ const NOT_ISSUED =
  * answers with a 400 naming `cursor`, after routing and parameter checks, as for any bad cursor).
  */
 export function withSealedCursors(reader: PaperReader, seal: CursorSeal): PaperReader {
-  const opened = (page: PageRequest): PageRequest =>
+  const opened = <P extends { cursor?: string }>(page: P): P =>
     page.cursor === undefined ? page : { ...page, cursor: seal.open(page.cursor) };
   const sealed = <T>(page: Page<T>): Page<T> =>
     page.cursor === undefined ? page : { ...page, cursor: seal.seal(page.cursor) };
@@ -85,5 +85,9 @@ export function withSealedCursors(reader: PaperReader, seal: CursorSeal): PaperR
       sealed(await reader.papersInCategory(code, from, to, opened(page), options)),
     paperById: (id) => reader.paperById(id),
     ingestedDays: async (page) => sealed(await reader.ingestedDays(opened(page))),
+    searchPapers: async (request) => sealed(await reader.searchPapers(opened(request))),
+    papersInRange: async (request) => sealed(await reader.papersInRange(opened(request))),
+    categoryCounts: (from, to) => reader.categoryCounts(from, to),
+    ingestedDay: (day) => reader.ingestedDay(day),
   };
 }

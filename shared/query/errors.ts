@@ -10,6 +10,8 @@ export class BadParameterError extends Error {
     readonly parameter: string,
     /** What is wrong with it, phrased for the client: "must be a real date YYYY-MM-DD". */
     readonly problem: string,
+    /** Values the client may have meant (a category code's nearest known spellings). */
+    readonly suggestions?: readonly string[],
   ) {
     super(`${parameter}: ${problem}`);
   }

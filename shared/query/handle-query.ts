@@ -1,5 +1,5 @@
 import type { IsoDate } from '../paper';
-import type { IngestedDay, ListedPaper, PaperRecord } from '../store/items';
+import type { CategoryCount, IngestedDay, ListedPaper, PaperRecord, RankedPaper } from '../store/items';
 import { InvalidCursorError, type Page, type PaperReader } from '../store/paper-store';
 import { BadParameterError } from './errors';
 import {
@@ -12,6 +12,7 @@ import {
   parseParameters,
   parseQueryString,
 } from './parameters';
+import { CategoriesQuerySchema, RangeQuerySchema, SearchQuerySchema, searchRange } from './ranked-parameters';
 
 /**
  * The query API as a pure function of (method, path, query string) and a
@@ -37,8 +38,11 @@ export interface QueryRequest {
 export const ROUTE_NAMES = [
   'GET /papers?date',
   'GET /papers?category',
+  'GET /papers?q',
+  'GET /papers?from',
   'GET /papers/{id}',
   'GET /days',
+  'GET /categories',
 ] as const;
 
 /** The route a request matched; absent when none did. */
@@ -49,9 +53,26 @@ export interface ErrorBody {
   message: string;
   /** Set on a 400: the parameter at fault. */
   parameter?: string;
+  /** On some 400s: values the client may have meant (an unknown category's nearest known codes). */
+  suggestions?: string[];
 }
 
-export type QueryResponseBody = Page<ListedPaper> | Page<IngestedDay> | PaperRecord | ErrorBody;
+/**
+ * What is known of a day asked for by `GET /papers?date=`: it has papers, it was fetched and held none
+ * (a weekend), or it was never fetched (and holds no papers): an empty list alone cannot tell.
+ */
+export interface DayStatus {
+  date: IsoDate;
+  status: 'has-papers' | 'fetched-empty' | 'not-fetched';
+}
+
+export type QueryResponseBody =
+  | (Page<ListedPaper> & { day?: DayStatus })
+  | Page<RankedPaper>
+  | Page<IngestedDay>
+  | { items: CategoryCount[]; from: IsoDate; to: IsoDate }
+  | PaperRecord
+  | ErrorBody;
 
 export interface QueryResponse {
   statusCode: 200 | 400 | 404 | 405;
@@ -71,7 +92,9 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as co
 export const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
 
 export const ROUTES_HELP =
-  'GET /papers?date=YYYY-MM-DD[&sort=upvotes|id], GET /papers?category=CODE[&from=YYYY-MM-DD&to=YYYY-MM-DD], GET /papers/{id}, GET /days';
+  'GET /papers?date=YYYY-MM-DD[&sort=upvotes|id], GET /papers?category=CODE[&from=YYYY-MM-DD&to=YYYY-MM-DD], ' +
+  'GET /papers?q=WORDS, GET /papers?from=YYYY-MM-DD&to=YYYY-MM-DD[&category=CODE[,CODE]][&sort=upvotes|date], ' +
+  'GET /papers/{id}, GET /days, GET /categories[?from&to]';
 
 /**
  * Answers one query API request.
@@ -118,10 +141,45 @@ export async function handleQuery(
       if (!paper) return respond(404, { error: 'NotFound', message: `no paper with id ${id}` }, route);
       return respond(200, paper, route);
     }
+    if (match.kind === 'categories') {
+      route = 'GET /categories';
+      const query = parseParameters(CategoriesQuerySchema, parameters, route);
+      const { from, to } = categoryDateRange(query, today());
+      return respond(200, { items: await store.categoryCounts(from, to), from, to }, route);
+    }
     if (match.kind === 'days') {
       route = 'GET /days';
       const { limit, cursor } = parseParameters(DaysQuerySchema, parameters, route);
       return respond(200, await store.ingestedDays({ limit, cursor }), route);
+    }
+    if ('q' in parameters) {
+      route = 'GET /papers?q';
+      const query = parseParameters(SearchQuerySchema, parameters, 'GET /papers?q=…');
+      const page = await store.searchPapers({
+        terms: query.q.terms,
+        range: searchRange(query, today()),
+        categories: query.category,
+        primaryOnly: query.primary,
+        order: query.sort,
+        limit: query.limit,
+        cursor: query.cursor,
+      });
+      return respond(200, page, route);
+    }
+    if (isRankedRange(parameters)) {
+      route = 'GET /papers?from';
+      const query = parseParameters(RangeQuerySchema, parameters, 'GET /papers?from=…&to=…');
+      const { from, to } = categoryDateRange(query, today());
+      const page = await store.papersInRange({
+        from,
+        to,
+        categories: query.category,
+        primaryOnly: query.primary,
+        order: query.sort,
+        limit: query.limit,
+        cursor: query.cursor,
+      });
+      return respond(200, page, route);
     }
     if ('category' in parameters) {
       route = 'GET /papers?category';
@@ -147,13 +205,13 @@ export async function handleQuery(
     if (!('date' in parameters)) {
       // Name a parameter the route does not know (`DATE=`, `day=`) rather than only the missing one.
       // `from` and `to` belong to the category route: for them, say category is missing.
-      const known = new Set(['limit', 'cursor', 'from', 'to', 'sort']);
+      const known = new Set(['limit', 'cursor', 'from', 'to', 'sort', 'primary']);
       const stray = Object.keys(parameters).find((name) => !known.has(name));
       if (stray !== undefined) {
         const lowerCase = ['date', 'category'].includes(stray.toLowerCase()) ? '; names are lower-case' : '';
         throw new BadParameterError(
           stray,
-          `is not a parameter of GET /papers (it takes date or category${lowerCase})`,
+          `is not a parameter of GET /papers (it takes date, category, q, or from and to${lowerCase})`,
         );
       }
       if ('from' in parameters || 'to' in parameters) {
@@ -162,14 +220,27 @@ export async function handleQuery(
           'is required with from and to (GET /papers?category=C&from=D&to=D)',
         );
       }
-      throw new BadParameterError('date', 'is required, or category (GET /papers?date=D or ?category=C)');
+      throw new BadParameterError(
+        'date',
+        'is required, or category, q, or from and to (GET /papers?date=D, ?category=C, ?q=words or ?from=D&to=D)',
+      );
     }
     route = 'GET /papers?date';
     const { date, sort, limit, cursor } = parseParameters(DayQuerySchema, parameters, 'GET /papers?date=…');
-    return respond(200, await store.papersListedOn(date, { limit, cursor }, sort), route);
+    const page = await store.papersListedOn(date, { limit, cursor }, sort);
+    return respond(200, { ...page, day: await dayStatus(date, page, store) }, route);
   } catch (error) {
     if (error instanceof BadParameterError) {
-      return respond(400, { error: 'BadRequest', message: error.message, parameter: error.parameter }, route);
+      return respond(
+        400,
+        {
+          error: 'BadRequest',
+          message: error.message,
+          parameter: error.parameter,
+          ...(error.suggestions ? { suggestions: [...error.suggestions] } : {}),
+        },
+        route,
+      );
     }
     if (error instanceof InvalidCursorError) {
       return respond(
@@ -186,7 +257,33 @@ export async function handleQuery(
   }
 }
 
-export type RouteMatch = { kind: 'papers' } | { kind: 'days' } | { kind: 'paper'; id: string };
+export type RouteMatch =
+  | { kind: 'papers' }
+  | { kind: 'days' }
+  | { kind: 'categories' }
+  | { kind: 'paper'; id: string };
+
+/**
+ * A range ranked by upvotes or date, each paper once, rather than the category route's stream of
+ * listings: asked for by `sort`, several categories, `primary`, or a range without a category.
+ */
+function isRankedRange(parameters: Record<string, string>): boolean {
+  if ('date' in parameters) return false;
+  if (!('category' in parameters)) return 'from' in parameters || 'to' in parameters;
+  return 'sort' in parameters || 'primary' in parameters || (parameters.category ?? '').includes(',');
+}
+
+/** A day's page says whether the day has papers; only an empty first page costs a read to tell why. */
+async function dayStatus(
+  date: IsoDate,
+  page: Page<ListedPaper>,
+  store: Pick<PaperReader, 'ingestedDay'>,
+): Promise<DayStatus> {
+  if (page.items.length > 0) return { date, status: 'has-papers' };
+  const day = await store.ingestedDay(date);
+  if (day && day.papers > 0) return { date, status: 'has-papers' };
+  return { date, status: day?.lastFetchedAt === undefined ? 'not-fetched' : 'fetched-empty' };
+}
 
 const PAPER_PATH_PREFIX = '/papers/';
 
@@ -194,6 +291,7 @@ const PAPER_PATH_PREFIX = '/papers/';
 export function matchRoute(path: string): RouteMatch | undefined {
   if (path === '/papers') return { kind: 'papers' };
   if (path === '/days') return { kind: 'days' };
+  if (path === '/categories') return { kind: 'categories' };
   if (path.startsWith(PAPER_PATH_PREFIX)) {
     // The rest of the path is the id: old-style arXiv ids hold a slash (`hep-th/9901001`),
     // which a client may send as is or encoded (`hep-th%2F9901001`).

@@ -1,5 +1,11 @@
 import * as z from 'zod';
-import { IngestedDaySchema, ListedPaperSchema, PaperRecordSchema } from '../store/items';
+import {
+  CategoryCountSchema,
+  IngestedDaySchema,
+  ListedPaperSchema,
+  PaperRecordSchema,
+  RankedPaperSchema,
+} from '../store/items';
 import { ROUTE_NAMES, type RouteName } from './handle-query';
 import { HTTP_ROUTE_NAMES, type HttpRouteName, NoQuerySchema } from './http-routes';
 import {
@@ -9,6 +15,7 @@ import {
   DaysQuerySchema,
   PaperQuerySchema,
 } from './parameters';
+import { CategoriesQuerySchema, RangeQuerySchema, SearchQuerySchema } from './ranked-parameters';
 import { RepresentationQuerySchema } from './representation';
 
 /**
@@ -53,6 +60,24 @@ const QUERY_ROUTES: Record<RouteName, RouteDescription> = {
     csv: true,
     example: '/papers?category=cs.CV&from=2026-06-01&to=2026-06-12',
   },
+  'GET /papers?q': {
+    path: '/papers',
+    summary:
+      'Keyword search over titles, abstracts and authors, each paper once, best match first (sort=relevance, ties by upvotes) or newest first (sort=date)',
+    query: SearchQuerySchema,
+    response: { schema: 'RankedPaperPage' },
+    csv: true,
+    example: '/papers?q=diffusion',
+  },
+  'GET /papers?from': {
+    path: '/papers',
+    summary:
+      'Papers listed within [from, to], each once with the days it was listed, most upvoted (sort=upvotes) or latest first (sort=date); optionally in categories (any assigned, or primary=true)',
+    query: RangeQuerySchema,
+    response: { schema: 'RankedPaperPage' },
+    csv: true,
+    example: '/papers?from=2026-06-01&to=2026-06-12',
+  },
   'GET /papers/{id}': {
     path: '/papers/{id}',
     summary: 'One paper with every day it was listed and its upvotes on each',
@@ -67,6 +92,14 @@ const QUERY_ROUTES: Record<RouteName, RouteDescription> = {
     response: { schema: 'PaperRecord' },
     csv: true,
     example: '/papers/2410.17243',
+  },
+  'GET /categories': {
+    path: '/categories',
+    summary: 'The number of papers per category listed within [from, to] (30 days ending today by default)',
+    query: CategoriesQuerySchema,
+    response: { schema: 'CategoryCounts' },
+    csv: true,
+    example: '/categories?from=2026-06-01&to=2026-06-12',
   },
   'GET /days': {
     path: '/days',
@@ -154,6 +187,8 @@ const COMPONENT_SCHEMAS: Record<string, z.ZodType> = {
   ListedPaperPage: pageOf(ListedPaperSchema),
   PaperRecord: PaperRecordSchema,
   IngestedDayPage: pageOf(IngestedDaySchema),
+  RankedPaperPage: pageOf(RankedPaperSchema),
+  CategoryCounts: z.object({ items: z.array(CategoryCountSchema), from: z.string(), to: z.string() }),
   Health: HealthSchema,
   Error: ErrorBodySchema,
 };

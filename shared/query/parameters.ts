@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { knownCategoryCodes } from '../classify/taxonomy';
 import type { IsoDate } from '../paper';
+import { isPlausibleCategory, suggestCategories } from './category-codes';
 import { BadParameterError } from './errors';
 
 /**
@@ -30,11 +31,11 @@ export const CATEGORY_CODE = /^[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]+(?:-[a-z]+)?)?$/;
 const PAPER_ID = /^(?:(\d{4}\.\d{4,5})|([a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?\/\d{7})|(title-[0-9a-f]{16}))$/;
 const ARXIV_VERSION = /v\d{1,3}$/;
 
-const isoDate = z.iso.date({
+export const isoDate = z.iso.date({
   error: (issue) => (issue.input === undefined ? 'is required' : 'must be a real date YYYY-MM-DD'),
 });
 
-const limit = z
+export const limit = z
   .string()
   .regex(/^\d{1,3}$/, { error: `must be an integer from 1 to ${MAX_LIMIT}` })
   .transform(Number)
@@ -42,7 +43,7 @@ const limit = z
   .default(DEFAULT_LIMIT);
 
 /** Opaque to clients; the store decides whether it issued it. This only bounds its size and alphabet. */
-const cursor = z
+export const cursor = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,2048}$/, { error: 'must be the cursor of a previous page of the same query' })
   .optional();
@@ -53,9 +54,10 @@ const KNOWN_BY_LOWER_CASE = new Map(knownCategoryCodes.map((code) => [code.toLow
 /**
  * A category code. Codes are case-sensitive (`cs.CV`, but `cond-mat.mes-hall`), so a known code in
  * the wrong case is a 400 that gives the right spelling. A well-formed code the taxonomy does not
- * know is accepted: a source may carry a category arXiv added later.
+ * know is accepted when it could be a category arXiv adds later (`isPlausibleCategory`): a source
+ * may carry one. Anything else (`cs.CVV`, `cv`) is a typo, refused with the nearest known codes.
  */
-const category = z
+export const category = z
   .string()
   .max(32, { error: 'must be an arXiv category code such as cs.CV, math.OC or quant-ph' })
   .regex(CATEGORY_CODE, { error: 'must be an arXiv category code such as cs.CV, math.OC or quant-ph' })
@@ -65,6 +67,13 @@ const category = z
       context.addIssue({
         code: 'custom',
         message: `must be spelled ${known} (category codes are case-sensitive)`,
+      });
+    } else if (known === undefined && !isPlausibleCategory(code)) {
+      const suggestions = suggestCategories(code);
+      context.addIssue({
+        code: 'custom',
+        message: `is not an arXiv category${suggestions.length ? ` (did you mean ${suggestions.join(', ')}?)` : ' (see https://arxiv.org/category_taxonomy)'}`,
+        params: { suggestions },
       });
     }
   });
@@ -154,7 +163,12 @@ export function parseParameters<S extends z.ZodType>(
       `is not a parameter of ${describeRoute}${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ' (it takes none)'}`,
     );
   }
-  throw new BadParameterError(String(issue.path[0] ?? 'query'), issue.message);
+  const suggestions = issue.code === 'custom' ? issue.params?.suggestions : undefined;
+  throw new BadParameterError(
+    String(issue.path[0] ?? 'query'),
+    issue.message,
+    Array.isArray(suggestions) ? suggestions.map(String) : undefined,
+  );
 }
 
 function allowedKeys(schema: z.ZodType): string[] {

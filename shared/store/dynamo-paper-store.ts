@@ -53,6 +53,14 @@ import {
   type PaperStore,
   StoreThrottledError,
 } from './paper-store';
+import {
+  categoryCounts,
+  papersInRange,
+  type RangeRequest,
+  type SearchRequest,
+  searchPapers,
+} from './ranked-reads';
+import { indexListings } from './search-index';
 
 type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
@@ -433,6 +441,10 @@ export class DynamoPaperStore implements PaperStore {
     return pending;
   }
 
+  indexForSearch(listings: readonly { id: string; listedOn: IsoDate }[]): Promise<Map<number, Error>> {
+    return indexListings(this.client, this.tableName, listings);
+  }
+
   async papersListedOn(
     day: IsoDate,
     page: PageRequest,
@@ -531,6 +543,35 @@ export class DynamoPaperStore implements PaperStore {
     };
   }
 
+  searchPapers(request: SearchRequest) {
+    return searchPapers(this.client, this.tableName, request, this.reportSkipped);
+  }
+
+  papersInRange(request: RangeRequest) {
+    return papersInRange(this.client, this.tableName, request, this.reportSkipped);
+  }
+
+  categoryCounts(from: IsoDate, to: IsoDate) {
+    return categoryCounts(this.client, this.tableName, from, to, this.reportSkipped);
+  }
+
+  async ingestedDay(day: IsoDate): Promise<IngestedDay | undefined> {
+    const { Item: item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: DAYS_PK, sk: day } }),
+    );
+    if (!item) return undefined;
+    const [read] = this.readable([item], DayItemSchema);
+    return read && ingestedDayOf(read);
+  }
+
+  private readonly reportSkipped = (item: Record<string, unknown>, problem: string) => {
+    this.logger.warn('unreadable item skipped', {
+      pk: item[papersTable.partitionKey.name],
+      sk: item[papersTable.sortKey.name],
+      problem,
+    });
+  };
+
   /**
    * Every item of a paper's partition whose sort key starts with `prefix`, in sort-key order. A
    * paper's partition is small (a listing per day listed, a few category entries, a snapshot per
@@ -558,13 +599,7 @@ export class DynamoPaperStore implements PaperStore {
   async ingestedDays(page: PageRequest): Promise<Page<IngestedDay>> {
     const { items, cursor } = await this.query({ name: 'days', partition: DAYS_PK, descending: true }, page);
     return {
-      items: this.readable(items, DayItemSchema).map((day) => ({
-        day: day.sk,
-        papers: day.paperIds?.size ?? 0,
-        listed: day.listed,
-        lastFetchedAt: day.lastFetchedAt,
-        lastStoredAt: day.lastStoredAt,
-      })),
+      items: this.readable(items, DayItemSchema).map(ingestedDayOf),
       cursor,
     };
   }
@@ -713,7 +748,11 @@ const CursorSchema = z.object({
 });
 type DecodedCursor = z.infer<typeof CursorSchema>;
 
-function encodeCursor(cursor: { q: string; k: Record<string, unknown>; r?: { from: IsoDate; to: IsoDate } }) {
+export function encodeCursor(cursor: {
+  q: string;
+  k: Record<string, unknown>;
+  r?: { from: IsoDate; to: IsoDate };
+}) {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
@@ -721,7 +760,7 @@ function encodeCursor(cursor: { q: string; k: Record<string, unknown>; r?: { fro
  * The cursor a client passed back, if any.
  * @throws InvalidCursorError when this store did not issue it, or issued it for another query.
  */
-function decodeCursor(cursor: string | undefined, queryName: string): DecodedCursor | undefined {
+export function decodeCursor(cursor: string | undefined, queryName: string): DecodedCursor | undefined {
   if (cursor === undefined) return undefined;
   let parsed: DecodedCursor;
   try {
@@ -747,6 +786,16 @@ function rangeOfCursor(cursor: DecodedCursor, today: { from: IsoDate; to: IsoDat
   return cursor.r;
 }
 
+function ingestedDayOf(day: z.infer<typeof DayItemSchema>): IngestedDay {
+  return {
+    day: day.sk,
+    papers: day.paperIds?.size ?? 0,
+    listed: day.listed,
+    lastFetchedAt: day.lastFetchedAt,
+    lastStoredAt: day.lastStoredAt,
+  };
+}
+
 function classificationFields(classification: z.infer<typeof ClassificationSchema> | undefined) {
   if (!classification) return {};
   return {
@@ -766,7 +815,7 @@ function listedPaper(
   return { ...paper, listedOn, fetchedAt, ...classificationFields(classification) };
 }
 
-function listedPaperFromListing(item: z.infer<typeof ListingTableItemSchema>): ListedPaper {
+export function listedPaperFromListing(item: z.infer<typeof ListingTableItemSchema>): ListedPaper {
   const { upvotes: _upvotes, comments: _comments, ...paper } = item.paper;
   return listedPaper(
     { ...paper, ...listingFigures(item) },

@@ -147,3 +147,27 @@ export const IngestedDaySchema = z.object({
   lastStoredAt: timestamp.optional(),
 });
 export type IngestedDay = z.infer<typeof IngestedDaySchema>;
+
+/**
+ * A paper once over a range (`sort=upvotes|date`, keyword search): the latest of its listings in
+ * the range, with every day of the range it was listed on.
+ */
+export const RankedPaperSchema = ListedPaperSchema.extend({
+  /** The days in the range it was listed on, oldest first; `listedOn` is the last of them. */
+  days: z.array(IsoDateSchema),
+  /** Keyword search only: the BM25 score that ranked it. */
+  score: z.number().optional(),
+});
+export type RankedPaper = z.infer<typeof RankedPaperSchema>;
+
+/** `GET /categories`: papers assigned one category within a range. */
+export const CategoryCountSchema = z.object({
+  code: z.string(),
+  name: z.string(),
+  group: z.string(),
+  /** Distinct papers listed in the range with the category assigned. */
+  papers: z.number().int().nonnegative(),
+  /** Of those, the papers whose primary category it is. */
+  primary: z.number().int().nonnegative(),
+});
+export type CategoryCount = z.infer<typeof CategoryCountSchema>;

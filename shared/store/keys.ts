@@ -9,6 +9,8 @@ import type { IsoDate } from '../paper';
  * | listing          | `PAPER#<id>`  | `LISTED#<day>`              | byDay: `dayPk`=`DAY#<day>`, `upvotes` (number); byDayId: `dayPk`, `pk` |
  * | category entry   | `PAPER#<id>`  | `CATEGORY#<code>#<day>`     | byCategory: `categoryPk`=`CATEGORY#<code>`, `categorySk`=`<day>#<id>` |
  * | ingested day     | `DAYS`        | `<day>`                     | —                                                      |
+ * | search posting   | `TERM#<term>` | `<day>#<id>`                | —                                                      |
+ * | search marker    | `PAPER#<id>`  | `SEARCH#<day>`              | —                                                      |
  * | upvote snapshot  | `PAPER#<id>`  | `UPVOTES#<day>#<fetchedAt>` | —                                                      |
  *
  * - A paper listed on two days is one paper (one partition) with two listing items.
@@ -25,11 +27,17 @@ import type { IsoDate } from '../paper';
  *   queries `<code>` as the canonical one of arXiv's alias pairs, so `cs.SY` and `eess.SY`
  *   name one entry and one index key.
  * - Days ingested with their counts: `Query pk = DAYS`, one item per day.
+ * - Keyword search: `Query pk = TERM#<term> [AND sk BETWEEN '<from>#' AND '<to>#\uffff']`, one
+ *   range per word of the query. A posting holds one stemmed term of one listing's title, abstract
+ *   and authors (`shared/search/terms.ts`): its weighted frequency `tf`, the listing's length `dl`
+ *   and the hash `h` of the text it came from. The listing's marker (`SEARCH#<day>`) records the
+ *   hash and the terms indexed, so a re-fetch of the same text writes nothing and a changed text
+ *   deletes the postings it no longer has. Postings carry no index key: they stay out of every GSI.
+ * - Ranked ranges (`sort=upvotes|date`, `GET /categories`): `Query byDay dayPk = DAY#<day>` for each
+ *   day of the range (at most 366), merged per paper in memory.
  * - A paper's upvote history: `Query pk = PAPER#<id> AND begins_with(sk, 'UPVOTES#')`, one
  *   snapshot per listing day and fetch that changed the figures (`listedOn`, `fetchedAt`, and
  *   `upvotes`/`comments` when known), in listing-day then fetch order.
- *
- * Room to grow without a rewrite: keyword postings as their own partition `TERM#<term>`.
  */
 
 export const DAYS_PK = 'DAYS';
@@ -48,3 +56,10 @@ export const categorySk = (day: IsoDate, id: string): string => `${day}#${id}`;
 export function categoryRange(from: IsoDate, to: IsoDate): { low: string; high: string } {
   return { low: `${from}#`, high: `${to}#\uffff` };
 }
+
+export const termPk = (term: string): string => `TERM#${term}`;
+export const postingSk = (day: IsoDate, id: string): string => `${day}#${id}`;
+export const searchMarkerSk = (day: IsoDate): string => `SEARCH#${day}`;
+
+/** The inclusive posting `sk` bounds of a date range (the same shape as a category entry's `categorySk`). */
+export const postingRange = categoryRange;

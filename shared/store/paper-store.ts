@@ -1,6 +1,14 @@
 import type { Classification } from '../classification';
 import type { IsoDate, Paper } from '../paper';
-import type { IngestedDay, ListedPaper, ListingOrigin, PaperRecord } from './items';
+import type {
+  CategoryCount,
+  IngestedDay,
+  ListedPaper,
+  ListingOrigin,
+  PaperRecord,
+  RankedPaper,
+} from './items';
+import type { RangeRequest, SearchRequest } from './ranked-reads';
 
 /**
  * The port the pipeline's stages and the query API see. The DynamoDB adapter
@@ -83,6 +91,14 @@ export interface PaperStore {
    */
   applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<ReadonlyMap<number, Error>>;
 
+  /**
+   * Brings the keyword postings of these listings in line with the text the table holds for each
+   * (`shared/store/search-index.ts`): batched across listings, nothing written for a text already
+   * indexed, the postings of words a changed text lost deleted. Idempotent. Returns the listings,
+   * by index, whose postings could not all be written (retry them); empty when all were.
+   */
+  indexForSearch(listings: readonly { id: string; listedOn: IsoDate }[]): Promise<ReadonlyMap<number, Error>>;
+
   /** The papers listed on `day`, most upvoted first (`upvotes`, the default) or by id (`id`). */
   papersListedOn(day: IsoDate, page: PageRequest, order?: DayOrder): Promise<Page<ListedPaper>>;
   papersInCategory(
@@ -93,6 +109,15 @@ export interface PaperStore {
     options?: CategoryQueryOptions,
   ): Promise<Page<ListedPaper>>;
   paperById(id: string): Promise<PaperRecord | undefined>;
+
+  /** Keyword search: one postings range per term, ranked by BM25 (ties by upvotes) or by date. */
+  searchPapers(request: SearchRequest): Promise<Page<RankedPaper>>;
+  /** Papers listed in a range, each once with its days, most upvoted or latest first. */
+  papersInRange(request: RangeRequest): Promise<Page<RankedPaper>>;
+  /** Papers per category within a range, most first. */
+  categoryCounts(from: IsoDate, to: IsoDate): Promise<CategoryCount[]>;
+  /** The day's record, if the day was fetched or has papers stored (tells an empty day from one never fetched). */
+  ingestedDay(day: IsoDate): Promise<IngestedDay | undefined>;
 
   /**
    * The paper as stored on one listing (its figures included), read consistently; undefined
@@ -105,7 +130,14 @@ export interface PaperStore {
 /** The read side alone: what the query API depends on. */
 export type PaperReader = Pick<
   PaperStore,
-  'papersListedOn' | 'papersInCategory' | 'paperById' | 'ingestedDays'
+  | 'papersListedOn'
+  | 'papersInCategory'
+  | 'paperById'
+  | 'ingestedDays'
+  | 'searchPapers'
+  | 'papersInRange'
+  | 'categoryCounts'
+  | 'ingestedDay'
 >;
 
 export interface ClassificationWrite {

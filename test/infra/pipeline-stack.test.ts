@@ -300,6 +300,8 @@ describe('IAM', () => {
       [functionIds['parse-paper']]: [
         ...logs,
         ...consume,
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
         'dynamodb:UpdateItem',
         's3:GetObject',
         'sqs:SendMessage',
@@ -313,7 +315,13 @@ describe('IAM', () => {
         'dynamodb:UpdateItem',
         'sqs:SendMessage',
       ],
-      [functionIds.query]: [...logs, 'dynamodb:Query', 'secretsmanager:GetSecretValue'],
+      [functionIds.query]: [
+        ...logs,
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'secretsmanager:GetSecretValue',
+      ],
     };
     for (const [functionId, actions] of Object.entries(expected)) {
       expect(grantedActions(functionId), functionId).toEqual([...actions].sort());

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { handleQuery, type QueryRequest } from '../../shared/query/handle-query';
-import type { IngestedDay, ListedPaper, PaperRecord } from '../../shared/store/items';
+import type {
+  CategoryCount,
+  IngestedDay,
+  ListedPaper,
+  PaperRecord,
+  RankedPaper,
+} from '../../shared/store/items';
 import {
   type CategoryQueryOptions,
   type DayOrder,
@@ -9,6 +15,7 @@ import {
   type PageRequest,
   type PaperReader,
 } from '../../shared/store/paper-store';
+import type { RangeRequest, SearchRequest } from '../../shared/store/ranked-reads';
 
 /** A store that records the read calls it gets and answers with empty pages. */
 class RecordingStore implements PaperReader {
@@ -37,6 +44,20 @@ class RecordingStore implements PaperReader {
   async ingestedDays(page: PageRequest): Promise<Page<IngestedDay>> {
     return this.answer(['ingestedDays', page], page);
   }
+  async searchPapers(request: SearchRequest): Promise<Page<RankedPaper>> {
+    return this.answer(['searchPapers', request], request);
+  }
+  async papersInRange(request: RangeRequest): Promise<Page<RankedPaper>> {
+    return this.answer(['papersInRange', request], request);
+  }
+  async categoryCounts(from: string, to: string): Promise<CategoryCount[]> {
+    this.calls.push(['categoryCounts', from, to]);
+    return [];
+  }
+  async ingestedDay(day: string): Promise<IngestedDay | undefined> {
+    this.calls.push(['ingestedDay', day]);
+    return undefined;
+  }
   private answer<T>(call: unknown[], page: PageRequest): Page<T> {
     this.calls.push(call);
     if (page.cursor && this.refuseCursors)
@@ -64,8 +85,12 @@ describe('handleQuery routing', () => {
     // Assess
     expect(response.statusCode).toBe(200);
     expect(response.route).toBe('GET /papers?date');
-    expect(response.body).toEqual({ items: [] });
-    expect(store.calls).toEqual([['papersListedOn', '2026-06-12', { limit: 50, cursor: undefined }]]);
+    expect(response.body).toEqual({ items: [], day: { date: '2026-06-12', status: 'not-fetched' } });
+    // An empty page asks why it is empty: the day's record tells a day never fetched from an empty one.
+    expect(store.calls).toEqual([
+      ['papersListedOn', '2026-06-12', { limit: 50, cursor: undefined }],
+      ['ingestedDay', '2026-06-12'],
+    ]);
   });
 
   it('passes sort=id through to the store, and upvotes when sort is not given', async () => {
@@ -83,10 +108,82 @@ describe('handleQuery routing', () => {
     expect(orders).toEqual(['id', 'upvotes', 'upvotes']);
   });
 
+  it('sends GET /papers?q= to searchPapers with the stemmed, distinct words and no range', async () => {
+    const { response, store } = await ask(get('/papers', 'q=Diffusion%20Transformers%20diffusion'));
+
+    expect(response.route).toBe('GET /papers?q');
+    expect(store.calls).toEqual([
+      [
+        'searchPapers',
+        {
+          terms: ['diffus', 'transform'],
+          range: undefined,
+          categories: undefined,
+          primaryOnly: undefined,
+          order: 'relevance',
+          limit: 50,
+          cursor: undefined,
+        },
+      ],
+    ]);
+  });
+
+  it('combines q with a day, several categories and primary', async () => {
+    const { store } = await ask(
+      get('/papers', 'q=agents&date=2026-06-12&category=cs.CL,cs.AI&primary=true&sort=date&limit=5'),
+    );
+
+    expect(store.calls[0]).toEqual([
+      'searchPapers',
+      {
+        terms: ['agent'],
+        range: { from: '2026-06-12', to: '2026-06-12' },
+        categories: ['cs.CL', 'cs.AI'],
+        primaryOnly: true,
+        order: 'date',
+        limit: 5,
+        cursor: undefined,
+      },
+    ]);
+  });
+
+  it.each([
+    ['from=2026-06-01&to=2026-06-12', { from: '2026-06-01', to: '2026-06-12', order: 'upvotes' }],
+    ['category=cs.CV&sort=date&to=2026-06-12', { from: '2026-05-14', to: '2026-06-12', order: 'date' }],
+    ['category=cs.CV,cs.LG', { from: '2026-05-17', to: TODAY, categories: ['cs.CV', 'cs.LG'] }],
+    ['category=cs.CV&primary=true', { categories: ['cs.CV'], primaryOnly: true }],
+  ])('sends the ranked range %s to papersInRange', async (query, expected) => {
+    const { response, store } = await ask(get('/papers', query));
+
+    expect(response.route).toBe('GET /papers?from');
+    expect(store.calls[0]?.[0]).toBe('papersInRange');
+    expect(store.calls[0]?.[1]).toMatchObject(expected);
+  });
+
+  it('keeps ?category=C without sort as the stream of listings, day by day', async () => {
+    const { response } = await ask(get('/papers', 'category=cs.CV&from=2026-06-01&to=2026-06-12'));
+
+    expect(response.route).toBe('GET /papers?category');
+  });
+
+  it('sends GET /categories to categoryCounts over the 30 days ending today by default', async () => {
+    const { response, store } = await ask(get('/categories'));
+
+    expect(response.body).toEqual({ items: [], from: '2026-05-17', to: TODAY });
+    expect(store.calls).toEqual([['categoryCounts', '2026-05-17', TODAY]]);
+  });
+
+  it('names the nearest known codes of a typo in a machine-readable list', async () => {
+    const { response } = await ask(get('/papers', 'category=cs.CVV'));
+
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toMatchObject({ parameter: 'category', suggestions: ['cs.CV'] });
+  });
+
   it('passes limit and cursor through to the store', async () => {
     const { store } = await ask(get('/papers', 'date=2026-06-12&limit=2&cursor=abc_DEF-123'));
 
-    expect(store.calls).toEqual([['papersListedOn', '2026-06-12', { limit: 2, cursor: 'abc_DEF-123' }]]);
+    expect(store.calls[0]).toEqual(['papersListedOn', '2026-06-12', { limit: 2, cursor: 'abc_DEF-123' }]);
   });
 
   it('sends GET /papers?category=C&from=D&to=D to papersInCategory with the inclusive range', async () => {
@@ -223,18 +320,18 @@ describe('handleQuery parameter validation', () => {
     ['date=yesterday', '/papers', 'date', 'date: must be a real date YYYY-MM-DD'],
     ['', '/papers', 'date', 'date: is required'],
     ['limit=5', '/papers', 'date', 'date: is required'],
-    ['from=2026-06-01&to=2026-06-12', '/papers', 'category', 'category: is required with from and to'],
+    ['sort=upvotes', '/papers', 'date', 'date: is required, or category, q, or from and to'],
     [
       'DATE=2026-06-12',
       '/papers',
       'DATE',
-      'DATE: is not a parameter of GET /papers (it takes date or category; names are lower-case)',
+      'DATE: is not a parameter of GET /papers (it takes date, category, q, or from and to; names are lower-case)',
     ],
     [
       'day=2026-06-12&limit=5',
       '/papers',
       'day',
-      'day: is not a parameter of GET /papers (it takes date or category)',
+      'day: is not a parameter of GET /papers (it takes date, category, q, or from and to)',
     ],
     [
       'category=cs.cv',
@@ -264,7 +361,40 @@ describe('handleQuery parameter validation', () => {
       'sort',
       'sort: must be upvotes (most upvoted first, the default) or id',
     ],
-    ['category=cs.CV&sort=id', '/papers', 'sort', 'sort: is not a parameter of GET /papers?category=…'],
+    [
+      'category=cs.CV&sort=id',
+      '/papers',
+      'sort',
+      'sort: must be upvotes (most upvoted first, the default) or date',
+    ],
+    ['category=cs.CVV', '/papers', 'category', 'category: is not an arXiv category (did you mean cs.CV'],
+    ['category=cv', '/papers', 'category', 'category: is not an arXiv category (did you mean cs.CV'],
+    ['category=cs', '/papers', 'category', 'category: is not an arXiv category'],
+    [
+      'category=cs.CV,cs.LGG&sort=upvotes',
+      '/papers',
+      'category',
+      'is not an arXiv category (did you mean cs.LG',
+    ],
+    ['category=cs.CV&primary=yes', '/papers', 'primary', 'primary: must be true'],
+    ['from=2026-06-01&primary=true', '/papers', 'primary', 'primary: needs category'],
+    ['q=agents&primary=true', '/papers', 'primary', 'primary: needs category'],
+    ['from=2026-06-01&sort=relevance', '/papers', 'sort', 'sort: must be upvotes'],
+    ['q=', '/papers', 'q', 'q: must hold a word to search for'],
+    ['q=the%20of%20a', '/papers', 'q', 'q: must hold a word to search for'],
+    ['q=a1%20b2%20c3%20d4%20e5%20f6%20g7%20h8%20i9', '/papers', 'q', 'q: must hold at most 8 distinct words'],
+    [
+      'q=diffusion&date=2026-06-12&from=2026-06-01',
+      '/papers',
+      'date',
+      'date: cannot be combined with from or to',
+    ],
+    ['q=diffusion&sort=upvotes', '/papers', 'sort', 'sort: must be relevance'],
+    ['q=diffusion&category=cs.CVV', '/papers', 'category', 'did you mean cs.CV'],
+    ['q=diffusion&DATE=2026-06-12', '/papers', 'DATE', 'DATE: is not a parameter of GET /papers?q=…'],
+    ['from=2026-07-32', '/categories', 'from', 'from: must be a real date'],
+    ['from=2026-07-01&to=2026-06-01', '/categories', 'to', 'to: must not be before from'],
+    ['category=cs.CV', '/categories', 'category', 'category: is not a parameter of GET /categories'],
     ['date=2026-06-12&from=2026-06-01', '/papers', 'from', 'from: is not a parameter of GET /papers?date=…'],
     ['date=2026-06-12&category=cs.CV', '/papers', 'date', 'date: cannot be combined with category'],
     ['category=', '/papers', 'category', 'category: must be an arXiv category code'],

@@ -95,11 +95,11 @@ describe('GET /papers?date=D', () => {
     });
   });
 
-  it('answers an empty list for a day with no papers', async () => {
+  it('answers an empty list for a day with no papers, saying it was never fetched', async () => {
     const { status, body } = await get('/papers?date=2026-06-13');
 
     expect(status).toBe(200);
-    expect(body).toEqual({ items: [] });
+    expect(body).toEqual({ items: [], day: { date: '2026-06-13', status: 'not-fetched' } });
   });
 });
 

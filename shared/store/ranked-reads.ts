@@ -1,0 +1,362 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import type { Classification } from '../classification';
+import { canonicalCategory, describeCategory } from '../classify/taxonomy';
+import type { IsoDate } from '../paper';
+import { papersTable } from '../resources';
+import { type Candidate, compareCandidates, rankCandidates, tied } from '../search/rank';
+import { textHash } from '../search/terms';
+import { decodeCursor, encodeCursor, listedPaperFromListing } from './dynamo-paper-store';
+import {
+  type CategoryCount,
+  DayItemSchema,
+  type ListingTableItem,
+  ListingTableItemSchema,
+  type RankedPaper,
+} from './items';
+import { DAYS_PK, dayPk, listingSk, paperPk } from './keys';
+import { InvalidCursorError, type Page } from './paper-store';
+import { batchGet, readPostings } from './search-index';
+
+/**
+ * Reads that rank papers over a range, each paper once: keyword search over the postings, ranked
+ * ranges (`sort=upvotes|date`) and per-category counts over the days' listings. Every read is a
+ * Query on one partition (a term's postings, a day's listings, the days) or a BatchGet by key; none
+ * is a Scan.
+ */
+
+export type RangeOrder = 'upvotes' | 'date';
+export type SearchOrder = 'relevance' | 'date';
+
+/** Which listings count: assigned any of `categories` (or, with `primaryOnly`, as their primary). */
+export interface CategoryFilter {
+  categories?: readonly string[];
+  primaryOnly?: boolean;
+}
+
+export interface SearchRequest extends CategoryFilter {
+  /** Stemmed, distinct: `queryTerms` of the text typed. */
+  terms: readonly string[];
+  /** Inclusive; the whole history when absent. */
+  range?: { from: IsoDate; to: IsoDate };
+  order: SearchOrder;
+  limit: number;
+  cursor?: string;
+}
+
+export interface RangeRequest extends CategoryFilter {
+  from: IsoDate;
+  to: IsoDate;
+  order: RangeOrder;
+  limit: number;
+  cursor?: string;
+}
+
+/** Where a read reports an item it skipped (the store's logger). */
+export type SkipReporter = (item: Record<string, unknown>, problem: string) => void;
+
+/** Days read at once for a range: the day queries are small, and 366 at once would be a burst. */
+const DAY_READ_CONCURRENCY = 8;
+/**
+ * Candidates one search page reads at most before it answers: with a narrow category most
+ * candidates are filtered out, and the page then ends short with a cursor to go on from.
+ */
+const MAX_CANDIDATES_PER_PAGE = 500;
+
+/** Keyword search: see {@link SearchRequest}. */
+export async function searchPapers(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  request: SearchRequest,
+  skip: SkipReporter,
+): Promise<Page<RankedPaper>> {
+  const name = `search:${JSON.stringify([request.terms, request.range ?? null, filterName(request), request.order])}`;
+  const offset = offsetOf(request.cursor, name);
+  const [postingsByTerm, corpusSize] = await Promise.all([
+    Promise.all(request.terms.map((term) => readPostings(client, tableName, term, request.range))),
+    listingsInRange(client, tableName, request.range),
+  ]);
+  let candidates = rankCandidates(postingsByTerm, corpusSize);
+  if (request.order === 'date') {
+    // Newest first; among a day's papers the most relevant first. Every word must match.
+    candidates = candidates
+      .filter((candidate) => candidate.matched === request.terms.length)
+      .sort((a, b) => {
+        const dayA = a.listings[0]?.day ?? '';
+        const dayB = b.listings[0]?.day ?? '';
+        return dayA < dayB ? 1 : dayA > dayB ? -1 : compareCandidates(a, b);
+      });
+  }
+  const breakTies = request.order === 'relevance';
+  const items: RankedPaper[] = [];
+  // A page resumes at the start of the tie group its offset falls in: the group is re-read and
+  // ordered by upvotes again, and the places already given are passed over.
+  let start = offset;
+  while (breakTies && start > 0 && sameRank(candidates, start - 1, start)) start--;
+  let position = start;
+  let read = 0;
+  while (position < candidates.length && items.length < request.limit && read < MAX_CANDIDATES_PER_PAGE) {
+    let end = Math.min(candidates.length, position + Math.max(request.limit - items.length, 10));
+    while (breakTies && end < candidates.length && sameRank(candidates, end - 1, end)) end++;
+    const chunk = candidates.slice(position, end);
+    read += chunk.length;
+    const papers = await verifiedPapers(client, tableName, chunk, request, skip);
+    const ordered = chunk
+      .map((candidate, index) => ({ candidate, paper: papers[index], at: position + index }))
+      .sort((a, b) =>
+        breakTies && tied(a.candidate, b.candidate) && a.candidate.matched === b.candidate.matched
+          ? (b.paper?.upvotes ?? -1) - (a.paper?.upvotes ?? -1) || a.at - b.at
+          : a.at - b.at,
+      );
+    for (const [index, { paper }] of ordered.entries()) {
+      const at = position + index;
+      if (at < offset) continue;
+      if (items.length === request.limit) {
+        return { items, cursor: encodeCursor({ q: name, k: { o: at } }) };
+      }
+      if (paper) items.push(paper);
+    }
+    position = end;
+  }
+  return {
+    items,
+    cursor: position < candidates.length ? encodeCursor({ q: name, k: { o: position } }) : undefined,
+  };
+}
+
+function sameRank(candidates: readonly Candidate[], a: number, b: number): boolean {
+  const first = candidates[a];
+  const second = candidates[b];
+  return (
+    first !== undefined && second !== undefined && first.matched === second.matched && tied(first, second)
+  );
+}
+
+/**
+ * The candidates' listings as stored, each candidate's kept only where the text still hashes to
+ * what its postings were made from (a posting left by an older text, deleted at the next re-index,
+ * finds nothing here), and only when it passes the category filter.
+ */
+async function verifiedPapers(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  candidates: readonly Candidate[],
+  filter: SearchRequest,
+  skip: SkipReporter,
+): Promise<(RankedPaper | undefined)[]> {
+  const stored = await batchGet(
+    client,
+    tableName,
+    candidates.flatMap((candidate) =>
+      candidate.listings.map(({ day }) => ({ pk: paperPk(candidate.id), sk: listingSk(day) })),
+    ),
+  );
+  return candidates.map((candidate) => {
+    const listings: ListingTableItem[] = [];
+    for (const { day, hash } of candidate.listings) {
+      const raw = stored.get(`${paperPk(candidate.id)}\u0000${listingSk(day)}`);
+      if (!raw) continue;
+      const parsed = ListingTableItemSchema.safeParse(raw);
+      if (!parsed.success) {
+        skip(raw, z.prettifyError(parsed.error));
+        continue;
+      }
+      if (textHash(parsed.data.paper) === hash) listings.push(parsed.data);
+    }
+    if (!listings.some((listing) => passes(listing.classification, filter))) return undefined;
+    return { ...rankedPaper(listings), score: Number(candidate.score.toFixed(4)) };
+  });
+}
+
+/** Listings in the range (BM25's N): the sum of the days' paper sets, from the `DAYS` partition. */
+async function listingsInRange(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  range: { from: IsoDate; to: IsoDate } | undefined,
+): Promise<number> {
+  let total = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: range ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
+        ExpressionAttributeValues: {
+          ':pk': DAYS_PK,
+          ...(range ? { ':from': range.from, ':to': range.to } : {}),
+        },
+        ProjectionExpression: 'pk, sk, paperIds',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const raw of page.Items ?? []) {
+      const day = DayItemSchema.safeParse(raw);
+      if (day.success) total += day.data.paperIds?.size ?? 0;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return total;
+}
+
+/** Papers listed within `from`–`to`, each once, most upvoted or latest first. */
+export async function papersInRange(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  request: RangeRequest,
+  skip: SkipReporter,
+): Promise<Page<RankedPaper>> {
+  const name = `range:${JSON.stringify([request.from, request.to, filterName(request), request.order])}`;
+  const offset = offsetOf(request.cursor, name);
+  const listings = await listingsOfDays(client, tableName, request.from, request.to, skip);
+  const byPaper = new Map<string, ListingTableItem[]>();
+  for (const listing of listings) {
+    if (!passes(listing.classification, request)) continue;
+    byPaper.set(listing.paper.id, [...(byPaper.get(listing.paper.id) ?? []), listing]);
+  }
+  const papers = [...byPaper.values()].map(rankedPaper);
+  const byUpvotes = (a: RankedPaper, b: RankedPaper) => (b.upvotes ?? 0) - (a.upvotes ?? 0);
+  const byDate = (a: RankedPaper, b: RankedPaper) =>
+    a.listedOn < b.listedOn ? 1 : a.listedOn > b.listedOn ? -1 : 0;
+  const byId = (a: RankedPaper, b: RankedPaper) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  papers.sort((a, b) =>
+    request.order === 'upvotes'
+      ? byUpvotes(a, b) || byDate(a, b) || byId(a, b)
+      : byDate(a, b) || byUpvotes(a, b) || byId(a, b),
+  );
+  const end = offset + request.limit;
+  return {
+    items: papers.slice(offset, end),
+    cursor: end < papers.length ? encodeCursor({ q: name, k: { o: end } }) : undefined,
+  };
+}
+
+/** Papers per category within `from`–`to`: each paper counted once per category, most papers first. */
+export async function categoryCounts(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  from: IsoDate,
+  to: IsoDate,
+  skip: SkipReporter,
+): Promise<CategoryCount[]> {
+  const listings = await listingsOfDays(client, tableName, from, to, skip);
+  const papers = new Map<string, Set<string>>();
+  const primary = new Map<string, Set<string>>();
+  const add = (counts: Map<string, Set<string>>, code: string, id: string) => {
+    const set = counts.get(code) ?? new Set();
+    set.add(id);
+    counts.set(code, set);
+  };
+  for (const listing of listings) {
+    const classification = listing.classification;
+    if (!classification) continue;
+    for (const code of assignedCodes(classification)) add(papers, code, listing.paper.id);
+    add(primary, canonicalCategory(classification.primaryCategory), listing.paper.id);
+  }
+  return [...papers]
+    .map(([code, ids]) => ({
+      ...describeCategory(code),
+      papers: ids.size,
+      primary: primary.get(code)?.size ?? 0,
+    }))
+    .sort((a, b) => b.papers - a.papers || (a.code < b.code ? -1 : 1));
+}
+
+/** Every listing of every day in `from`–`to`: one byDay Query per day (followed across pages). */
+async function listingsOfDays(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  from: IsoDate,
+  to: IsoDate,
+  skip: SkipReporter,
+): Promise<ListingTableItem[]> {
+  // Counted, not compared: the day after 9999-12-31 is no longer a four-digit date, and sorts before it.
+  const count = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
+  const days: IsoDate[] = Array.from({ length: Math.max(0, count) }, (_, i) =>
+    new Date(Date.parse(from) + i * DAY_MS).toISOString().slice(0, 10),
+  );
+  const listings: ListingTableItem[][] = new Array(days.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < days.length) {
+      const index = next++;
+      const day = days[index] as IsoDate;
+      const items: ListingTableItem[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: papersTable.indexes.byDay.indexName,
+            KeyConditionExpression: 'dayPk = :day',
+            ExpressionAttributeValues: { ':day': dayPk(day) },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const raw of page.Items ?? []) {
+          const parsed = ListingTableItemSchema.safeParse(raw);
+          if (parsed.success) items.push(parsed.data);
+          else skip(raw, z.prettifyError(parsed.error));
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      listings[index] = items;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DAY_READ_CONCURRENCY, days.length) }, worker));
+  return listings.flat();
+}
+
+/** One paper from its listings in the range: the latest listing's fields, its best upvotes, every day. */
+function rankedPaper(listings: readonly ListingTableItem[]): RankedPaper {
+  const sorted = [...listings].sort((a, b) =>
+    a.listedOn < b.listedOn ? -1 : a.listedOn > b.listedOn ? 1 : 0,
+  );
+  const latest = sorted[sorted.length - 1] as ListingTableItem;
+  const classified = [...sorted].reverse().find((listing) => listing.classification);
+  const paper = listedPaperFromListing(
+    classified && !latest.classification ? { ...latest, classification: classified.classification } : latest,
+  );
+  const upvotes = sorted
+    .map((listing) => listedPaperFromListing(listing).upvotes)
+    .filter((value): value is number => value !== undefined);
+  return {
+    ...paper,
+    ...(upvotes.length > 0 ? { upvotes: Math.max(...upvotes) } : {}),
+    days: sorted.map((listing) => listing.listedOn),
+  };
+}
+
+function assignedCodes(classification: Classification): Set<string> {
+  return new Set(
+    classification.categories
+      .filter((category) => category.assigned)
+      .map((category) => canonicalCategory(category.code)),
+  );
+}
+
+function passes(classification: Classification | undefined, filter: CategoryFilter): boolean {
+  if (!filter.categories || filter.categories.length === 0) return true;
+  if (!classification) return false;
+  const wanted = filter.categories.map(canonicalCategory);
+  if (filter.primaryOnly) return wanted.includes(canonicalCategory(classification.primaryCategory));
+  const assigned = assignedCodes(classification);
+  return wanted.some((code) => assigned.has(code));
+}
+
+function filterName(filter: CategoryFilter): string {
+  const codes = [...new Set((filter.categories ?? []).map(canonicalCategory))].sort();
+  return `${codes.join(',')}${filter.primaryOnly ? ':primary' : ''}`;
+}
+
+const OffsetSchema = z.strictObject({ o: z.number().int().nonnegative().max(1_000_000) });
+
+/** @throws InvalidCursorError (from decodeCursor) for a cursor of another query, or a forged offset. */
+function offsetOf(cursor: string | undefined, name: string): number {
+  const decoded = decodeCursor(cursor, name);
+  if (!decoded) return 0;
+  const parsed = OffsetSchema.safeParse(decoded.k);
+  if (!parsed.success) throw new InvalidCursorError('cursor does not fit this query');
+  return parsed.data.o;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
