@@ -158,7 +158,10 @@ export const DOCUMENTED_ROUTES: Readonly<Record<RouteName | HttpRouteName, Route
 /** What a parameter is for, when its schema does not say (`.describe()` on it takes precedence). */
 const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   date: 'A listing day, YYYY-MM-DD',
-  sort: 'upvotes (most upvoted first, the default; a live ranking) or id (stable while upvotes change)',
+  sort: 'The order: on a day upvotes (the default; a live ranking) or id (stable); on a range upvotes or date; on a search relevance or date',
+  q: 'Words to search for in titles, abstracts and authors (stemmed: transformers finds transformer)',
+  primary:
+    'true: only papers whose primary category is one of those named; false (the default): any assigned',
   category: 'An arXiv category code such as cs.CV, math.OC or quant-ph (case-sensitive)',
   from: 'First listing day of the range, YYYY-MM-DD (inclusive)',
   to: 'Last listing day of the range, YYYY-MM-DD (inclusive)',

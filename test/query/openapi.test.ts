@@ -89,7 +89,18 @@ describe('the OpenAPI document', () => {
           .replace(new RegExp(`([?&])${required}=[^&]*&?`), '$1')
           .replace(/[?&]$/, '');
         const missing = await send(stripped);
-        expect(missing.status, `${stripped} without ${required}`).toBe(400);
+        // Without it the request may be another route's (?from&to without category is a ranked
+        // range): then that route must be documented with everything it requires present.
+        const present = new Set(new URLSearchParams(stripped.split('?')[1] ?? '').keys());
+        const otherRoute = xRoutes.find(
+          (other) =>
+            other.route !== route.route &&
+            other.operation.path === route.operation.path &&
+            other.required.every((name) => present.has(name)),
+        );
+        // (or a 400 when that route's router wants a parameter its schema leaves optional).
+        if (otherRoute) expect([200, 400], `${stripped} (${otherRoute.route})`).toContain(missing.status);
+        else expect(missing.status, `${stripped} without ${required}`).toBe(400);
       }
       name satisfies string;
     },
