@@ -124,3 +124,17 @@ export const IngestedDaySchema = z.object({
   lastStoredAt: timestamp.optional(),
 });
 export type IngestedDay = z.infer<typeof IngestedDaySchema>;
+
+/**
+ * A listing's upvotes and comments as one capture gave them (`PAPER#<id>` /
+ * `UPVOTES#<day>#<fetchedAt>`): written when a capture changed them, the first one included.
+ */
+export const UpvoteSnapshotTableItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  listedOn: IsoDateSchema,
+  fetchedAt: timestamp,
+  upvotes: z.number().int().nonnegative().optional(),
+  comments: z.number().int().nonnegative().optional(),
+});
+export type UpvoteSnapshotTableItem = z.infer<typeof UpvoteSnapshotTableItemSchema>;

@@ -8,6 +8,7 @@ import type { IsoDate } from '../paper';
  * |------------------|---------------|-----------------------------|--------------------------------------------------------|
  * | listing          | `PAPER#<id>`  | `LISTED#<day>`              | byDay: `dayPk`=`DAY#<day>`, `upvotes` (number); byDayId: `dayPk`, `pk` |
  * | category entry   | `PAPER#<id>`  | `CATEGORY#<code>#<day>`     | byCategory: `categoryPk`=`CATEGORY#<code>`, `categorySk`=`<day>#<id>` |
+ * | upvote snapshot  | `PAPER#<id>`  | `UPVOTES#<day>#<fetchedAt>` | —                                                      |
  * | ingested day     | `DAYS`        | `<day>`                     | —                                                      |
  *
  * - A paper listed on two days is one paper (one partition) with two listing items.
@@ -24,9 +25,14 @@ import type { IsoDate } from '../paper';
  *   queries `<code>` as the canonical one of arXiv's alias pairs, so `cs.SY` and `eess.SY`
  *   name one entry and one index key.
  * - Days ingested with their counts: `Query pk = DAYS`, one item per day.
+ * - A listing's upvote history: `Query pk = PAPER#<id> AND begins_with(sk, 'UPVOTES#<day>#')`,
+ *   oldest first (ISO capture times sort as text), or `UPVOTES#` for every day. One snapshot per
+ *   capture that changed the listing's figures (its first capture included), with `listedOn`,
+ *   `fetchedAt`, and `upvotes` / `comments` as that capture gave them (each only when it did);
+ *   written in the same transaction as the listing, so the history never holds a figure the
+ *   listing was not given.
  *
- * Room to grow without a rewrite: upvote snapshots fit under the paper's partition as
- * `UPVOTES#<day>#<fetchedAt>`, keyword postings as their own partition `TERM#<term>`.
+ * Room to grow without a rewrite: keyword postings as their own partition `TERM#<term>`.
  */
 
 export const DAYS_PK = 'DAYS';
@@ -35,6 +41,10 @@ export const paperPk = (id: string): string => `PAPER#${id}`;
 export const listingSk = (day: IsoDate): string => `LISTED#${day}`;
 export const LISTING_SK_PREFIX = 'LISTED#';
 export const categoryEntrySk = (code: string, day: IsoDate): string => `CATEGORY#${code}#${day}`;
+export const UPVOTES_SK_PREFIX = 'UPVOTES#';
+/** A listing's upvote snapshot: sorts by day, then by capture time. */
+export const upvoteSnapshotSk = (day: IsoDate, fetchedAt: string): string =>
+  `${UPVOTES_SK_PREFIX}${day}#${fetchedAt}`;
 export const dayPk = (day: IsoDate): string => `DAY#${day}`;
 export const categoryPk = (code: string): string => `CATEGORY#${code}`;
 export const categorySk = (day: IsoDate, id: string): string => `${day}#${id}`;
