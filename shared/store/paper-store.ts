@@ -50,7 +50,9 @@ export interface ListingWrite {
 }
 
 /** One listing write's result: its outcome, or the error that kept it from being written (retry it). */
-export type ListingWriteResult = { outcome: ListingWriteOutcome; error?: undefined } | { error: Error };
+export type ListingWriteResult =
+  | { outcome: ListingWriteOutcome; error?: undefined }
+  | { outcome?: undefined; error: Error };
 
 export interface PaperStore {
   /**
