@@ -10,7 +10,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { Classification, ClassificationSchema } from '../classification';
+import type { ClassificationSchema } from '../classification';
 import { canonicalCategory } from '../classify/taxonomy';
 import { type IsoDate, IsoDateSchema, type Paper } from '../paper';
 import { type IndexDefinition, type KeyAttribute, papersTable } from '../resources';
@@ -25,17 +25,7 @@ import {
   listingFigures,
   type PaperRecord,
 } from './items';
-import {
-  categoryEntrySk,
-  categoryPk,
-  categoryRange,
-  categorySk,
-  DAYS_PK,
-  dayPk,
-  LISTING_SK_PREFIX,
-  listingSk,
-  paperPk,
-} from './keys';
+import { categoryPk, categoryRange, DAYS_PK, dayPk, LISTING_SK_PREFIX, listingSk, paperPk } from './keys';
 import { storeListingWrites } from './listing-writes';
 import {
   type CategoryChanges,
