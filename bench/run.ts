@@ -26,6 +26,7 @@ const suites: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   pipeline: () => import('./suites/pipeline'),
   query: () => import('./suites/query'),
   bundle: () => import('./suites/bundle'),
+  'history-export': () => import('./suites/history-export'),
 };
 
 const SUITE_FLAG = '--run-suite';

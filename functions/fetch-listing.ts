@@ -41,7 +41,8 @@ const fetchOptions = {
  * it to the fetch dead-letter queue: an unreachable upstream, and also bytes that are not a
  * listing (a 200 with an HTML error page, an empty or truncated body), which are kept in the
  * archive's quarantine and counted in `ListingsMalformed` first. A request for a day that cannot
- * have a listing is refused before anything is fetched.
+ * have a listing is refused before anything is fetched. A revisit (`daysAgo`, the daily revisit
+ * schedules) fetches a past day again and fans out only a listing whose bytes changed.
  */
 export const handler = async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
   const request = parseFetchRequest(event);
@@ -57,6 +58,7 @@ export const handler = async (event: unknown, context?: Pick<Context, 'getRemain
         url: request.url,
         recordAs: request.recordAs,
         fetchedAt: request.fetchedAt,
+        revisit: request.daysAgo !== undefined,
       },
       { ...fetchOptions, deadline },
       targets,

@@ -43,7 +43,12 @@ export const bundleOptions = {
   /** `NodejsFunction` names an ESM bundle `index.mjs`; the benchmark uses the same name. */
   outFileName: 'index.mjs',
   minify: true,
-  /** External `.map` files: not loaded unless an error is mapped (`--enable-source-maps`). */
+  /**
+   * External `.map` files, uploaded with the code for mapping a logged stack trace back to the
+   * sources. Node reads one only under `--enable-source-maps`, and then at load, not when an
+   * error is mapped: it parses the whole map while it loads the bundle (see
+   * `PipelineFunctionProps.sourceMapsAtRuntime`, off by default).
+   */
   sourcemap: true,
   /** Mappings only; the sources are in the repository, not in every deployment package. */
   sourcesContent: false,
@@ -51,6 +56,14 @@ export const bundleOptions = {
   /** Prefer packages' ES module builds (the AWS SDK ships both), which tree-shake better. */
   mainFields: ['module', 'main'],
   banner: requireShim,
+  /**
+   * The SDK's default credential chain is replaced by the environment provider, the only one
+   * Lambda needs (`shared/aws/lambda-credentials.ts`): paths relative to the project root.
+   */
+  alias: { '@aws-sdk/credential-provider-node': './shared/aws/lambda-credentials.ts' } as Record<
+    string,
+    string
+  >,
   /**
    * Nothing is external: the AWS SDK clients a function uses are bundled at the
    * version in the lockfile instead of whatever version the runtime carries.
@@ -73,6 +86,7 @@ export function esbuildOptions(entryPoint: string, outfile: string): BuildOption
     treeShaking: bundleOptions.treeShaking,
     mainFields: [...bundleOptions.mainFields],
     banner: { js: bundleOptions.banner },
+    alias: { ...bundleOptions.alias },
     external: [...bundleOptions.external],
     logLevel: 'warning',
   };

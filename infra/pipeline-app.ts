@@ -5,6 +5,7 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as z from 'zod';
 import { FetchListingEnvSchema } from '../shared/config';
+import { MAX_REVISIT_DAYS } from '../shared/messages';
 import {
   isScheduleCron,
   isScheduleTimeZone,
@@ -81,6 +82,7 @@ function contextText(check: z.ZodType<string, string>) {
   );
 }
 
+const REVISIT_DAYS_EXPECTED = `must be a whole number of days from 0 to ${MAX_REVISIT_DAYS}`;
 const RESERVED_CONCURRENCY_EXPECTED = `must be a whole number from 1 to ${MAX_QUERY_RESERVED_CONCURRENCY}`;
 
 /**
@@ -114,6 +116,19 @@ export const PipelineContextSchema = z.object({
           .int({ error: RESERVED_CONCURRENCY_EXPECTED })
           .min(1, { error: RESERVED_CONCURRENCY_EXPECTED })
           .max(MAX_QUERY_RESERVED_CONCURRENCY, { error: RESERVED_CONCURRENCY_EXPECTED }),
+      )
+      .optional(),
+  ),
+  revisitDays: z.preprocess(
+    (value) => (value === '' || value === null ? undefined : value),
+    z
+      .union([z.number(), z.string().regex(/^\d+$/).transform(Number)], { error: REVISIT_DAYS_EXPECTED })
+      .pipe(
+        z
+          .number()
+          .int({ error: REVISIT_DAYS_EXPECTED })
+          .min(0, { error: REVISIT_DAYS_EXPECTED })
+          .max(MAX_REVISIT_DAYS, { error: REVISIT_DAYS_EXPECTED }),
       )
       .optional(),
   ),

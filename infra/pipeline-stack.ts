@@ -29,6 +29,7 @@ import {
   queues,
 } from '../shared/resources';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
+import { ExportsCatalog } from './exports-catalog';
 import { PipelineFunction } from './pipeline-function';
 import {
   createAccessLogBucket,
@@ -86,7 +87,15 @@ export interface PipelineStackProps extends StackProps {
    * must fit in {@link FETCH_LISTING_TIMEOUT}, or synth fails. @default - the schema's
    */
   readonly fetchRun?: Partial<FetchRunEnv>;
+  /**
+   * Past days the daily run fetches again, each by a schedule of its own (`daysAgo` 1…N): upvotes
+   * and comments on HF move for one to two weeks. 0 turns revisits off. @default DEFAULT_REVISIT_DAYS
+   */
+  readonly revisitDays?: number;
 }
+
+/** Past days the daily run fetches again (see {@link PipelineStackProps.revisitDays}). */
+export const DEFAULT_REVISIT_DAYS = 7;
 
 /** fetch-listing's timeout: the default fetch settings' worst case (about 9 minutes) fits in it. */
 export const FETCH_LISTING_TIMEOUT = Duration.minutes(10);
@@ -319,23 +328,34 @@ export class PipelineStack extends Stack {
       reason:
         "CDK's grantInvoke also covers the fetch function's own versions and aliases (<arn>:*); nothing else.",
     });
-    new scheduler.Schedule(this, 'DailyFetch', {
-      description: 'Fetches the daily papers listing',
-      schedule: scheduleExpression(
-        props.scheduleCron ?? DEFAULT_SCHEDULE_CRON,
-        props.scheduleTimeZone ?? DEFAULT_SCHEDULE_TIME_ZONE,
-      ),
-      target: new LambdaInvoke(fetchListing.fn, {
-        // The fetch request (`shared/messages.ts`): the listing day is the UTC date of the scheduled time.
-        input: scheduler.ScheduleTargetInput.fromObject({
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+    const schedule = scheduleExpression(
+      props.scheduleCron ?? DEFAULT_SCHEDULE_CRON,
+      props.scheduleTimeZone ?? DEFAULT_SCHEDULE_TIME_ZONE,
+    );
+    // The day's fetch, and one revisit per past day: each run is its own invocation, so each has
+    // fetch-listing's whole timeout for the worst case checked above (checkedFetchRun).
+    const revisitDays = props.revisitDays ?? DEFAULT_REVISIT_DAYS;
+    for (let daysAgo = 0; daysAgo <= revisitDays; daysAgo++) {
+      new scheduler.Schedule(this, daysAgo === 0 ? 'DailyFetch' : `RevisitFetch${daysAgo}`, {
+        description:
+          daysAgo === 0
+            ? 'Fetches the daily papers listing'
+            : `Fetches the listing of ${daysAgo} day(s) before again, for its moving upvotes and comments`,
+        schedule,
+        target: new LambdaInvoke(fetchListing.fn, {
+          // The fetch request (`shared/messages.ts`): the listing day is the UTC date of the scheduled
+          // time, moved back `daysAgo` days for a revisit.
+          input: scheduler.ScheduleTargetInput.fromObject({
+            scheduledTime: scheduler.ContextAttribute.scheduledTime,
+            ...(daysAgo === 0 ? {} : { daysAgo }),
+          }),
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: scheduleDeadLetters,
+          role: scheduleRole,
         }),
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(2),
-        deadLetterQueue: scheduleDeadLetters,
-        role: scheduleRole,
-      }),
-    });
+      });
+    }
 
     // ── The query API ──────────────────────────────────────────────────────
     const queryUrl = query.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
@@ -418,6 +438,9 @@ export class PipelineStack extends Stack {
       })
       .addAlarmAction(notify);
 
+    // ── Exports for analytics ──────────────────────────────────────────────
+    const exportsTable = new ExportsCatalog(this, 'Exports', { bucket: archive });
+
     // ── Outputs ────────────────────────────────────────────────────────────
     new CfnOutput(this, 'QueryFunctionArn', { value: query.fn.functionArn });
     new CfnOutput(this, 'QueryFunctionUrl', { value: queryUrl.url });
@@ -428,6 +451,9 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'PapersTableName', { value: table.tableName });
     new CfnOutput(this, 'ArchiveBucketName', { value: archive.bucketName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+    // `papers export --aws --stack NAME` names the table to query in Athena.
+    new CfnOutput(this, 'ExportsDatabaseName', { value: exportsTable.databaseName });
+    new CfnOutput(this, 'ExportsTableName', { value: exportsTable.tableName });
     // `papers dlq --aws --stack NAME` finds the queues by these output names.
     const queueOutputs: Record<string, sqs.IQueue> = {
       ParseQueueUrl: parse.queue,

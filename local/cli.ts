@@ -45,6 +45,10 @@ const commands: Record<string, Command> = {
     summary: 'query the local table through the query handler',
     load: () => import('./commands/query'),
   },
+  export: {
+    summary: 'export the papers listed in a date range as JSON lines, CSV or Parquet',
+    load: () => import('./commands/export'),
+  },
   serve: { summary: 'serve the query API over HTTP', load: () => import('./commands/serve') },
   dlq: {
     summary: 'list what sits in the dead-letter queues and why, or redrive it',

@@ -6,6 +6,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { ListingParseError, splitListing } from '../shared/listing';
+import { HF_DAILY_PAPERS_FIRST_DAY } from '../shared/listing/listing-days';
+import { requestedDay } from '../shared/messages';
 import type { IsoDate } from '../shared/paper';
 import type { IngestedListing } from '../shared/pipeline/ingest-listing';
 import { queues } from '../shared/resources';
@@ -29,6 +31,11 @@ export interface IngestRequest {
   source?: string;
   /** When a saved listing was captured; default: the file's modification time. */
   fetchedAt?: string;
+  /**
+   * Also re-fetch this many days before the day, as the daily revisit schedules do on AWS
+   * (`daysAgo` 1…N). Days before the source's first listing day are left out. Ignored with a `source`.
+   */
+  revisitDays?: number;
 }
 
 /** A `--source` that is neither a file path nor an http(s) or `file:` URL. */
@@ -172,7 +179,17 @@ async function fetchListings(
     ...(source ? { url: source.url } : {}),
     ...(request.fetchedAt ? { fetchedAt: request.fetchedAt } : {}),
   });
-  return report.listings;
+  const listings = [...report.listings];
+  if (source) return listings;
+  // One run per day back, each with its own budget, as the revisit schedules invoke fetch-listing.
+  // fetch-listing refuses a day before this (its LISTING_FIRST_DAY), and a revisit never needs one.
+  const firstDay = process.env.LISTING_FIRST_DAY ?? HF_DAILY_PAPERS_FIRST_DAY;
+  for (let daysAgo = 1; daysAgo <= (request.revisitDays ?? 0); daysAgo++) {
+    const event = { scheduledTime: `${date}T00:00:00Z`, date, daysAgo };
+    if (requestedDay(event) < firstDay) break;
+    listings.push(...(await handlers.fetchListing(event)).listings);
+  }
+  return listings;
 }
 
 /**

@@ -102,12 +102,16 @@ export function parseMessage<S extends z.ZodType>(schema: S, body: string): z.in
   return result.data;
 }
 
+/** The most days back a revisit may reach (upvotes on HF settle within one to two weeks). */
+export const MAX_REVISIT_DAYS = 30;
+
 /**
- * fetch-listing's input. The daily schedule sends `{ "scheduledTime": "<aws.scheduler.scheduled-time>" }`;
- * a person can invoke it with `{ "date": "2026-06-12" }` (a backfill) or a `url` (another feed),
- * and name the listing's origin with `recordAs` when `url` only serves it for this run.
- * The day is `date`, else the UTC day of `scheduledTime`, else today (UTC); a day that cannot
- * have a listing is refused by fetch-listing (`shared/listing/listing-days.ts`).
+ * fetch-listing's input. The daily schedule sends `{ "scheduledTime": "<aws.scheduler.scheduled-time>" }`,
+ * and its revisit schedules `{ "scheduledTime": …, "daysAgo": k }`; a person can invoke it with
+ * `{ "date": "2026-06-12" }` (a backfill) or a `url` (another feed), and name the listing's origin
+ * with `recordAs` when `url` only serves it for this run.
+ * The day is `date`, else the UTC day of `scheduledTime`, else today (UTC), moved back `daysAgo`
+ * days; a day that cannot have a listing is refused by fetch-listing (`shared/listing/listing-days.ts`).
  */
 export const FetchListingRequestSchema = z.object({
   date: IsoDateSchema.optional(),
@@ -125,6 +129,11 @@ export const FetchListingRequestSchema = z.object({
    * capture never overwrites a newer one. Absent for a live fetch.
    */
   fetchedAt: z.iso.datetime({ offset: true }).optional(),
+  /**
+   * A revisit: the listing of this many days before the day, fetched again for its moving upvotes
+   * and comments. Bytes the archive already holds are not fanned out again (nothing changed).
+   */
+  daysAgo: z.number().int().min(1).max(MAX_REVISIT_DAYS).optional(),
 });
 export type FetchListingRequest = z.infer<typeof FetchListingRequestSchema>;
 
@@ -147,7 +156,9 @@ export function requestedDay(
   request: FetchListingRequest,
   now: Date = new Date(),
 ): z.infer<typeof IsoDateSchema> {
-  if (request.date) return request.date;
-  const at = request.scheduledTime ? new Date(request.scheduledTime) : now;
-  return at.toISOString().slice(0, 10);
+  const day =
+    request.date ??
+    (request.scheduledTime ? new Date(request.scheduledTime) : now).toISOString().slice(0, 10);
+  if (request.daysAgo === undefined) return day;
+  return new Date(Date.parse(day) - request.daysAgo * 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
 }

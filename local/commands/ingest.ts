@@ -15,6 +15,7 @@ import {
   HF_DAILY_PAPERS_FIRST_DAY,
   ListingDayOutOfRangeError,
 } from '../../shared/listing/listing-days';
+import { MAX_REVISIT_DAYS } from '../../shared/messages';
 import { MalformedListingError } from '../../shared/pipeline/ingest-listing';
 import { FetchDeadLetteredError, invokedAsynchronously, type LocalHandlers, loadHandlers } from '../handlers';
 import {
@@ -35,9 +36,12 @@ export const ingestOptionsUsage = `  --date        the listing day to fetch (def
   --source      a saved listing (a path or a file:// URL), or another http(s) URL, to ingest instead
                 of the live listing
   --fetched-at  when the saved listing was captured (ISO 8601, e.g. 2026-06-12T23:30:00Z); default: the
-                file's modification time. Its papers carry it: only a newer capture overwrites them.`;
+                file's modification time. Its papers carry it: only a newer capture overwrites them.
+  --revisit     also re-fetch the N days before the day (0-${MAX_REVISIT_DAYS}, default 0), as the daily
+                schedule on AWS does (7 there): their upvotes and comments move for a week or two. A
+                re-fetched listing whose bytes are already archived sends nothing. Not with --source.`;
 
-export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO]
+export const usage = `usage: npm run -s papers -- ingest [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--revisit N]
 ${ingestOptionsUsage}
 Exit code 1 when a listing was malformed (its bytes are kept under quarantine/ in the archive), could
 not be fetched, or anything reached a dead-letter queue.
@@ -51,6 +55,7 @@ export const ingestOptions = {
   date: { type: 'string' },
   source: { type: 'string' },
   'fetched-at': { type: 'string' },
+  revisit: { type: 'string' },
 } as const;
 
 const CaptureTimeSchema = z.iso.datetime({ offset: true });
@@ -63,6 +68,7 @@ export function ingestRequestFrom(values: {
   date?: string;
   source?: string;
   'fetched-at'?: string;
+  revisit?: string;
 }): IngestRequest {
   const request: IngestRequest = {};
   let source: ReturnType<typeof listingSource> | undefined;
@@ -105,6 +111,15 @@ export function ingestRequestFrom(values: {
       );
     }
     request.fetchedAt = fetchedAt.data;
+  }
+  if (values.revisit !== undefined) {
+    if (!/^\d{1,2}$/.test(values.revisit) || Number(values.revisit) > MAX_REVISIT_DAYS) {
+      throw new UsageError(
+        `--revisit must be a whole number of days from 0 to ${MAX_REVISIT_DAYS}, got "${values.revisit}"`,
+      );
+    }
+    if (source) throw new UsageError('--revisit re-fetches past days of the live listing: not with --source');
+    request.revisitDays = Number(values.revisit);
   }
   return request;
 }
@@ -192,7 +207,8 @@ export function describeSummary(summary: IngestSummary, handlerLogLevel: string 
   const lines = summary.listings.map(
     (listing) =>
       `  ${listing.format} ${listing.url}\n` +
-      `    archived as ${listing.archiveKey}${listing.archived ? '' : ` (identical bytes already archived, captured ${listing.fetchedAt})`}`,
+      `    archived as ${listing.archiveKey}${listing.archived ? '' : ` (identical bytes already archived, captured ${listing.fetchedAt})`}` +
+      (listing.fannedOut ? '' : `\n    revisit of ${listing.listedOn}: unchanged, nothing sent`),
   );
   const dead = summary.deadLettered.parse + summary.deadLettered.classify;
   const hint =

@@ -26,8 +26,8 @@ import {
   usageBanner,
 } from './serve';
 
-export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--port P] [--host H]]
-   or: npm run -s papers -- start [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--port P] [--host H]
+export const usage = `usage: npm start [-- [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--revisit N] [--port P] [--host H]]
+   or: npm run -s papers -- start [--date YYYY-MM-DD] [--source FILE-OR-URL] [--fetched-at ISO] [--revisit N] [--port P] [--host H]
 Ingests a listing as \`papers ingest\` does, then serves the query API until Ctrl-C.
 With neither --date nor --source it ingests today's listing, or, when that cannot be fetched (no
 network), the sample listing that ships with the project, into a data folder of its own.

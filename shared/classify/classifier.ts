@@ -1,6 +1,6 @@
 import type { CategoryScore, Classification } from '../classification';
 import { type FeatureVector, vectorize } from './features';
-import type { ClassifierModel } from './model-format';
+import { type ClassifierModel, termWeightAt } from './model-format';
 import { describeCategory } from './taxonomy';
 
 /** What the classifier reads of a paper. */
@@ -36,6 +36,68 @@ function logSigmoid(z: number): number {
 }
 
 /**
+ * hidden += Σ x · termWeights[term] over the paper's terms, weights one signed byte each.
+ * Unrolled by four (the same sums in the same order): this loop is most of the model's time.
+ * The primary head has the same loop over Float32Array weights; one helper for both measured
+ * about 20% slower (its element loads see two array types), so each stays on its own.
+ */
+function addTermRows8(
+  hidden: Float64Array,
+  termWeights: Int8Array,
+  scale: Float32Array,
+  { ids, values }: FeatureVector,
+  H: number,
+): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as number;
+    const x = (values[i] as number) * (scale[id] as number);
+    const base = id * H;
+    let h = 0;
+    for (; h + 3 < H; h += 4) {
+      hidden[h] = (hidden[h] as number) + x * (termWeights[base + h] as number);
+      hidden[h + 1] = (hidden[h + 1] as number) + x * (termWeights[base + h + 1] as number);
+      hidden[h + 2] = (hidden[h + 2] as number) + x * (termWeights[base + h + 2] as number);
+      hidden[h + 3] = (hidden[h + 3] as number) + x * (termWeights[base + h + 3] as number);
+    }
+    for (; h < H; h++) hidden[h] = (hidden[h] as number) + x * (termWeights[base + h] as number);
+  }
+}
+
+/**
+ * The same sums as {@link addTermRows8}, in the same order, over 4-bit weights decoded as they
+ * are read (low nibble first, sign-extended): an even `H` starts every row on a byte.
+ */
+function addTermRows4(
+  hidden: Float64Array,
+  packed: Uint8Array,
+  scale: Float32Array,
+  { ids, values }: FeatureVector,
+  H: number,
+): void {
+  const rowBytes = H >> 1;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as number;
+    const x = (values[i] as number) * (scale[id] as number);
+    const base = id * rowBytes;
+    let h = 0;
+    let b = base;
+    for (; h + 3 < H; h += 4, b += 2) {
+      const first = packed[b] as number;
+      const second = packed[b + 1] as number;
+      hidden[h] = (hidden[h] as number) + x * ((first << 28) >> 28);
+      hidden[h + 1] = (hidden[h + 1] as number) + x * ((first << 24) >> 28);
+      hidden[h + 2] = (hidden[h + 2] as number) + x * ((second << 28) >> 28);
+      hidden[h + 3] = (hidden[h + 3] as number) + x * ((second << 24) >> 28);
+    }
+    for (; h < H; h += 2, b++) {
+      const byte = packed[b] as number;
+      hidden[h] = (hidden[h] as number) + x * ((byte << 28) >> 28);
+      hidden[h + 1] = (hidden[h + 1] as number) + x * ((byte << 24) >> 28);
+    }
+  }
+}
+
+/**
  * Runs the network on a feature vector: hidden = ReLU(hiddenBias + Σ x·termWeights),
  * the primary head's log-softmax for every class, then the ranking scores of
  * the best `k` classes (default: the model's `topK`; at most all of them, none if k < 1).
@@ -50,25 +112,19 @@ function logSigmoid(z: number): number {
 export function forward(model: ClassifierModel, features: FeatureVector, k = model.header.topK): ForwardPass {
   const C = model.header.classes.length;
   const H = model.header.hidden;
-  const { termWeights, scale, primaryWeights, listedWeights, listedBias } = model;
+  const { scale, primaryWeights, listedWeights, listedBias } = model;
   const hidden = new Float64Array(H);
   for (let h = 0; h < H; h++) hidden[h] = model.hiddenBias[h] as number;
-  const { ids, values } = features;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i] as number;
-    const x = (values[i] as number) * (scale[id] as number);
-    const base = id * H;
-    // Unrolled by four (the same sums in the same order): this loop is most of the model's time.
-    // The primary head below has the same loop over Float32Array weights; one helper for both
-    // measured about 20% slower (its element loads see two array types), so each stays inline.
-    let h = 0;
-    for (; h + 3 < H; h += 4) {
-      hidden[h] = (hidden[h] as number) + x * (termWeights[base + h] as number);
-      hidden[h + 1] = (hidden[h + 1] as number) + x * (termWeights[base + h + 1] as number);
-      hidden[h + 2] = (hidden[h + 2] as number) + x * (termWeights[base + h + 2] as number);
-      hidden[h + 3] = (hidden[h + 3] as number) + x * (termWeights[base + h + 3] as number);
+  if (model.header.termBits === 8) addTermRows8(hidden, model.termWeights as Int8Array, scale, features, H);
+  else if (H % 2 === 0) addTermRows4(hidden, model.termWeights as Uint8Array, scale, features, H);
+  else {
+    // An odd row length starts every other row mid-byte: rare enough (no trained model has one) to go slowly.
+    const { ids, values } = features;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      const x = (values[i] as number) * (scale[id] as number);
+      for (let h = 0; h < H; h++) hidden[h] = (hidden[h] as number) + x * termWeightAt(model, id, h);
     }
-    for (; h < H; h++) hidden[h] = (hidden[h] as number) + x * (termWeights[base + h] as number);
   }
   let activeCount = 0;
   for (let h = 0; h < H; h++) {
@@ -160,9 +216,8 @@ export function explainingTerms(
 ): string[][] {
   const { maxTerms, minContribution, candidates } = model.header.explain;
   const C = model.header.classes.length;
-  const H = model.header.hidden;
   const K = classes.length;
-  const { termWeights, scale, primaryWeights } = model;
+  const { scale, primaryWeights } = model;
   const { active } = pass;
   const A = active.length;
   // Each class's direction in hidden space, over the active units only: [class][unit].
@@ -186,8 +241,7 @@ export function explainingTerms(
   const gathered = new Float64Array(A);
   for (const j of order) {
     const id = ids[j] as number;
-    const base = id * H;
-    for (let a = 0; a < A; a++) gathered[a] = termWeights[base + (active[a] as number)] as number;
+    for (let a = 0; a < A; a++) gathered[a] = termWeightAt(model, id, active[a] as number);
     for (let i = 0; i < K; i++) {
       let dot = 0;
       const offset = i * A;
@@ -207,7 +261,7 @@ export function explainingTerms(
     list
       .sort((a, b) => b.contribution - a.contribution || a.id - b.id)
       .slice(0, maxTerms)
-      .map(({ id }) => model.terms[id] as string),
+      .map(({ id }) => model.index.term(id)),
   );
 }
 

@@ -11,6 +11,14 @@ export interface FeatureVector {
   values: Float32Array;
 }
 
+/** A vocabulary that is not one term a line: `line` (1-based) is empty or repeats an earlier one. */
+export class VocabularyError extends Error {
+  override name = 'VocabularyError';
+  constructor(readonly line: number) {
+    super(`vocabulary line ${line} is empty or repeated`);
+  }
+}
+
 /**
  * The vocabulary as a lookup from a paper's text to term ids. Gives exactly the
  * ids of `paperTerms(title, abstract)` that are in the vocabulary, without
@@ -18,24 +26,44 @@ export interface FeatureVector {
  * pair of their ids (every word of a vocabulary bigram is at least as frequent
  * as the bigram, so it is almost always a term itself); only a bigram with an
  * unknown word is looked up by its text.
+ *
+ * The pairs are remembered as they are met, in an open-addressing table of typed arrays,
+ * answers that are no bigram included (most pairs of known words are none): building them all
+ * up front took a fifth of the model's load, and a Map of them more (a key
+ * `first × size + second` passes V8's small-integer range once the vocabulary has more than
+ * 32,768 terms). A pair looked up by text gives the same id the table would, so the table
+ * only saves time; once half full it stops remembering new pairs.
  */
 export class TermIndex {
   readonly size: number;
   private readonly ids = new Map<string, number>();
-  private readonly pairs = new Map<number, number>();
+  /** Slot → the pair's bigram id + 2 (1: no bigram; 0: empty slot), keyed by its words' ids. */
+  private readonly pairSlots: Int32Array;
+  private readonly pairFirst: Int32Array;
+  private readonly pairSecond: Int32Array;
+  private pairsRemembered = 0;
 
-  constructor(terms: readonly string[]) {
-    this.size = terms.length;
-    terms.forEach((term, id) => {
-      this.ids.set(term, id);
-    });
-    terms.forEach((term, id) => {
-      const space = term.indexOf(' ');
-      if (space < 0) return;
-      const first = this.ids.get(term.slice(0, space));
-      const second = this.ids.get(term.slice(space + 1));
-      if (first !== undefined && second !== undefined) this.pairs.set(first * this.size + second, id);
-    });
+  /** @throws VocabularyError when a term is empty or repeated. */
+  constructor(readonly terms: readonly string[]) {
+    const size = terms.length;
+    this.size = size;
+    const ids = this.ids;
+    for (let id = 0; id < size; id++) {
+      const term = terms[id] as string;
+      ids.set(term, id);
+      // A repeat leaves the map's size behind the ids; the empty string is no term.
+      if (ids.size !== id + 1 || term === '') throw new VocabularyError(id + 1);
+    }
+    let slotCount = 1024;
+    while (slotCount < 4 * size) slotCount *= 2;
+    this.pairSlots = new Int32Array(slotCount);
+    this.pairFirst = new Int32Array(slotCount);
+    this.pairSecond = new Int32Array(slotCount);
+  }
+
+  /** The text of term `id`. */
+  term(id: number): string {
+    return this.terms[id] as string;
   }
 
   /** The id of one term, or undefined. */
@@ -67,13 +95,37 @@ export class TermIndex {
       if (i > 0) {
         const bigram =
           previous >= 0 && id >= 0
-            ? this.pairs.get(previous * this.size + id)
-            : this.ids.get(`${tokens[i - 1]} ${token}`);
-        if (bigram !== undefined) out.push(bigram);
+            ? this.pairId(previous, id, tokens[i - 1] as string, token)
+            : (this.ids.get(`${tokens[i - 1]} ${token}`) ?? -1);
+        if (bigram >= 0) out.push(bigram);
       }
       previous = id;
     }
   }
+
+  /** The bigram `firstText secondText` of the terms `first` and `second`, or -1. */
+  private pairId(first: number, second: number, firstText: string, secondText: string): number {
+    const mask = this.pairSlots.length - 1;
+    let slot = pairHash(first, second) & mask;
+    for (let entry = this.pairSlots[slot] as number; entry !== 0; entry = this.pairSlots[slot] as number) {
+      if (this.pairFirst[slot] === first && this.pairSecond[slot] === second) return entry - 2;
+      slot = (slot + 1) & mask;
+    }
+    const bigram = this.ids.get(`${firstText} ${secondText}`) ?? -1;
+    if (2 * this.pairsRemembered < this.pairSlots.length) {
+      this.pairSlots[slot] = bigram + 2;
+      this.pairFirst[slot] = first;
+      this.pairSecond[slot] = second;
+      this.pairsRemembered++;
+    }
+    return bigram;
+  }
+}
+
+/** Mixes two term ids into a table slot's hash (the table masks its low bits). */
+function pairHash(first: number, second: number): number {
+  const mixed = Math.imul(first, 0x9e3779b1) ^ second;
+  return Math.imul(mixed ^ (mixed >>> 15), 0x85ebca6b) ^ (mixed >>> 13);
 }
 
 /**

@@ -45,6 +45,8 @@ export interface ListingBytes {
   contentType?: string;
   /** The listing day asked for; when absent, the listing's own day, else the capture day. */
   listedOn?: IsoDate;
+  /** A revisit of a past day: bytes the archive already holds are not fanned out again. */
+  revisit?: boolean;
 }
 
 export interface IngestedListing {
@@ -59,8 +61,10 @@ export interface IngestedListing {
   archived: boolean;
   format: ListingFormat;
   listedOn: IsoDate;
-  /** Papers sent to the parse queue. */
+  /** Papers in the listing, sent to the parse queue unless {@link IngestedListing.fannedOut} is false. */
   papers: number;
+  /** False for a revisit that found these bytes archived already: nothing changed, nothing was sent. */
+  fannedOut: boolean;
   /** Of those, the ones filed under `listedOn` (a response can carry papers of earlier days). */
   papersOfDay: number;
   /** Of those, the ones sent as a reference to the archive, being too large for one message. */
@@ -132,7 +136,10 @@ export async function ingestListingBytes(
       ref: { format: item.format, index: item.index },
     } satisfies ParseMessage);
   });
-  await sendMessages(targets.sqs, targets.parseQueueUrl, messages);
+  // A revisit finding the same bytes has nothing new to say. (Any other run sends them again: a
+  // rerun after a failure after archiving must finish the fan-out.)
+  const fannedOut = !(listing.revisit && !archived.written);
+  if (fannedOut) await sendMessages(targets.sqs, targets.parseQueueUrl, messages);
   const dayContext = { url: listing.url, listedOn, fetchedAt: archived.fetchedAt };
   return {
     url: listing.url,
@@ -142,6 +149,7 @@ export async function ingestListingBytes(
     format: split.format,
     listedOn,
     papers: messages.length,
+    fannedOut,
     papersOfDay: split.items.filter((item) => dayOfItem(item, dayContext) === listedOn).length,
     byReference,
   };
@@ -219,6 +227,8 @@ export interface DailyFetchRequest {
   recordAs?: string;
   /** The bytes' capture time, when they were captured before this run (see `FetchListingRequestSchema.fetchedAt`). */
   fetchedAt?: string;
+  /** A revisit of a past day (see `FetchListingRequestSchema.daysAgo`). */
+  revisit?: boolean;
 }
 
 export interface DailyFetchOptions extends FetchOptions {
@@ -282,6 +292,7 @@ export async function fetchAndIngestDay(
         fetchedAt: request.fetchedAt ?? fetched.fetchedAt,
         contentType: fetched.contentType,
         listedOn: request.day,
+        revisit: request.revisit,
       },
       targets,
     );

@@ -24,8 +24,20 @@ import {
   ListingTableItemSchema,
   listingFigures,
   type PaperRecord,
+  type UpvoteSnapshot,
+  type UpvoteSnapshotTableItem,
+  UpvoteSnapshotTableItemSchema,
 } from './items';
-import { categoryPk, categoryRange, DAYS_PK, dayPk, LISTING_SK_PREFIX, listingSk, paperPk } from './keys';
+import {
+  categoryPk,
+  categoryRange,
+  DAYS_PK,
+  dayPk,
+  LISTING_SK_PREFIX,
+  listingSk,
+  paperPk,
+  UPVOTES_SK_PREFIX,
+} from './keys';
 import { storeListingWrites } from './listing-writes';
 import {
   type CategoryChanges,
@@ -386,25 +398,7 @@ export class DynamoPaperStore implements PaperStore {
   }
 
   async paperById(id: string): Promise<PaperRecord | undefined> {
-    const items: Record<string, unknown>[] = [];
-    let cursor: string | undefined;
-    const name = `paper:${id}`;
-    do {
-      // A paper's partition is small (a listing per day listed, a few category entries); read it whole.
-      const page = await this.query(
-        {
-          name,
-          partition: paperPk(id),
-          sortKeyCondition: {
-            expression: 'begins_with(#sort, :listed)',
-            values: { ':listed': LISTING_SK_PREFIX },
-          },
-        },
-        { limit: 100, start: decodeCursor(cursor, name) },
-      );
-      items.push(...page.items);
-      cursor = page.cursor;
-    } while (cursor);
+    const items = await this.paperItems(id, LISTING_SK_PREFIX);
     const listings = this.readable(items, ListingTableItemSchema);
     const latest = listings.reduce<(typeof listings)[number] | undefined>(
       (best, listing) => (!best || listing.fetchedAt > best.fetchedAt ? listing : best),
@@ -419,6 +413,10 @@ export class DynamoPaperStore implements PaperStore {
         (best, listing) => (!best || listing.fetchedAt > best.fetchedAt ? listing : best),
         undefined,
       )?.classification;
+    const snapshots = this.readable(
+      await this.paperItems(id, UPVOTES_SK_PREFIX),
+      UpvoteSnapshotTableItemSchema,
+    );
     return {
       ...paper,
       listings: listings.map((listing) => ({
@@ -426,8 +424,33 @@ export class DynamoPaperStore implements PaperStore {
         ...listingFigures(listing),
         fetchedAt: listing.fetchedAt,
       })),
+      upvoteHistory: upvoteHistory(snapshots),
       ...classificationFields(classification),
     };
+  }
+
+  /**
+   * Every item of a paper's partition whose sort key starts with `prefix`, in sort-key order. A
+   * paper's partition is small (a listing per day listed, a few category entries, a snapshot per
+   * fetch that changed its figures): read whole, a page of 100 at a time.
+   */
+  private async paperItems(id: string, prefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    const name = `paper:${id}:${prefix}`;
+    let cursor: string | undefined;
+    do {
+      const page = await this.query(
+        {
+          name,
+          partition: paperPk(id),
+          sortKeyCondition: { expression: 'begins_with(#sort, :prefix)', values: { ':prefix': prefix } },
+        },
+        { limit: 100, start: decodeCursor(cursor, name) },
+      );
+      items.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor);
+    return items;
   }
 
   async ingestedDays(page: PageRequest): Promise<Page<IngestedDay>> {
@@ -649,6 +672,17 @@ function listedPaperFromListing(item: z.infer<typeof ListingTableItemSchema>): L
     item.classification,
     item.fetchedAt,
   );
+}
+
+/** Snapshots as the API gives them: oldest fetch first, a fetch's listing days in day order. */
+function upvoteHistory(snapshots: readonly UpvoteSnapshotTableItem[]): UpvoteSnapshot[] {
+  return snapshots
+    .map(({ pk: _pk, sk: _sk, ...snapshot }) => snapshot)
+    .sort(
+      (a, b) =>
+        Date.parse(a.fetchedAt) - Date.parse(b.fetchedAt) ||
+        (a.listedOn < b.listedOn ? -1 : a.listedOn > b.listedOn ? 1 : 0),
+    );
 }
 
 function sleep(ms: number): Promise<void> {

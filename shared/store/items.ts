@@ -97,6 +97,24 @@ export const ListedPaperSchema = PaperSchema.extend({
 });
 export type ListedPaper = z.infer<typeof ListedPaperSchema>;
 
+/**
+ * One upvote snapshot (`PAPER#<id>` / `UPVOTES#<day>#<fetchedAt>`): a listing's figures as one fetch
+ * gave them, written when a fetch first captures the listing or changes its figures.
+ */
+export const UpvoteSnapshotTableItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  listedOn: IsoDateSchema,
+  fetchedAt: timestamp,
+  upvotes: z.number().int().nonnegative().optional(),
+  comments: z.number().int().nonnegative().optional(),
+});
+export type UpvoteSnapshotTableItem = z.infer<typeof UpvoteSnapshotTableItemSchema>;
+
+/** One point of a paper's upvote history: the figures of one listing as one fetch gave them. */
+export const UpvoteSnapshotSchema = UpvoteSnapshotTableItemSchema.omit({ pk: true, sk: true });
+export type UpvoteSnapshot = z.infer<typeof UpvoteSnapshotSchema>;
+
 /** One paper with every day it was listed (`GET /papers/{id}`). */
 export const PaperRecordSchema = PaperSchema.omit({ listedOn: true, upvotes: true, comments: true }).extend({
   listings: z.array(
@@ -107,6 +125,11 @@ export const PaperRecordSchema = PaperSchema.omit({ listedOn: true, upvotes: tru
       fetchedAt: timestamp,
     }),
   ),
+  /**
+   * Every snapshot of the paper's figures, oldest fetch first (a fetch that changed nothing wrote
+   * none). Empty for a paper stored before snapshots were written.
+   */
+  upvoteHistory: z.array(UpvoteSnapshotSchema),
   categories: ClassificationSchema.shape.categories.optional(),
   primaryCategory: z.string().optional(),
   classifierVersion: z.string().optional(),
@@ -124,17 +147,3 @@ export const IngestedDaySchema = z.object({
   lastStoredAt: timestamp.optional(),
 });
 export type IngestedDay = z.infer<typeof IngestedDaySchema>;
-
-/**
- * A listing's upvotes and comments as one capture gave them (`PAPER#<id>` /
- * `UPVOTES#<day>#<fetchedAt>`): written when a capture changed them, the first one included.
- */
-export const UpvoteSnapshotTableItemSchema = z.object({
-  pk: z.string(),
-  sk: z.string(),
-  listedOn: IsoDateSchema,
-  fetchedAt: timestamp,
-  upvotes: z.number().int().nonnegative().optional(),
-  comments: z.number().int().nonnegative().optional(),
-});
-export type UpvoteSnapshotTableItem = z.infer<typeof UpvoteSnapshotTableItemSchema>;

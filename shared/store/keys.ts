@@ -40,11 +40,9 @@ export const DAYS_PK = 'DAYS';
 export const paperPk = (id: string): string => `PAPER#${id}`;
 export const listingSk = (day: IsoDate): string => `LISTED#${day}`;
 export const LISTING_SK_PREFIX = 'LISTED#';
-export const categoryEntrySk = (code: string, day: IsoDate): string => `CATEGORY#${code}#${day}`;
+export const upvoteSnapshotSk = (day: IsoDate, fetchedAt: string): string => `UPVOTES#${day}#${fetchedAt}`;
 export const UPVOTES_SK_PREFIX = 'UPVOTES#';
-/** A listing's upvote snapshot: sorts by day, then by capture time. */
-export const upvoteSnapshotSk = (day: IsoDate, fetchedAt: string): string =>
-  `${UPVOTES_SK_PREFIX}${day}#${fetchedAt}`;
+export const categoryEntrySk = (code: string, day: IsoDate): string => `CATEGORY#${code}#${day}`;
 export const dayPk = (day: IsoDate): string => `DAY#${day}`;
 export const categoryPk = (code: string): string => `CATEGORY#${code}`;
 export const categorySk = (day: IsoDate, id: string): string => `${day}#${id}`;

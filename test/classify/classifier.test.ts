@@ -3,7 +3,12 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { featuresOf, forward, predictWithModel } from '../../shared/classify/classifier';
 import { loadModel, modelDirectory } from '../../shared/classify/load-model';
-import { type ClassifierModel, decodeModel, encodeModel } from '../../shared/classify/model-format';
+import {
+  type ClassifierModel,
+  decodeModel,
+  encodeModel,
+  termWeightAt,
+} from '../../shared/classify/model-format';
 import { TOKENIZER_VERSION } from '../../shared/classify/tokenize';
 import { tinyParts } from './tiny-model';
 
@@ -44,7 +49,7 @@ function everyScore(model: ClassifierModel, title: string, abstract: string): nu
     for (let h = 0; h < H; h++)
       hidden[h] =
         (hidden[h] as number) +
-        (values[i] as number) * (model.scale[id] as number) * (model.termWeights[id * H + h] as number);
+        (values[i] as number) * (model.scale[id] as number) * termWeightAt(model, id, h);
   });
   const relu = hidden.map((v) => Math.max(v, 0));
   const head = (weights: Float32Array, bias: Float32Array) =>

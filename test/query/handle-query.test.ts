@@ -137,6 +137,7 @@ describe('handleQuery routing', () => {
       links: {},
       source: 'hf-api',
       listings: [{ listedOn: '2026-06-12', upvotes: 3, fetchedAt: '2026-06-12T08:00:00.000Z' }],
+      upvoteHistory: [{ listedOn: '2026-06-12', fetchedAt: '2026-06-12T08:00:00.000Z', upvotes: 3 }],
     };
 
     const { response } = await ask(get('/papers/2410.17243v2'), store);
