@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { loadConfig, QueryEnvSchema } from '../shared/config';
 import { handleQuery, type QueryRequest } from '../shared/query/handle-query';
+import { webAsset } from '../shared/query/web-page';
 import { DynamoPaperStore } from '../shared/store/dynamo-paper-store';
 import { serviceNames } from '../shared/telemetry';
 
@@ -41,6 +42,9 @@ export const handler = async (
     rawQueryString: event.rawQueryString ?? '',
   };
   try {
+    // The web page and its files are text, not JSON: served as they are.
+    const page = webAsset(request.method, request.path);
+    if (page) return page;
     const response = await handleQuery(request, store);
     logger.info('query', {
       ...request,

@@ -30,6 +30,15 @@ export const classifierModel = {
 } as const;
 
 /**
+ * The query API's web page (HTML, CSS, JS; relative to the project root), copied next to the
+ * query bundle as `web/`, where `shared/query/web-page.ts` reads it on the first `GET /`.
+ */
+export const webPageAssets = {
+  sourceDir: 'shared/query/web',
+  bundleDirName: 'web',
+} as const;
+
+/**
  * ESM needs no `require`, but a few CommonJS dependencies call it for Node
  * built-ins; esbuild's ESM output then needs a real one in scope.
  */

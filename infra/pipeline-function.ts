@@ -13,7 +13,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
 import { METRICS_NAMESPACE } from '../shared/telemetry';
-import { bundleOptions, classifierModel, type FunctionName, functionEntries } from './bundling';
+import {
+  bundleOptions,
+  classifierModel,
+  type FunctionName,
+  functionEntries,
+  webPageAssets,
+} from './bundling';
 
 /** The repository root: entries, the lockfile and the classifier's model are found from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -104,6 +110,8 @@ export interface PipelineFunctionProps {
   readonly sourceMapsAtRuntime?: boolean;
   /** Copy the classifier's committed model next to the bundle as `model/`. */
   readonly includeClassifierModel?: boolean;
+  /** Copy the query API's web page (HTML, CSS, JS) next to the bundle as `web/`. */
+  readonly includeWebPage?: boolean;
 }
 
 /**
@@ -196,6 +204,7 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
           '--alias': Object.entries(bundleOptions.alias).map(([from, to]) => `${from}=${to}`),
         },
         ...(props.includeClassifierModel ? { commandHooks: copyClassifierModel } : {}),
+        ...(props.includeWebPage ? { commandHooks: copyWebPage } : {}),
       },
     });
     // Tracing is switched on at the L1 so that CDK does not add X-Ray's
@@ -212,15 +221,25 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
  * directory is missing or empty: a classifier deployed without its model would
  * fail every cold start. Unit tests skip bundling, so they never need the model.
  */
-const copyClassifierModel: ICommandHooks = {
-  beforeBundling: () => [],
-  beforeInstall: () => [],
-  afterBundling: (inputDir, outputDir) => {
-    const source = path.join(inputDir, classifierModel.sourceDir);
-    const target = path.join(outputDir, classifierModel.bundleDirName);
-    return [
-      `[ -n "$(ls -A "${source}" 2>/dev/null)" ] || { echo "classifier model not found (or empty) at ${source}" >&2; exit 1; }`,
-      `cp -r "${source}" "${target}"`,
-    ];
-  },
-};
+const copyClassifierModel = copyBesideBundle(classifierModel, 'classifier model');
+
+/** Copies the query API's web page next to the bundle; fails the build when it is missing. */
+const copyWebPage = copyBesideBundle(webPageAssets, 'web page');
+
+function copyBesideBundle(
+  directory: { sourceDir: string; bundleDirName: string },
+  what: string,
+): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) => {
+      const source = path.join(inputDir, directory.sourceDir);
+      const target = path.join(outputDir, directory.bundleDirName);
+      return [
+        `[ -n "$(ls -A "${source}" 2>/dev/null)" ] || { echo "${what} not found (or empty) at ${source}" >&2; exit 1; }`,
+        `cp -r "${source}" "${target}"`,
+      ];
+    },
+  };
+}

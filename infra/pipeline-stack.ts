@@ -304,6 +304,7 @@ export class PipelineStack extends Stack {
       environment: { TABLE_NAME: table.tableName },
       timeout: Duration.seconds(10),
       reservedConcurrentExecutions: props.queryReservedConcurrency ?? DEFAULT_QUERY_RESERVED_CONCURRENCY,
+      includeWebPage: true,
       logLevel,
     });
     allow(query, actions.queryTable, [table.tableArn, ...tableIndexArns]);

@@ -1,7 +1,13 @@
 /**
- * `npm run -s papers -- <command> [...]`: the command-line tool. Each command
+ * `npx papers <command> [...]` (or `npm run -s papers -- …`): the command-line tool. Each command
  * lives in `local/commands/<name>.ts` and is loaded only when asked for, so
- * `papers parse` does not start the local stack.
+ * `papers parse` does not start the local stack. Adding a command is one entry in
+ * {@link commands}: a summary and a lazy `import()` of its module.
+ *
+ * Start-up is kept small on purpose: this file imports only Node built-ins and
+ * two tiny local modules until a command is chosen. `--version`, the list of commands
+ * and an unknown command answer without loading zod or a command module (zod
+ * alone costs hundreds of milliseconds through tsx's loader).
  *
  * Every command answers `--help` (or `-h`) with its usage on stdout and exit
  * code 0, and a usage mistake with `papers <command>: <what is wrong>` and its
@@ -9,7 +15,7 @@
  * does the printing, so they cannot drift apart.
  */
 
-import { isHelpRequest, UsageError } from '../shared/command-line';
+import { readFileSync } from 'node:fs';
 import { isClosedPipe } from './closed-pipe';
 import { installStopHandlers, stopRequested } from './shutdown';
 
@@ -63,9 +69,23 @@ const commands: Record<string, Command> = {
 function usage(): string {
   const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`);
   return (
-    `usage: npm run -s papers -- <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
-    "`npm run -s papers -- <command> --help` shows a command's options.\n"
+    `usage: npm run -s papers -- <command> [options]\n   or: npx papers <command> [options]\n` +
+    `       npx papers --version\n\ncommands:\n${lines.join('\n')}\n\n` +
+    "`npx papers <command> --help` shows a command's options.\n\n" +
+    'environment:\n' +
+    '  PAPERS_DATA_DIR   the local data folder (default .papers-data/ in the project root;\n' +
+    '                    a relative path is taken from the folder the command was typed in)\n' +
+    "  PAPERS_LOG_LEVEL  the handlers' log level: ERROR (default), WARN, INFO, DEBUG, …\n"
   );
+}
+
+/** The project's version, from package.json (read, not imported: no JSON module loading at start-up). */
+function version(): string {
+  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+  const parsed: unknown = JSON.parse(text);
+  const value =
+    typeof parsed === 'object' && parsed !== null && 'version' in parsed ? parsed.version : undefined;
+  return typeof value === 'string' ? value : 'unknown';
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -82,6 +102,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return 0;
   }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`papers ${version()}\n`);
+    return 0;
+  }
   // `papers help <command>` is `papers <command> --help`.
   const commandName = name === 'help' ? (args[0] as string) : name;
   // Own keys only: `papers constructor` must not find Object.prototype's.
@@ -90,7 +114,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`papers: unknown command "${commandName}"\n${usage()}`);
     return 2;
   }
-  const module = await command.load();
+  const [module, { isHelpRequest, UsageError }] = await Promise.all([
+    command.load(),
+    import('../shared/command-line'),
+  ]);
   if (name === 'help' || isHelpRequest(args)) {
     process.stdout.write(module.usage);
     return 0;

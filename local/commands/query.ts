@@ -26,6 +26,8 @@ export interface QueryCommand {
   /** Most results to print; all when absent. */
   limit?: number;
   cursor?: string;
+  /** `--aws --stack NAME`: the deployed API of that stack, signed with the caller's credentials. */
+  stackName?: string;
 }
 
 /** The API's page size limit: the CLI asks for full pages and stops at `--limit`. */
@@ -36,6 +38,9 @@ export const usage = `usage: npm run -s papers -- query <what> [--limit N | --al
           --category CODE [--from D] [--to D]  papers in an arXiv category (default: the last 30 days)
           --id ID                         one paper with every day it was listed
           --days                          the ingested days with their paper counts
+  --aws --stack NAME  ask the deployed query API of that CloudFormation stack (its QueryFunctionUrl
+                      output), SigV4-signed with your AWS credentials and region (the SDK's default
+                      chain: AWS_PROFILE, AWS_ACCESS_KEY_ID, …), instead of the local table
 `;
 
 const OPTIONS = {
@@ -50,6 +55,8 @@ const OPTIONS = {
   all: { type: 'boolean' },
   cursor: { type: 'string' },
   format: { type: 'string' },
+  aws: { type: 'boolean' },
+  stack: { type: 'string' },
 } as const;
 
 /**
@@ -78,6 +85,8 @@ export function parseQueryArgs(args: readonly string[]): QueryCommand {
     const value = values[name];
     if (value !== undefined) parameters.set(name, value);
   }
+  if (values.aws && values.stack === undefined) throw new UsageError('--aws needs --stack NAME');
+  if (!values.aws && values.stack !== undefined) throw new UsageError('--stack goes with --aws');
   const kind = id !== undefined ? 'paper' : days ? 'days' : 'papers';
   if (kind === 'papers' && parameters.size === 0) {
     throw new UsageError('ask for --date, --category, --id or --days');
@@ -89,6 +98,7 @@ export function parseQueryArgs(args: readonly string[]): QueryCommand {
     format,
     limit: values.limit === undefined ? undefined : Number(values.limit),
     cursor: values.cursor,
+    ...(values.aws ? { stackName: values.stack } : {}),
   };
 }
 
@@ -206,23 +216,31 @@ export function formatRows(command: Pick<QueryCommand, 'kind' | 'format'>, rows:
  */
 export async function run(args: string[]): Promise<number> {
   const command = parseQueryArgs(args);
+  if (command.stackName !== undefined) {
+    const { deployedQueryHandler } = await import('../deployed-query');
+    return print(command, await runQuery(command, await deployedQueryHandler(command.stackName)));
+  }
   const { withLocalStack } = await import('../stack');
   return withLocalStack(async (stack) => {
     // The handler logs each request at INFO on stdout; keep stdout for the results.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     const { loadQueryHandler } = await import('../handlers');
-    const outcome = await runQuery(command, await loadQueryHandler(stack.env));
-    if (outcome.exitCode === 2) throw new UsageError(outcome.message ?? 'the API refused the request');
-    if (outcome.exitCode !== 0) {
-      process.stderr.write(`papers query: ${outcome.message ?? 'failed'}\n`);
-      return outcome.exitCode;
-    }
-    await write(formatRows(command, outcome.rows));
-    if (outcome.nextCursor) {
-      process.stderr.write(`papers query: more results; continue with --cursor ${outcome.nextCursor}\n`);
-    }
-    return 0;
+    return print(command, await runQuery(command, await loadQueryHandler(stack.env)));
   });
+}
+
+/** Prints the rows (or the failure) of a query; resolves with the exit code. */
+async function print(command: QueryCommand, outcome: QueryOutcome): Promise<number> {
+  if (outcome.exitCode === 2) throw new UsageError(outcome.message ?? 'the API refused the request');
+  if (outcome.exitCode !== 0) {
+    process.stderr.write(`papers query: ${outcome.message ?? 'failed'}\n`);
+    return outcome.exitCode;
+  }
+  await write(formatRows(command, outcome.rows));
+  if (outcome.nextCursor) {
+    process.stderr.write(`papers query: more results; continue with --cursor ${outcome.nextCursor}\n`);
+  }
+  return 0;
 }
 
 /** Writes to stdout and waits for it to drain; a closed pipe (`| head`) is not an error. */

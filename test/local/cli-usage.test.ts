@@ -4,11 +4,11 @@
  * opens the local stack; the data folder is a temporary one all the same, so a
  * regression cannot write into the repository's `.papers-data/`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
-import { runPapersCli } from '../support/papers-cli';
+import { PROJECT_ROOT, runPapersCli } from '../support/papers-cli';
 
 const COMMANDS = ['parse', 'classify', 'ingest', 'query', 'serve', 'start', 'dlq'];
 
@@ -63,6 +63,42 @@ describe.concurrent('papers --help', () => {
     expect(stdout).toMatch(/^usage: npm run -s papers -- ingest/);
     expect(afterTerminator.code).toBe(2);
     expect(afterTerminator.stderr).toMatch(/^papers classify: unexpected argument "--help"\n/);
+  });
+});
+
+describe.concurrent('papers --version and the environment', () => {
+  it.for(['--version', '-V'])(
+    '`papers %s` prints the version in package.json and exits 0',
+    async (flag, { expect }) => {
+      const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
+
+      const { code, stdout, stderr } = await papers([flag]);
+
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout).toBe(`papers ${version}\n`);
+    },
+  );
+
+  it('names the environment variables the commands read in its help', async ({ expect }) => {
+    const { stdout } = await papers(['--help']);
+
+    expect(stdout).toMatch(/^ {2}PAPERS_DATA_DIR {3}\S/m);
+    expect(stdout).toMatch(/^ {2}PAPERS_LOG_LEVEL {2}\S/m);
+  });
+
+  it("is declared as the package's `papers` bin, an executable file with a node shebang", async ({
+    expect,
+  }) => {
+    const { bin } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    const launcher = join(PROJECT_ROOT, bin.papers ?? 'missing');
+
+    expect(readFileSync(launcher, 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+    expect(statSync(launcher).mode & 0o111).not.toBe(0);
   });
 });
 

@@ -182,7 +182,10 @@ function encode(value: string): string {
 async function send(method: string, url: string) {
   const result = await handler(functionUrlEvent({ method, url }), localLambdaContext('query'));
   if (typeof result !== 'object' || result.statusCode === undefined) throw new Error('unstructured result');
-  return { status: result.statusCode, body: JSON.parse(result.body ?? 'null') as { cursor?: string } };
+  // `GET /` is the web page (HTML); every other answer is the API's JSON.
+  const isJson = String(result.headers?.['content-type'] ?? '').startsWith('application/json');
+  const body = isJson ? (JSON.parse(result.body ?? 'null') as { cursor?: string }) : {};
+  return { status: result.statusCode, body };
 }
 
 describe('the query handler, under generated requests', () => {

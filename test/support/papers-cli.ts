@@ -21,8 +21,16 @@ export function runProjectScript(
   args: readonly string[],
   options: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliOutcome> {
+  return runInProject('node_modules/.bin/tsx', [script, ...args], options);
+}
+
+function runInProject(
+  command: string,
+  args: readonly string[],
+  options: { stdin?: string; env?: NodeJS.ProcessEnv },
+): Promise<CliOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node_modules/.bin/tsx', [script, ...args], {
+    const child = spawn(command, args, {
       cwd: PROJECT_ROOT,
       // As `npm run` from the project root: npm passes the folder it was run in as INIT_CWD.
       env: { ...(options.env ?? process.env), INIT_CWD: options.env?.INIT_CWD ?? PROJECT_ROOT },
@@ -41,10 +49,10 @@ export function runProjectScript(
   });
 }
 
-/** Runs `papers <args>` exactly as `npm run -s papers -- <args>` does (tsx on local/cli.ts). */
+/** Runs `papers <args>` exactly as `npx papers <args>` and `npm run -s papers -- <args>` do (the bin launcher). */
 export function runPapersCli(
   args: readonly string[],
   options: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliOutcome> {
-  return runProjectScript('local/cli.ts', args, options);
+  return runInProject(process.execPath, ['bin/papers.mjs', ...args], options);
 }
