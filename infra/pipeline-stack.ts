@@ -155,20 +155,25 @@ const actions = {
   /** recordFetchedDay: the day fetched, even when empty. */
   fetchTable: ['dynamodb:UpdateItem'],
   /**
-   * putListing, recordListedDays (UpdateItem); indexForSearch (BatchGetItem for the listings' text
-   * and search markers, BatchWriteItem for the keyword postings).
+   * A paper too large for a classify message is stored by parse-paper (storeListings: one
+   * BatchGetItem, then a TransactWriteItems, authorised as the UpdateItem of the listing and the
+   * PutItem of its upvote snapshot).
    */
-  parseTable: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+  parseTable: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /**
-   * putClassification (UpdateItem; GetItem to tell a missing listing from a newer one),
-   * applyCategoryChanges (BatchWriteItem puts and deletes; BatchGetItem to check each listing's
-   * current classification afterwards).
+   * storeListings (BatchGetItem of the batch's listings; TransactWriteItems, authorised per action:
+   * UpdateItem of each listing, PutItem of its category entries and snapshot, DeleteItem of the
+   * entries no longer assigned), recordListedDays (UpdateItem), listedPaper (GetItem, for a paper
+   * sent by reference), indexForSearch (BatchGetItem of the listings' text and search markers,
+   * BatchWriteItem of the keyword postings).
    */
   classifyTable: [
-    'dynamodb:UpdateItem',
-    'dynamodb:GetItem',
-    'dynamodb:BatchWriteItem',
     'dynamodb:BatchGetItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
   ],
   /** Every read is a Query, on the table or one of its indexes; never a Scan. */
   queryTable: ['dynamodb:Query'],

@@ -20,6 +20,7 @@ import { resolveUserPath } from '../shared/command-line';
 import { fetchInvocation, localResourceNames, type QueueDefinition, queues } from '../shared/resources';
 import { localCursorKey } from './cursor-key';
 import { startDurableFauxqs } from './durable-fauxqs';
+import { startDynamoFront } from './dynamo-transactions';
 import { openPapersTable } from './papers-table';
 import { isAlive, onShutdown, stopRequested } from './shutdown';
 import { lockHolder, registerClient, StackBusyError, tryLock, waitForClients } from './stack-lock';
@@ -178,15 +179,18 @@ async function startOwnStack(
   });
   const fauxqs = await startDurableFauxqs({ dataDir, archiveBucket: localResourceNames.bucket });
   await fauxqs.app.listen({ port: 0, host: '127.0.0.1' });
+  // dynalite has no TransactWriteItems: the handlers reach it through a front that adds it.
+  const front = await startDynamoFront(`http://127.0.0.1:${portOf(dynamo)}`);
   const counts: RequestCounts = { dynamodb: {}, sqs: {}, s3: {} };
-  dynamo.on('request', (request: IncomingMessage) => count(counts.dynamodb, operationOf(request)));
+  // Counted at the front: the requests the handlers make, not the ones a transaction makes of dynalite.
+  front.server.on('request', (request: IncomingMessage) => count(counts.dynamodb, operationOf(request)));
   fauxqs.app.server.on('request', (request: IncomingMessage) => {
     const operation = operationOf(request);
     if (operation.startsWith('AmazonSQS.')) count(counts.sqs, operation.slice('AmazonSQS.'.length));
     else count(counts.s3, operation);
   });
   const endpoints = {
-    dynamodb: `http://127.0.0.1:${portOf(dynamo)}`,
+    dynamodb: `http://127.0.0.1:${portOf(front.server)}`,
     sqsS3: `http://127.0.0.1:${portOf(fauxqs.app.server)}`,
   };
   const file: StackFile = {
@@ -206,6 +210,7 @@ async function startOwnStack(
       await stack.persistArchive().catch(() => 0);
       await fauxqs.app.close();
       fauxqs.close();
+      await front.close();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
       await releaseLock();
     })();

@@ -1,20 +1,45 @@
 import { classifyPaper } from '../classify';
 import { type ClassifyMessage, ClassifyMessageSchema, parseMessage } from '../messages';
-import type { Paper } from '../paper';
-import { type CategoryChanges, ListingNotStoredError, type PaperStore } from '../store/paper-store';
+import type { IsoDate, Paper } from '../paper';
+import {
+  ListingNotStoredError,
+  type ListingWrite,
+  type ListingWriteOutcome,
+  type PaperStore,
+} from '../store/paper-store';
+import { indexStoredListings } from './search-index-stage';
 import type { BatchStage, ProcessedRecord, RecordFailure } from './sqs-batch';
 
 /**
- * classify-paper's domain: classify a stored listing's paper, store the
- * categories on the listing, and index it under each assigned category.
+ * classify-paper's domain: classify a listed paper, then store the batch's listings, each in
+ * one piece with its categories, its category entries and its upvote snapshot (one read and
+ * one transaction for the batch: `PaperStore.storeListings`), then the steps that follow a
+ * stored listing (the day counts, and whatever else is given as a {@link StoredListingStep}).
  */
 
+/** A classified listing, ready to store. */
+export type ClassifiedListing = ListingWrite;
+
+/** A listing the batch stored (or found already stored), with what the write did. */
+export interface StoredListing {
+  messageId: string;
+  write: ListingWrite;
+  outcome: ListingWriteOutcome;
+}
+
 /**
- * Classifies one classify-queue message and stores the result on its listing. A reference
- * message (a paper too large for SQS) reads the paper from its stored listing first.
- * @throws MalformedMessageError for a bad message; ListingNotStoredError when the listing is missing.
+ * A step run after the batch's listings are stored, with those stored (stale ones excluded: the
+ * newer fetch's message does its steps). Idempotent, as a failed record is redone from the start.
+ * Returns the records it could not finish; those alone are retried.
  */
-export async function classifyStoredPaper(body: string, store: PaperStore): Promise<CategoryChanges> {
+export type StoredListingStep = (stored: readonly StoredListing[]) => Promise<readonly RecordFailure[]>;
+
+/**
+ * Classifies one classify-queue message. A reference message (a paper too large for SQS)
+ * reads the paper from its stored listing first.
+ * @throws MalformedMessageError for a bad message; ListingNotStoredError when a referenced listing is missing.
+ */
+export async function classifyListedPaper(body: string, store: PaperStore): Promise<ClassifiedListing> {
   const message = parseMessage(ClassifyMessageSchema, body);
   const { origin } = message;
   const paper = await paperToClassify(message, store);
@@ -23,12 +48,7 @@ export async function classifyStoredPaper(body: string, store: PaperStore): Prom
     abstract: paper.abstract,
     sourceCategories: paper.sourceCategories,
   });
-  return store.putClassification({
-    paper,
-    listedOn: origin.listedOn,
-    fetchedAt: origin.fetchedAt,
-    classification,
-  });
+  return { paper: { ...paper, listedOn: origin.listedOn }, origin, classification };
 }
 
 async function paperToClassify(message: ClassifyMessage, store: PaperStore): Promise<Paper> {
@@ -43,23 +63,73 @@ async function paperToClassify(message: ClassifyMessage, store: PaperStore): Pro
 }
 
 /**
- * Writes the batch's category entries; a record whose entries could not all be written
- * fails alone (its redelivery stores the same classification and writes them again).
+ * Stores the batch's listings, then runs `steps` in turn on those stored. A listing that could
+ * not be written fails alone, and so does one whose step failed (it does not go on to the
+ * next step): its redelivery writes nothing new and redoes the steps.
  */
-export async function writeCategoryEntries(
-  records: readonly ProcessedRecord<CategoryChanges>[],
+export async function storeClassifiedListings(
+  records: readonly ProcessedRecord<ClassifiedListing>[],
   store: PaperStore,
+  steps: readonly StoredListingStep[],
 ): Promise<RecordFailure[]> {
-  const failures = await store.applyCategoryChanges(records.map(({ result }) => result));
-  return [...failures].flatMap(([index, error]) => {
-    const record = records[index];
-    return record ? [{ messageId: record.messageId, error }] : [];
+  const results = await store.storeListings(records.map(({ result }) => result));
+  const failures: RecordFailure[] = [];
+  let stored: StoredListing[] = [];
+  records.forEach(({ messageId, result: write }, index) => {
+    const result = results[index];
+    if (!result) failures.push({ messageId, error: new Error('the store gave no result for this listing') });
+    else if (result.error) failures.push({ messageId, error: result.error });
+    else if (result.outcome !== 'stale') stored.push({ messageId, write, outcome: result.outcome });
   });
+  for (const step of steps) {
+    const failed = await step(stored).catch((thrown: unknown) => {
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      return stored.map(({ messageId }) => ({ messageId, error }));
+    });
+    const failedIds = new Set(failed.map(({ messageId }) => messageId));
+    failures.push(...failed);
+    stored = stored.filter(({ messageId }) => !failedIds.has(messageId));
+  }
+  return failures;
 }
 
-export function classifyStage(store: PaperStore): BatchStage<CategoryChanges> {
+/**
+ * Adds the stored listings' papers to their days (`DAYS` / `<day>`), one update per day. A day
+ * that could not be recorded fails its records alone.
+ */
+export function recordListedDays(store: PaperStore): StoredListingStep {
+  return async (stored) => {
+    const byDay = new Map<IsoDate, StoredListing[]>();
+    for (const listing of stored) {
+      const day = listing.write.origin.listedOn;
+      byDay.set(day, [...(byDay.get(day) ?? []), listing]);
+    }
+    const failures: RecordFailure[] = [];
+    await Promise.all(
+      [...byDay].map(async ([day, listings]) => {
+        try {
+          await store.recordListedDays(new Map([[day, listings.map(({ write }) => write.paper.id)]]));
+        } catch (thrown) {
+          const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+          for (const { messageId } of listings) failures.push({ messageId, error });
+        }
+      }),
+    );
+    return failures;
+  };
+}
+
+/**
+ * classify-paper's stage. After the listings are stored: the day counts, then the keyword
+ * postings of the papers stored (`search-index-stage.ts`), then any `extraSteps`.
+ */
+export function classifyStage(
+  store: PaperStore,
+  extraSteps: readonly StoredListingStep[] = [],
+): BatchStage<ClassifiedListing> {
+  const steps = [recordListedDays(store), indexStoredListings(store), ...extraSteps];
   return {
-    processRecord: (body) => classifyStoredPaper(body, store),
-    afterBatch: (records) => writeCategoryEntries(records, store),
+    processRecord: (body) => classifyListedPaper(body, store),
+    afterBatch: (records) => storeClassifiedListings(records, store, steps),
   };
 }

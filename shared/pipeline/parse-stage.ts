@@ -4,19 +4,22 @@ import { type ClassifyMessage, type ParseMessage, ParseMessageSchema, parseMessa
 import type { IsoDate, Paper } from '../paper';
 import { fitsInOneMessage, sendMessagesReportingFailures } from '../queue';
 import type { ListingOrigin } from '../store/items';
-import type { ListingWriteOutcome, PaperStore } from '../store/paper-store';
-import { indexStoredListings } from './search-index-stage';
+import type { PaperStore } from '../store/paper-store';
 import type { BatchStage, ProcessedRecord, RecordFailure } from './sqs-batch';
 
 /**
- * parse-paper's domain: a raw listing item becomes a validated paper, is
- * stored as listed on its day, and is passed on to the classify queue.
+ * parse-paper's domain: a raw listing item becomes a validated, normalised paper
+ * filed under its listing day, and is passed on to the classify queue. The table is
+ * written once per paper, by classify-paper, with the listing and its classification
+ * together (see `PaperStore.storeListings`); parse-paper writes only a paper too large
+ * for a classify message, which then goes on as a reference to its stored listing.
  */
 
-export interface StoredListing {
+export interface ParsedListing {
   paper: Paper;
   origin: ListingOrigin;
-  outcome: ListingWriteOutcome;
+  /** The classify message for it (the paper itself, or a reference to its stored listing). */
+  classifyMessage: string;
 }
 
 /** Reads an archived listing's raw bytes by key (S3 on AWS; see `readArchivedListing`). */
@@ -31,18 +34,19 @@ export interface ParseStageTargets {
 }
 
 /**
- * Validates, normalises and stores one parse-queue message. A v2 message names its item in the
+ * Validates and normalises one parse-queue message. A v2 message names its item in the
  * archived listing instead of carrying it: the listing is read from the archive and split again
- * (the same splitter, the same context, so the same item).
+ * (the same splitter, the same context, so the same item). A paper too large for a classify
+ * message is stored here (without a classification) and passed on by reference.
  * @throws MalformedMessageError or PaperParseError for a bad message (it will end in the DLQ),
  *   including an item that no listing day places (the paper's, the item's or the listing's);
  *   any store or archive error for a transient failure (it will be retried).
  */
-export async function storeListedPaper(
+export async function parseListedPaper(
   body: string,
   store: PaperStore,
   readArchive: ArchivedListingReader,
-): Promise<StoredListing> {
+): Promise<ParsedListing> {
   const message = parseMessage(ParseMessageSchema, body);
   const { listing } = message;
   const context = { url: listing.url, listedOn: listing.listedOn, fetchedAt: listing.fetchedAt };
@@ -58,19 +62,20 @@ export async function storeListedPaper(
     );
   }
   const origin = { listedOn, fetchedAt: listing.fetchedAt, archiveKey: listing.archiveKey };
-  const stored = { ...paper, listedOn };
-  return { paper: stored, origin, outcome: await store.putListing(stored, origin) };
+  const listed = { ...paper, listedOn };
+  const classifyMessage = classifyMessageBody(listed, origin);
+  // Too large to travel whole: stored now, and classify-paper reads it from its listing.
+  if (isReference(classifyMessage)) await store.putListing(listed, origin);
+  return { paper: listed, origin, classifyMessage };
 }
 
-/**
- * Records the batch's papers under their days and sends every listing that was
- * written to the classify queue. A stale write (an older fetch than the stored
- * one) is not sent on: the newer fetch's message classifies the paper.
- *
- * Each record's follow-up fails alone: a day whose record could not be written fails
- * its papers (and they are not sent on, so a redelivery does both), and a message the
- * classify queue refused fails its paper. Returns those failures; never throws for them.
- */
+const REFERENCE_PREFIX = JSON.stringify({ v: 2 }).slice(0, -1);
+
+/** A classify message that names its paper's stored listing instead of carrying the paper (v2). */
+function isReference(classifyMessage: string): boolean {
+  return classifyMessage.startsWith(REFERENCE_PREFIX);
+}
+
 /**
  * The classify message for a stored listing: the paper itself, or, when that is too large for
  * one SQS message (thousands of authors, a huge abstract), a reference to its listing item.
@@ -81,33 +86,19 @@ export function classifyMessageBody(paper: Paper, origin: ListingOrigin): string
   return JSON.stringify({ v: 2, paperId: paper.id, origin } satisfies ClassifyMessage);
 }
 
-export async function recordAndForward(
-  stored: readonly ProcessedRecord<StoredListing>[],
+/**
+ * Sends the batch's papers to the classify queue (in as few SendMessageBatch requests as fit).
+ * A message the queue refused fails its record alone; returns those failures, never throws for them.
+ */
+export async function forwardToClassify(
+  parsed: readonly ProcessedRecord<ParsedListing>[],
   targets: ParseStageTargets,
 ): Promise<RecordFailure[]> {
-  const byDay = new Map<IsoDate, ProcessedRecord<StoredListing>[]>();
-  for (const record of stored) {
-    const day = record.result.origin.listedOn;
-    byDay.set(day, [...(byDay.get(day) ?? []), record]);
-  }
-  const failures: RecordFailure[] = [];
-  const recorded: ProcessedRecord<StoredListing>[] = [];
-  await Promise.all(
-    [...byDay].map(async ([day, records]) => {
-      try {
-        await targets.store.recordListedDays(new Map([[day, records.map(({ result }) => result.paper.id)]]));
-        recorded.push(...records);
-      } catch (thrown) {
-        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-        for (const { messageId } of records) failures.push({ messageId, error });
-      }
-    }),
-  );
-  const forwarded = recorded.filter(({ result }) => result.outcome !== 'stale');
-  const messages = forwarded.map(({ result: { paper, origin } }) => classifyMessageBody(paper, origin));
+  const messages = parsed.map(({ result }) => result.classifyMessage);
   const notSent = await sendMessagesReportingFailures(targets.sqs, targets.classifyQueueUrl, messages);
+  const failures: RecordFailure[] = [];
   for (const [index, error] of notSent) {
-    const record = forwarded[index];
+    const record = parsed[index];
     if (record) failures.push({ messageId: record.messageId, error });
   }
   return failures;
@@ -132,13 +123,9 @@ async function archivedItem(
   return item;
 }
 
-export function parseStage(targets: ParseStageTargets): BatchStage<StoredListing> {
+export function parseStage(targets: ParseStageTargets): BatchStage<ParsedListing> {
   return {
-    processRecord: (body) => storeListedPaper(body, targets.store, targets.readArchive),
-    afterBatch: async (stored) =>
-      // Keyword search's one hook (shared/pipeline/search-index-stage.ts), beside the day records and fan-out.
-      (
-        await Promise.all([recordAndForward(stored, targets), indexStoredListings(stored, targets.store)])
-      ).flat(),
+    processRecord: (body) => parseListedPaper(body, targets.store, targets.readArchive),
+    afterBatch: (parsed) => forwardToClassify(parsed, targets),
   };
 }

@@ -1,25 +1,23 @@
 import type { PaperStore } from '../store/paper-store';
-import type { StoredListing } from './parse-stage';
-import type { ProcessedRecord, RecordFailure } from './sqs-batch';
+import type { StoredListingStep } from './classify-stage';
 
 /**
- * parse-paper's hook into keyword search: after a batch of listings is stored, their postings are
- * brought in line with the text the table holds, in as few batch writes as the batch allows.
+ * Keyword search's step in classify-paper, after the batch's listings are stored: their postings
+ * are brought in line with the text the table holds, in as few batch writes as the batch allows.
  *
- * A stale write (the table holds a newer fetch) indexes nothing: the newer fetch's message does. A
- * record whose postings could not all be written fails alone, and its redelivery (which stores the
- * same listing again, idempotently) indexes it again.
+ * Stale writes (the table holds a newer fetch) never reach a step: the newer fetch's message
+ * indexes. A listing whose postings could not all be written fails alone, and its redelivery
+ * (which stores the same listing again, idempotently) indexes it again. The same text again
+ * writes nothing: the store compares it with the listing's search marker.
  */
-export async function indexStoredListings(
-  records: readonly ProcessedRecord<StoredListing>[],
-  store: Pick<PaperStore, 'indexForSearch'>,
-): Promise<RecordFailure[]> {
-  const indexed = records.filter(({ result }) => result.outcome !== 'stale');
-  const failures = await store.indexForSearch(
-    indexed.map(({ result }) => ({ id: result.paper.id, listedOn: result.origin.listedOn })),
-  );
-  return [...failures].flatMap(([index, error]) => {
-    const record = indexed[index];
-    return record ? [{ messageId: record.messageId, error }] : [];
-  });
+export function indexStoredListings(store: Pick<PaperStore, 'indexForSearch'>): StoredListingStep {
+  return async (stored) => {
+    const failures = await store.indexForSearch(
+      stored.map(({ write }) => ({ id: write.paper.id, listedOn: write.origin.listedOn })),
+    );
+    return [...failures].flatMap(([index, error]) => {
+      const record = stored[index];
+      return record ? [{ messageId: record.messageId, error }] : [];
+    });
+  };
 }

@@ -1,5 +1,5 @@
 import { createCipheriv, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import type { Page, PageRequest, PaperReader } from '../store/paper-store';
+import type { Page, PaperReader } from '../store/paper-store';
 import { InvalidCursorError } from '../store/paper-store';
 
 /**

@@ -10,10 +10,11 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { Classification, ClassificationSchema } from '../classification';
+import type { ClassificationSchema } from '../classification';
 import { canonicalCategory } from '../classify/taxonomy';
 import { type IsoDate, IsoDateSchema, type Paper } from '../paper';
 import { type IndexDefinition, type KeyAttribute, papersTable } from '../resources';
+import { assignedCategories, categoryChanges, classificationToken, stablePaperOf } from './category-entries';
 import {
   CategoryEntryTableItemSchema,
   DayItemSchema,
@@ -28,10 +29,8 @@ import {
   UpvoteSnapshotTableItemSchema,
 } from './items';
 import {
-  categoryEntrySk,
   categoryPk,
   categoryRange,
-  categorySk,
   DAYS_PK,
   dayPk,
   LISTING_SK_PREFIX,
@@ -39,6 +38,7 @@ import {
   paperPk,
   UPVOTES_SK_PREFIX,
 } from './keys';
+import { storeListingWrites } from './listing-writes';
 import {
   type CategoryChanges,
   type CategoryQueryOptions,
@@ -47,7 +47,9 @@ import {
   type DayOrder,
   InvalidCursorError,
   ListingNotStoredError,
+  type ListingWrite,
   type ListingWriteOutcome,
+  type ListingWriteResult,
   type Page,
   type PageRequest,
   type PaperStore,
@@ -84,72 +86,6 @@ interface StoredClassification {
   changes: CategoryChanges;
 }
 
-/** Tells classifications of a listing apart: the fetch they were computed from, the model, the codes assigned. */
-function classificationToken(classifiedFrom: string | undefined, classification: Classification): string {
-  return JSON.stringify([
-    classifiedFrom ?? null,
-    classification.classifierVersion,
-    classification.primaryCategory,
-    [...assignedCategories(classification).keys()].sort(),
-  ]);
-}
-
-/**
- * One entry per subject, under the canonical code: arXiv lists one subject under two names
- * (`cs.SY` and `eess.SY`, `math.MP` and `math-ph`), a source may give either or both, and a
- * query for either name reads the canonical one.
- */
-function assignedCategories(classification: Classification): Map<string, { score: number }> {
-  const assigned = new Map<string, { score: number }>();
-  for (const category of classification.categories) {
-    const code = canonicalCategory(category.code);
-    if (category.assigned && !assigned.has(code)) assigned.set(code, category);
-  }
-  return assigned;
-}
-
-/**
- * Entries carry the paper without its per-day figures: a category entry is written after the
- * listing, from a message that may be older than the listing's latest fetch, so upvotes and
- * comments live on the listing alone (and never roll back).
- */
-function stablePaperOf(paper: Paper): Omit<Paper, 'upvotes' | 'comments'> {
-  const { upvotes: _upvotes, comments: _comments, ...stable } = paper;
-  return stable;
-}
-
-/** The entries a classification implies, and removals of those a previous one wrote that it does not. */
-function categoryChanges(
-  listing: { pk: string; sk: string },
-  paper: Omit<Paper, 'upvotes' | 'comments'>,
-  listedOn: IsoDate,
-  classifiedFrom: string | undefined,
-  classification: Classification,
-  indexedBefore: ReadonlySet<string>,
-): CategoryChanges {
-  const assigned = assignedCategories(classification);
-  return {
-    listing,
-    classification: classificationToken(classifiedFrom, classification),
-    puts: [...assigned].map(([code, category]) => ({
-      pk: paperPk(paper.id),
-      sk: categoryEntrySk(code, listedOn),
-      categoryPk: categoryPk(code),
-      categorySk: categorySk(listedOn, paper.id),
-      code,
-      score: category.score,
-      listedOn,
-      paper,
-      classification,
-    })),
-    deletes: [...indexedBefore]
-      // `assigned` holds canonical codes only, so an entry an older version wrote under an alias
-      // (`CATEGORY#cs.SY#…`) goes too, as the canonical one replaces it.
-      .filter((code) => typeof code === 'string' && !assigned.has(code))
-      .map((code) => ({ pk: paperPk(paper.id), sk: categoryEntrySk(String(code), listedOn) })),
-  };
-}
-
 /** DynamoDB's limit on one BatchWriteItem. */
 const BATCH_WRITE_LIMIT = 25;
 const BATCH_WRITE_ATTEMPTS = 6;
@@ -171,52 +107,14 @@ export class DynamoPaperStore implements PaperStore {
     private readonly logger: StoreLogger = new Logger(),
   ) {}
 
+  async storeListings(writes: readonly ListingWrite[]): Promise<ListingWriteResult[]> {
+    return storeListingWrites(this.client, this.tableName, writes, this.now);
+  }
+
   async putListing(paper: Paper, origin: ListingOrigin): Promise<ListingWriteOutcome> {
-    // The per-day figures live beside the paper, each set only when this fetch gives it: a later
-    // fetch that lacks them (a page without counts, a feed that has none) keeps the stored ones.
-    const { upvotes, comments, ...stablePaper } = paper;
-    const figures: string[] = [];
-    const values: Record<string, unknown> = {};
-    if (upvotes === undefined) {
-      // byDay's sort key must be a number for the listing to be on its day at all.
-      figures.push('upvotes = if_not_exists(upvotes, :noUpvotes)');
-      values[':noUpvotes'] = 0;
-    } else {
-      figures.push('upvotes = :upvotes', 'upvotesFetchedAt = :fetchedAt');
-      values[':upvotes'] = upvotes;
-    }
-    if (comments !== undefined) {
-      figures.push('comments = :comments');
-      values[':comments'] = comments;
-    }
-    try {
-      const result = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: paperPk(paper.id), sk: listingSk(origin.listedOn) },
-          // `fetchedAt <= :fetchedAt` lets a redelivery of the same message through (idempotent)
-          // and stops an older fetch from overwriting a newer one's upvotes.
-          ConditionExpression: 'attribute_not_exists(pk) OR fetchedAt <= :fetchedAt',
-          UpdateExpression:
-            'SET paper = :paper, dayPk = :dayPk, listedOn = :listedOn, fetchedAt = :fetchedAt, ' +
-            `archiveKey = :archiveKey, storedAt = if_not_exists(storedAt, :now), ${figures.join(', ')}`,
-          ExpressionAttributeValues: {
-            ':paper': stablePaper,
-            ':dayPk': dayPk(origin.listedOn),
-            ':listedOn': origin.listedOn,
-            ':fetchedAt': origin.fetchedAt,
-            ':archiveKey': origin.archiveKey,
-            ':now': this.now().toISOString(),
-            ...values,
-          },
-          ReturnValues: 'UPDATED_OLD',
-        }),
-      );
-      return result.Attributes?.fetchedAt === undefined ? 'created' : 'updated';
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'stale';
-      throw error;
-    }
+    const [result] = await this.storeListings([{ paper, origin }]);
+    if (!result || result.error) throw result?.error ?? new Error('no result for the listing');
+    return result.outcome;
   }
 
   async recordFetchedDay(day: IsoDate, fetch: { fetchedAt: string; listed: number }): Promise<void> {

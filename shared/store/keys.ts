@@ -8,10 +8,10 @@ import type { IsoDate } from '../paper';
  * |------------------|---------------|-----------------------------|--------------------------------------------------------|
  * | listing          | `PAPER#<id>`  | `LISTED#<day>`              | byDay: `dayPk`=`DAY#<day>`, `upvotes` (number); byDayId: `dayPk`, `pk` |
  * | category entry   | `PAPER#<id>`  | `CATEGORY#<code>#<day>`     | byCategory: `categoryPk`=`CATEGORY#<code>`, `categorySk`=`<day>#<id>` |
- * | ingested day     | `DAYS`        | `<day>`                     | —                                                      |
  * | search posting   | `TERM#<term>` | `<day>#<id>`                | —                                                      |
  * | search marker    | `PAPER#<id>`  | `SEARCH#<day>`              | —                                                      |
  * | upvote snapshot  | `PAPER#<id>`  | `UPVOTES#<day>#<fetchedAt>` | —                                                      |
+ * | ingested day     | `DAYS`        | `<day>`                     | —                                                      |
  *
  * - A paper listed on two days is one paper (one partition) with two listing items.
  *   `Query pk = PAPER#<id>` returns the paper, every day it was listed with its upvotes
@@ -35,9 +35,12 @@ import type { IsoDate } from '../paper';
  *   deletes the postings it no longer has. Postings carry no index key: they stay out of every GSI.
  * - Ranked ranges (`sort=upvotes|date`, `GET /categories`): `Query byDay dayPk = DAY#<day>` for each
  *   day of the range (at most 366), merged per paper in memory.
- * - A paper's upvote history: `Query pk = PAPER#<id> AND begins_with(sk, 'UPVOTES#')`, one
- *   snapshot per listing day and fetch that changed the figures (`listedOn`, `fetchedAt`, and
- *   `upvotes`/`comments` when known), in listing-day then fetch order.
+ * - A listing's upvote history: `Query pk = PAPER#<id> AND begins_with(sk, 'UPVOTES#<day>#')`,
+ *   oldest first (ISO capture times sort as text), or `UPVOTES#` for every day. One snapshot per
+ *   capture that changed the listing's figures (its first capture included), with `listedOn`,
+ *   `fetchedAt`, and `upvotes` / `comments` as that capture gave them (each only when it did);
+ *   written in the same transaction as the listing, so the history never holds a figure the
+ *   listing was not given.
  */
 
 export const DAYS_PK = 'DAYS';

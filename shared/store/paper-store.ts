@@ -42,15 +42,44 @@ export interface CategoryQueryOptions {
   rollingRange?: boolean;
 }
 
-/** What happened to one listing write. */
-export type ListingWriteOutcome = 'created' | 'updated' | 'stale';
+/**
+ * What happened to one listing write: stored for the first time, changed, `unchanged` (the
+ * table already held the same paper, figures and classification: at most the fetch time moved,
+ * and no snapshot or entry was written), or `stale` (the table holds a newer fetch: nothing written).
+ */
+export type ListingWriteOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
+
+/** One listing to store: the paper as listed (its figures included), where it was fetched, and its classification. */
+export interface ListingWrite {
+  paper: Paper;
+  origin: ListingOrigin;
+  /** Computed from this fetch of the paper. Absent: the stored classification, if any, is kept. */
+  classification?: Classification;
+}
+
+/** One listing write's result: its outcome, or the error that kept it from being written (retry it). */
+export type ListingWriteResult =
+  | { outcome: ListingWriteOutcome; error?: undefined }
+  | { outcome?: undefined; error: Error };
 
 export interface PaperStore {
+  /**
+   * Stores a batch of listings, each in one piece with its classification, its category entries
+   * (those it assigns; those a previous classification assigned and this one does not, removed)
+   * and, when its upvotes or comments changed (its first capture included), an upvote snapshot
+   * (`UPVOTES#<day>#<fetchedAt>`). Ordered by fetch: a listing whose stored fetch is newer is left
+   * as it is (`stale`). Idempotent: a redelivery writes nothing. Safe against a concurrent writer
+   * of the same listing (each write is conditioned on the state it was planned from, and planned
+   * again when that moved). Never throws for one listing: each result is its outcome or its error.
+   */
+  storeListings(writes: readonly ListingWrite[]): Promise<ListingWriteResult[]>;
+
   /**
    * Stores one paper as listed on `origin.listedOn`. Idempotent: the same write twice
    * leaves the same item. A write from an older fetch than the stored one changes
    * nothing and returns `stale`, so a late duplicate never rolls upvotes back.
-   * Keeps the classification a previous write stored.
+   * Keeps the classification a previous write stored. One listing of {@link PaperStore.storeListings}.
+   * @throws the write's error when it could not be written.
    */
   putListing(paper: Paper, origin: ListingOrigin): Promise<ListingWriteOutcome>;
 

@@ -420,7 +420,35 @@ export function unprocessedNext(count: number): FaultRule {
   };
 }
 
-/** An UpdateItem on a `DAYS` item: the parse stage's per-batch day record. */
+/**
+ * For the next `count` TransactWriteItems, answers as DynamoDB does when another transaction
+ * holds one of its items: cancelled, every action's reason `TransactionConflict`, nothing written.
+ */
+export function transactionConflictNext(count: number): FaultRule {
+  let left = count;
+  return (request) => {
+    if (left <= 0 || request.operation !== 'TransactWriteItems' || !request.json) return undefined;
+    left--;
+    const actions = (request.json.TransactItems as unknown[]).length;
+    const reasons = Array.from({ length: actions }, () => ({
+      Code: 'TransactionConflict',
+      Message: 'Transaction is ongoing for the item',
+    }));
+    return {
+      answer: {
+        status: 400,
+        headers: DYNAMO_JSON,
+        body: JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+          message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+          CancellationReasons: reasons,
+        }),
+      },
+    };
+  };
+}
+
+/** An UpdateItem on a `DAYS` item: the classify stage's per-batch day record. */
 export const isDayRecordUpdate = (request: ProxiedRequest): boolean =>
   request.operation === 'UpdateItem' &&
   (request.json?.Key as { pk?: { S?: string } } | undefined)?.pk?.S === 'DAYS';

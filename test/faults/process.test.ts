@@ -137,7 +137,10 @@ describe('a killed CLI', () => {
         archived: [...upstream.served(killedDay).keys()].filter((digest) =>
           keys.some((key) => key.includes(digest)),
         ),
-        waiting: await queueDepth(stack.sqs, stack.queueUrls.parse),
+        // A paper is still queued in either queue: parsed but not yet stored, it waits for classify-paper.
+        waiting:
+          (await queueDepth(stack.sqs, stack.queueUrls.parse)) +
+          (await queueDepth(stack.sqs, stack.queueUrls.classify)),
         stored: count,
       };
     });

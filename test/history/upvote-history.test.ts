@@ -5,7 +5,7 @@ import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { PaperRecordSchema } from '../../shared/store/items';
 import { type FixtureServer, readListing, startFixtureServer } from '../support/fixture-server';
 import { openPipelineTestStack, type PipelineTestStack } from '../support/pipeline-stack';
-import { recordUpvoteSnapshots } from '../support/upvote-snapshots';
+import { snapshotsOfLatestFetch } from '../support/upvote-snapshots';
 
 /**
  * The daily revisit and the upvote history: a paper listed on 2026-06-12 is fetched on that day
@@ -69,7 +69,7 @@ async function getPaper(id: string) {
 }
 
 const snapshots = () =>
-  recordUpvoteSnapshots(
+  snapshotsOfLatestFetch(
     makeDocumentClient(pipeline.stack.env.AWS_ENDPOINT_URL_DYNAMODB),
     pipeline.stack.env.TABLE_NAME ?? '',
     pipeline.store,

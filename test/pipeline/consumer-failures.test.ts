@@ -4,7 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import {
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   type Message,
@@ -26,7 +29,7 @@ import { makeSqsClient } from '../../shared/aws/sqs';
 import { deadLetterReason } from '../../shared/dead-letter';
 import type { ParseMessage } from '../../shared/messages';
 import { classifyStage } from '../../shared/pipeline/classify-stage';
-import { parseStage } from '../../shared/pipeline/parse-stage';
+import { parseListedPaper, parseStage } from '../../shared/pipeline/parse-stage';
 import { type DeadLetterTarget, sqsConsumerHandler } from '../../shared/pipeline/sqs-batch';
 import { queues } from '../../shared/resources';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
@@ -197,6 +200,16 @@ function injectThrottling(
   );
 }
 
+/** The classify messages parse-paper would send for these parse messages. */
+async function classifyBodiesOf(messages: readonly ParseMessage[]): Promise<string[]> {
+  return Promise.all(
+    messages.map(
+      async (message) =>
+        (await parseListedPaper(JSON.stringify(message), store, readArchive)).classifyMessage,
+    ),
+  );
+}
+
 /** The `pk` of a key or item in a request. */
 function pkOf(value: unknown): string | undefined {
   const key = value as { pk?: unknown } | undefined;
@@ -236,10 +249,9 @@ describe('a record that can never succeed', () => {
   });
 
   it('is dead-lettered by the consumer, with its reason, when a transient error persists to its last receive', async () => {
-    // Prepare: a classify message for a listing that was never stored.
-    const paper = { id: '2610.99999', title: 'Never stored', abstract: '', links: {}, source: 'hf-api' };
+    // Prepare: a classify message by reference to a listing that was never stored.
     const origin = { listedOn: '2026-10-02', fetchedAt: '2026-10-02T12:00:00.000Z', archiveKey: 'k' };
-    const body = JSON.stringify({ v: 1, paper, origin });
+    const body = JSON.stringify({ v: 2, paperId: '2610.99999', origin });
 
     // Act: its first receive fails and is retried; its last is given up on.
     const first = await handlers.classifyPaper(sqsEvent([body], 1), localLambdaContext('classify-paper'));
@@ -278,8 +290,8 @@ describe('a record that can never succeed', () => {
 });
 
 describe('a throttled per-batch step', () => {
-  it('fails only the records whose day could not be recorded; the others are stored and passed on', async () => {
-    // Prepare: a parse consumer whose table throttles every write of one day's record.
+  it('fails only the records whose day could not be recorded; the others are stored', async () => {
+    // Prepare: a classify consumer whose table throttles every write of one day's record.
     const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
     const throttledDay = '2026-10-04';
     let throttling = true;
@@ -290,36 +302,29 @@ describe('a throttled per-batch step', () => {
         pkOf(input.Key) === 'DAYS' &&
         (input.Key as { sk?: unknown }).sk === throttledDay,
     });
-    const classifyQueueUrl = await newQueue('classify-throttled');
-    const deadLetterQueueUrl = await newQueue('parse-dlq-throttled');
+    const deadLetterQueueUrl = await newQueue('classify-dlq-throttled');
     const handler = sqsConsumerHandler(
-      parseStage({
-        readArchive,
-        store: new DynamoPaperStore(client, stack.env.TABLE_NAME ?? ''),
-        sqs: stack.sqs,
-        classifyQueueUrl,
-      }),
-      telemetry('parse-test'),
-      { sqs: stack.sqs, queueUrl: deadLetterQueueUrl, sourceQueue: 'parse', maxReceiveCount: 3 },
+      classifyStage(new DynamoPaperStore(client, stack.env.TABLE_NAME ?? '')),
+      telemetry('classify-test'),
+      { sqs: stack.sqs, queueUrl: deadLetterQueueUrl, sourceQueue: 'classify', maxReceiveCount: 3 },
     );
-    const messages = [
-      parseMessage(2, '2026-10-03'),
-      parseMessage(3, '2026-10-03'),
-      parseMessage(4, throttledDay),
-      parseMessage(5, throttledDay),
-    ];
-    const event = sqsEvent(messages.map((message) => JSON.stringify(message)));
+    const event = sqsEvent(
+      await classifyBodiesOf([
+        parseMessage(2, '2026-10-03'),
+        parseMessage(3, '2026-10-03'),
+        parseMessage(4, throttledDay),
+        parseMessage(5, throttledDay),
+      ]),
+    );
     const ids = event.Records.map((record) => record.messageId);
 
     // Act
-    const response = await handler(event, localLambdaContext('parse-test'));
+    const response = await handler(event, localLambdaContext('classify-test'));
 
-    // Assess: the throttled day's two records are retried; the others are done and forwarded once.
+    // Assess: the throttled day's two records are retried; the others are done.
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
       [ids[2], ids[3]].sort(),
     );
-    const forwarded = (await takeAll(classifyQueueUrl)).map((message) => JSON.parse(message.Body ?? '{}'));
-    expect(forwarded.map((message) => message.origin.listedOn)).toEqual(['2026-10-03', '2026-10-03']);
     expect(await takeAll(deadLetterQueueUrl)).toEqual([]);
     const days = (await store.ingestedDays({ limit: 100 })).items;
     expect(days.find((day) => day.day === '2026-10-03')?.papers).toBe(2);
@@ -333,17 +338,16 @@ describe('a throttled per-batch step', () => {
           attributes: { ...record.attributes, ApproximateReceiveCount: '2' },
         })),
       },
-      localLambdaContext('parse-test'),
+      localLambdaContext('classify-test'),
     );
 
     // Assess: done, nothing doubled.
     expect(retried.batchItemFailures).toEqual([]);
     const after = (await store.ingestedDays({ limit: 100 })).items;
     expect(after.find((day) => day.day === throttledDay)?.papers).toBe(2);
-    expect(
-      (await takeAll(classifyQueueUrl)).map((message) => JSON.parse(message.Body ?? '{}').origin.listedOn),
-    ).toEqual([throttledDay, throttledDay]);
-    expect((await store.papersListedOn(throttledDay, { limit: 10 })).items).toHaveLength(2);
+    const listed = (await store.papersListedOn(throttledDay, { limit: 10 })).items;
+    expect(listed).toHaveLength(2);
+    expect(listed.every((paper) => paper.primaryCategory)).toBe(true);
   });
 
   it('fails only the record whose hand-off the classify queue refused', async () => {
@@ -401,21 +405,16 @@ describe('a throttled per-batch step', () => {
     injectThrottling(client, {
       throttle: (command, input) => command === 'UpdateItemCommand' && pkOf(input.Key) === 'DAYS',
     });
-    const deadLetterQueueUrl = await newQueue('parse-dlq-last');
+    const deadLetterQueueUrl = await newQueue('classify-dlq-last');
     const handler = sqsConsumerHandler(
-      parseStage({
-        readArchive,
-        store: new DynamoPaperStore(client, stack.env.TABLE_NAME ?? ''),
-        sqs: stack.sqs,
-        classifyQueueUrl: await newQueue('classify-last'),
-      }),
-      telemetry('parse-test'),
-      { sqs: stack.sqs, queueUrl: deadLetterQueueUrl, sourceQueue: 'parse', maxReceiveCount: 3 },
+      classifyStage(new DynamoPaperStore(client, stack.env.TABLE_NAME ?? '')),
+      telemetry('classify-test'),
+      { sqs: stack.sqs, queueUrl: deadLetterQueueUrl, sourceQueue: 'classify', maxReceiveCount: 3 },
     );
 
     const response = await handler(
-      sqsEvent([JSON.stringify(parseMessage(6, '2026-10-05'))], 3),
-      localLambdaContext('parse-test'),
+      sqsEvent(await classifyBodiesOf([parseMessage(6, '2026-10-05')]), 3),
+      localLambdaContext('classify-test'),
     );
 
     expect(response.batchItemFailures).toEqual([]);
@@ -426,53 +425,49 @@ describe('a throttled per-batch step', () => {
     });
   });
 
-  it('fails only the records whose category entries stayed unprocessed', async () => {
-    // Prepare: three stored listings, and a table that never processes one paper's entries.
+  it('fails only the record whose listing the table refused; its batch-mates are stored in the same batch', async () => {
+    // Prepare: a table that refuses one paper's actions in any transaction (as it would an item too large).
     const day = '2026-10-06';
-    const stored = [7, 8, 9].map((index) => parseMessage(index, day));
-    await send(
-      stack.queueUrls.parse,
-      stored.map((message) => JSON.stringify(message)),
-    );
-    await drainPipeline(stack, handlers, { retryDelaySeconds: 0 });
-    const classifyBodies = (await store.papersListedOn(day, { limit: 10 })).items.map((paper) =>
-      JSON.stringify({
-        v: 1,
-        paper: {
-          ...paper,
-          listedOn: undefined,
-          fetchedAt: undefined,
-          categories: undefined,
-          primaryCategory: undefined,
-          classifierVersion: undefined,
-          categorySource: undefined,
-        },
-        origin: { listedOn: day, fetchedAt: paper.fetchedAt, archiveKey: `listings/2026/10/06/test.json` },
-      }),
-    );
+    const bodies = await classifyBodiesOf([7, 8, 9].map((index) => parseMessage(index, day)));
     const unlucky = hfItems[8]?.paper.id ?? '';
     const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
-    injectThrottling(client, {
-      unprocessed: (request) =>
-        pkOf((request.PutRequest as { Item?: unknown } | undefined)?.Item) === `PAPER#${unlucky}`,
-    });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { TransactItems?: Record<string, { Key?: unknown; Item?: unknown }>[] };
+        if (context.commandName !== 'TransactWriteItemsCommand' || !input.TransactItems) return next(args);
+        const reasons = input.TransactItems.map((action) => {
+          const [params] = Object.values(action);
+          const refused = pkOf(params?.Key ?? params?.Item) === `PAPER#${unlucky}`;
+          return refused ? { Code: 'ValidationError', Message: 'injected' } : { Code: 'None' };
+        });
+        if (reasons.every((reason) => reason.Code === 'None')) return next(args);
+        throw new TransactionCanceledException({
+          message: 'Transaction cancelled',
+          $metadata: {},
+          CancellationReasons: reasons,
+        });
+      },
+      { step: 'initialize', name: 'refuseOneListing' },
+    );
     const handler = sqsConsumerHandler(
       classifyStage(new DynamoPaperStore(client, stack.env.TABLE_NAME ?? '')),
       telemetry('classify-test'),
       {
         sqs: stack.sqs,
-        queueUrl: await newQueue('classify-dlq-unprocessed'),
+        queueUrl: await newQueue('classify-dlq-refused'),
         sourceQueue: 'classify',
         maxReceiveCount: 3,
       },
     );
-    const event = sqsEvent(classifyBodies);
+    const event = sqsEvent(bodies);
 
     // Act
     const response = await handler(event, localLambdaContext('classify-test'));
 
     // Assess
-    const unluckyIndex = classifyBodies.findIndex((body) => JSON.parse(body).paper.id === unlucky);
+    const unluckyIndex = bodies.findIndex((body) => JSON.parse(body).paper.id === unlucky);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[unluckyIndex]?.messageId }]);
+    const listed = (await store.papersListedOn(day, { limit: 10 })).items.map((paper) => paper.id);
+    expect(listed.sort()).toEqual([hfItems[7]?.paper.id, hfItems[9]?.paper.id].sort());
   });
 });

@@ -9,7 +9,7 @@ import { runIngest } from '../../local/ingest';
 import { queueDepth } from '../../local/queue-depth';
 import type { LocalStack } from '../../local/stack';
 import { PaperParseError } from '../../shared/listing';
-import { storeListedPaper } from '../../shared/pipeline/parse-stage';
+import { parseListedPaper } from '../../shared/pipeline/parse-stage';
 import { sendMessages } from '../../shared/queue';
 import type { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { type FixtureServer, readListing, startFixtureServer } from '../support/fixture-server';
@@ -352,7 +352,7 @@ describe('sendMessages', () => {
   });
 });
 
-describe('storeListedPaper with a reference message', () => {
+describe('parseListedPaper with a reference message', () => {
   const reference = (index: number, archiveKey: string) =>
     JSON.stringify({
       v: 2,
@@ -367,15 +367,15 @@ describe('storeListedPaper with a reference message', () => {
   it('cuts its item out of the archived listing', async () => {
     const [archived] = await archivedUnder('listings/2026/08/05/');
 
-    const stored = await storeListedPaper(reference(3, archived?.Key ?? ''), store, readArchive);
+    const parsed = await parseListedPaper(reference(3, archived?.Key ?? ''), store, readArchive);
 
-    expect(stored.paper).toMatchObject({ id: '2608.99999', listedOn: '2026-08-05', authorCount: 3_500 });
+    expect(parsed.paper).toMatchObject({ id: '2608.99999', listedOn: '2026-08-05', authorCount: 3_500 });
   });
 
   it('rejects a reference to an item the archived listing does not have, as a bad message', async () => {
     const [archived] = await archivedUnder('listings/2026/08/05/');
 
-    await expect(storeListedPaper(reference(99, archived?.Key ?? ''), store, readArchive)).rejects.toThrow(
+    await expect(parseListedPaper(reference(99, archived?.Key ?? ''), store, readArchive)).rejects.toThrow(
       PaperParseError,
     );
   });

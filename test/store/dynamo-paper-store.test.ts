@@ -8,6 +8,7 @@ import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import type { Classification } from '../../shared/classification';
 import type { Paper } from '../../shared/paper';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import { UPVOTES_SK_PREFIX } from '../../shared/store/keys';
 import { ListingNotStoredError } from '../../shared/store/paper-store';
 
 let stack: LocalStack;
@@ -37,7 +38,10 @@ async function sortKeysOf(id: string): Promise<string[]> {
       ExpressionAttributeValues: { ':pk': `PAPER#${id}` },
     }),
   );
-  return (partition.Items ?? []).map((item) => String(item.sk)).sort();
+  return (partition.Items ?? [])
+    .map((item) => String(item.sk))
+    .filter((sk) => !sk.startsWith(UPVOTES_SK_PREFIX))
+    .sort();
 }
 
 const paper = (id: string, upvotes: number): Paper => ({
@@ -72,12 +76,12 @@ function classification(...assigned: string[]): Classification {
 }
 
 describe('DynamoPaperStore.putListing', () => {
-  it('creates, then updates, and refuses an older fetch as stale', async () => {
+  it('creates, leaves a redelivery unchanged, updates, and refuses an older fetch as stale', async () => {
     expect(await store.putListing(paper('2606.00001', 3), origin('2026-06-12T10:00:00.000Z'))).toBe(
       'created',
     );
     expect(await store.putListing(paper('2606.00001', 3), origin('2026-06-12T10:00:00.000Z'))).toBe(
-      'updated',
+      'unchanged',
     );
     expect(await store.putListing(paper('2606.00001', 9), origin('2026-06-13T10:00:00.000Z'))).toBe(
       'updated',

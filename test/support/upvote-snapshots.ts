@@ -1,55 +1,35 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../../shared/paper';
 import type { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
-import { paperPk, UPVOTES_SK_PREFIX, upvoteSnapshotSk } from '../../shared/store/keys';
+import { paperPk, upvoteSnapshotSk } from '../../shared/store/keys';
 
 /**
- * Writes the upvote snapshots the write path writes (perf-writes' contract, `shared/store/keys.ts`)
- * for the listings of `day` as the table holds them now: one `UPVOTES#<day>#<fetchedAt>` item per
- * listing whose figures differ from its latest snapshot, none when they are unchanged. Tests of
- * the read side use it until the write path's own snapshots are on this branch; writing the same
- * snapshot again is a no-op, so it can run beside them.
- * @returns how many snapshots it wrote
+ * How many listings of `day` have an upvote snapshot from their latest fetch: the snapshots the
+ * last run of the write path wrote for that day (a fetch that changed nothing writes none, but
+ * still moves the listing's `fetchedAt` on). Read straight from the table.
  */
-export async function recordUpvoteSnapshots(
+export async function snapshotsOfLatestFetch(
   client: DynamoDBDocumentClient,
   tableName: string,
   store: DynamoPaperStore,
   day: IsoDate,
 ): Promise<number> {
-  let written = 0;
+  let found = 0;
   let cursor: string | undefined;
   do {
     const page = await store.papersListedOn(day, { limit: 100, cursor }, 'id');
     for (const listing of page.items) {
       if (!listing.fetchedAt) continue;
-      const { Items: previous = [] } = await client.send(
-        new QueryCommand({
+      const { Item } = await client.send(
+        new GetCommand({
           TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': paperPk(listing.id), ':prefix': `${UPVOTES_SK_PREFIX}${day}#` },
-          ScanIndexForward: false,
-          Limit: 1,
+          Key: { pk: paperPk(listing.id), sk: upvoteSnapshotSk(day, listing.fetchedAt) },
+          ConsistentRead: true,
         }),
       );
-      const latest = previous[0];
-      if (latest && latest.upvotes === listing.upvotes && latest.comments === listing.comments) continue;
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            pk: paperPk(listing.id),
-            sk: upvoteSnapshotSk(day, listing.fetchedAt),
-            listedOn: day,
-            fetchedAt: listing.fetchedAt,
-            ...(listing.upvotes === undefined ? {} : { upvotes: listing.upvotes }),
-            ...(listing.comments === undefined ? {} : { comments: listing.comments }),
-          },
-        }),
-      );
-      written++;
+      if (Item) found++;
     }
     cursor = page.cursor;
   } while (cursor);
-  return written;
+  return found;
 }

@@ -1,0 +1,216 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, openLocalStack } from '../../local/stack';
+import { makeDocumentClient } from '../../shared/aws/dynamodb';
+import type { Classification } from '../../shared/classification';
+import type { Paper } from '../../shared/paper';
+import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import { UPVOTES_SK_PREFIX, upvoteSnapshotSk } from '../../shared/store/keys';
+
+let stack: LocalStack;
+let store: DynamoPaperStore;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'papers-store-listings-'));
+  stack = await openLocalStack({ dataDir });
+  store = new DynamoPaperStore(
+    makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB),
+    stack.env.TABLE_NAME ?? '',
+  );
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** A paper's partition straight from the table, by sort key. */
+async function partitionOf(id: string): Promise<Map<string, Record<string, unknown>>> {
+  const answer = await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
+    new QueryCommand({
+      TableName: stack.env.TABLE_NAME,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `PAPER#${id}` },
+    }),
+  );
+  return new Map((answer.Items ?? []).map((item) => [String(item.sk), item]));
+}
+
+const snapshotsOf = async (id: string) =>
+  [...(await partitionOf(id))].filter(([sk]) => sk.startsWith(UPVOTES_SK_PREFIX)).map(([, item]) => item);
+
+const paper = (id: string, figures: { upvotes?: number; comments?: number }, listedOn: string): Paper => ({
+  id,
+  title: `Paper ${id}`,
+  abstract: 'An abstract.',
+  ...figures,
+  listedOn,
+  links: { arxiv: `https://arxiv.org/abs/${id}` },
+  source: 'hf-api',
+});
+
+const origin = (listedOn: string, fetchedAt: string) => ({
+  listedOn,
+  fetchedAt,
+  archiveKey: `listings/${listedOn.replaceAll('-', '/')}/${fetchedAt}.json`,
+});
+
+function classification(...assigned: string[]): Classification {
+  return {
+    categories: ['cs.CL', 'cs.LG', 'cs.AI'].map((code, i) => ({
+      code,
+      name: code,
+      group: 'Computer Science',
+      score: 0.9 - i * 0.2,
+      assigned: assigned.includes(code),
+      terms: [],
+    })),
+    primaryCategory: assigned[0] ?? 'cs.CL',
+    classifierVersion: 'test-1',
+    categorySource: 'model',
+  };
+}
+
+describe('upvote snapshots', () => {
+  it('writes one per capture that changed the figures, the first included, and none for an unchanged one', async () => {
+    // Prepare: one paper, fetched three times on its first day and once on the next.
+    const id = '2606.30001';
+    const write = (day: string, fetchedAt: string, figures: { upvotes?: number; comments?: number }) =>
+      store.storeListings([
+        {
+          paper: paper(id, figures, day),
+          origin: origin(day, fetchedAt),
+          classification: classification('cs.CL'),
+        },
+      ]);
+
+    // Act
+    const first = await write('2026-06-12', '2026-06-12T08:00:00.000Z', { upvotes: 3, comments: 1 });
+    const unchanged = await write('2026-06-12', '2026-06-12T12:00:00.000Z', { upvotes: 3, comments: 1 });
+    const changed = await write('2026-06-12', '2026-06-12T18:00:00.000Z', { upvotes: 7 });
+    const nextDay = await write('2026-06-13', '2026-06-13T08:00:00.000Z', { upvotes: 2, comments: 0 });
+
+    // Assess
+    expect([first, unchanged, changed, nextDay].map(([result]) => result?.outcome)).toEqual([
+      'created',
+      'unchanged',
+      'updated',
+      'created',
+    ]);
+    expect(await snapshotsOf(id)).toEqual([
+      {
+        pk: `PAPER#${id}`,
+        sk: upvoteSnapshotSk('2026-06-12', '2026-06-12T08:00:00.000Z'),
+        listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T08:00:00.000Z',
+        upvotes: 3,
+        comments: 1,
+      },
+      {
+        pk: `PAPER#${id}`,
+        sk: upvoteSnapshotSk('2026-06-12', '2026-06-12T18:00:00.000Z'),
+        listedOn: '2026-06-12',
+        fetchedAt: '2026-06-12T18:00:00.000Z',
+        upvotes: 7,
+      },
+      {
+        pk: `PAPER#${id}`,
+        sk: upvoteSnapshotSk('2026-06-13', '2026-06-13T08:00:00.000Z'),
+        listedOn: '2026-06-13',
+        fetchedAt: '2026-06-13T08:00:00.000Z',
+        upvotes: 2,
+        comments: 0,
+      },
+    ]);
+    // The unchanged capture still moved the listing's fetch forward: an older capture is refused after it.
+    const listing = (await partitionOf(id)).get('LISTED#2026-06-12');
+    expect(listing).toMatchObject({ fetchedAt: '2026-06-12T18:00:00.000Z', upvotes: 7, comments: 1 });
+    const late = await write('2026-06-12', '2026-06-12T10:00:00.000Z', { upvotes: 1 });
+    expect(late[0]?.outcome).toBe('stale');
+    expect((await partitionOf(id)).get('LISTED#2026-06-12')).toMatchObject({ upvotes: 7 });
+    expect(await snapshotsOf(id)).toHaveLength(3);
+  });
+
+  it('writes none for a redelivery, and none for a capture without figures', async () => {
+    const id = '2606.30002';
+    const write = (fetchedAt: string, figures: { upvotes?: number }) =>
+      store.storeListings([
+        { paper: paper(id, figures, '2026-06-12'), origin: origin('2026-06-12', fetchedAt) },
+      ]);
+
+    await write('2026-06-12T08:00:00.000Z', {});
+    expect(await snapshotsOf(id)).toEqual([]);
+    await write('2026-06-12T09:00:00.000Z', { upvotes: 4 });
+    const redelivered = await write('2026-06-12T09:00:00.000Z', { upvotes: 4 });
+
+    expect(redelivered[0]?.outcome).toBe('unchanged');
+    expect((await snapshotsOf(id)).map((item) => item.upvotes)).toEqual([4]);
+  });
+});
+
+describe('DynamoPaperStore.storeListings', () => {
+  it('stores a batch, its category entries and its snapshots in one read and one transaction', async () => {
+    const ids = ['2606.30101', '2606.30102', '2606.30103'];
+    const before = stack.requestCounts().dynamodb;
+
+    const results = await store.storeListings(
+      ids.map((id, i) => ({
+        paper: paper(id, { upvotes: i }, '2026-06-12'),
+        origin: origin('2026-06-12', '2026-06-12T08:00:00.000Z'),
+        classification: classification('cs.CL', 'cs.LG'),
+      })),
+    );
+
+    const after = stack.requestCounts().dynamodb;
+    expect(results.map((result) => result.outcome)).toEqual(['created', 'created', 'created']);
+    expect((after.BatchGetItem ?? 0) - (before.BatchGetItem ?? 0)).toBe(1);
+    expect((after.TransactWriteItems ?? 0) - (before.TransactWriteItems ?? 0)).toBe(1);
+    for (const id of ids) {
+      expect([...(await partitionOf(id)).keys()].sort()).toEqual([
+        'CATEGORY#cs.CL#2026-06-12',
+        'CATEGORY#cs.LG#2026-06-12',
+        'LISTED#2026-06-12',
+        upvoteSnapshotSk('2026-06-12', '2026-06-12T08:00:00.000Z'),
+      ]);
+    }
+  });
+
+  it('loses no update between concurrent writers of one listing: the newest fetch and its entries win', async () => {
+    const id = '2606.30201';
+    const day = '2026-06-12';
+    // Many writers at once, each from its own fetch and classification; each plans from what it read.
+    const writers = Array.from({ length: 8 }, (_, i) => ({
+      paper: paper(id, { upvotes: i }, day),
+      origin: origin(day, `2026-06-12T1${i}:00:00.000Z`),
+      classification: classification(i % 2 ? 'cs.LG' : 'cs.CL', ...(i % 3 ? ['cs.AI'] : [])),
+    }));
+
+    const results = await Promise.all(writers.map((write) => store.storeListings([write])));
+
+    expect(results.every(([result]) => result && !result.error)).toBe(true);
+    const partition = await partitionOf(id);
+    const newest = writers.at(-1) as (typeof writers)[number];
+    expect(partition.get(`LISTED#${day}`)).toMatchObject({ upvotes: 7, fetchedAt: newest.origin.fetchedAt });
+    // Exactly the newest classification's entries: none left by an older one.
+    expect([...partition.keys()].filter((sk) => sk.startsWith('CATEGORY#')).sort()).toEqual([
+      `CATEGORY#cs.AI#${day}`,
+      `CATEGORY#cs.LG#${day}`,
+    ]);
+  });
+
+  it('stores a listing named twice in one batch once, from its newer fetch', async () => {
+    const id = '2606.30301';
+    const day = '2026-06-12';
+    const older = { paper: paper(id, { upvotes: 1 }, day), origin: origin(day, '2026-06-12T08:00:00.000Z') };
+    const newer = { paper: paper(id, { upvotes: 5 }, day), origin: origin(day, '2026-06-12T09:00:00.000Z') };
+
+    const results = await store.storeListings([newer, older]);
+
+    expect(results.map((result) => result.outcome)).toEqual(['created', 'stale']);
+    expect((await partitionOf(id)).get(`LISTED#${day}`)).toMatchObject({ upvotes: 5 });
+  });
+});
