@@ -140,8 +140,14 @@ describe('runReclassify', () => {
     // One Query (or more) per ingested day (4), none a Scan.
     expect(queries() - queriesBefore).toBeGreaterThanOrEqual(4);
     expect(scans()).toBe(scansBefore);
-    // The same model gives the same classification: the table is back to what it was.
-    expect(await tableRows()).toEqual(current);
+    // The same model gives the same classification: the table is back to what it was, except
+    // when each day last had a listing stored (classify-paper stores the listing with its
+    // classification, and records its day in the same batch).
+    const withoutStoredAt = (rows: Record<string, unknown>[]) =>
+      rows.map(({ lastStoredAt: _storedAt, ...row }) =>
+        row.pk === 'DAYS' ? row : { ...row, lastStoredAt: _storedAt },
+      );
+    expect(withoutStoredAt(await tableRows())).toEqual(withoutStoredAt(current));
   }, 60_000);
 
   it('finds nothing stale when every listing carries the shipped version', async () => {
