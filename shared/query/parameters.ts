@@ -102,18 +102,21 @@ export type DayQuery = z.infer<typeof DayQuerySchema>;
  */
 export const CategoryQuerySchema = z
   .strictObject({ category, from: isoDate.optional(), to: isoDate.optional(), limit, cursor })
-  .superRefine((query, context) => {
-    if (query.from === undefined || query.to === undefined) return;
-    if (query.from > query.to) {
-      context.addIssue({ code: 'custom', path: ['to'], message: `must not be before from (${query.from})` });
-    } else if (daysInRange(query.from, query.to) > MAX_RANGE_DAYS) {
-      context.addIssue({
-        code: 'custom',
-        path: ['to'],
-        message: `must be at most ${MAX_RANGE_DAYS} days from from (the range is inclusive)`,
-      });
-    }
-  });
+  .superRefine(checkDateRange);
+
+/** A range's bounds, when both are given: `from` not after `to`, at most {@link MAX_RANGE_DAYS} days. */
+export function checkDateRange(query: { from?: IsoDate; to?: IsoDate }, context: z.RefinementCtx): void {
+  if (query.from === undefined || query.to === undefined) return;
+  if (query.from > query.to) {
+    context.addIssue({ code: 'custom', path: ['to'], message: `must not be before from (${query.from})` });
+  } else if (daysInRange(query.from, query.to) > MAX_RANGE_DAYS) {
+    context.addIssue({
+      code: 'custom',
+      path: ['to'],
+      message: `must be at most ${MAX_RANGE_DAYS} days from from (the range is inclusive)`,
+    });
+  }
+}
 export type CategoryQuery = z.infer<typeof CategoryQuerySchema>;
 
 /** `GET /papers/{id}` takes no query parameters: the answer is one record. */

@@ -1,15 +1,7 @@
 import * as z from 'zod';
 import type { IsoDate } from '../paper';
 import { MAX_QUERY_TERMS, queryTerms } from '../search/terms';
-import {
-  category,
-  categoryDateRange,
-  cursor,
-  daysInRange,
-  isoDate,
-  limit,
-  MAX_RANGE_DAYS,
-} from './parameters';
+import { category, categoryDateRange, checkDateRange, cursor, isoDate, limit } from './parameters';
 
 /**
  * Parameters of the routes that rank papers over a range, each paper once: keyword search
@@ -61,16 +53,7 @@ function checkRange(
       message: 'needs category (the categories to be primary)',
     });
   }
-  if (query.from === undefined || query.to === undefined) return;
-  if (query.from > query.to) {
-    context.addIssue({ code: 'custom', path: ['to'], message: `must not be before from (${query.from})` });
-  } else if (daysInRange(query.from, query.to) > MAX_RANGE_DAYS) {
-    context.addIssue({
-      code: 'custom',
-      path: ['to'],
-      message: `must be at most ${MAX_RANGE_DAYS} days from from (the range is inclusive)`,
-    });
-  }
+  checkDateRange(query, context);
 }
 
 /**
