@@ -60,20 +60,29 @@ const deployedEnvironment: Record<FunctionName, Record<string, string>> = {
     TABLE_NAME: 'DailyPapersPipeline-Papers-AbCdEf',
     CLASSIFY_DEAD_LETTER_QUEUE_URL: `${QUEUE_URL}/DailyPapersPipeline-ClassifyDeadLetter-AbCdEf`,
   },
-  query: { TABLE_NAME: 'DailyPapersPipeline-Papers-AbCdEf' },
+  query: {
+    TABLE_NAME: 'DailyPapersPipeline-Papers-AbCdEf',
+    // The stack's cursor key: a Secrets Manager secret, read at the first request, not at load.
+    QUERY_CURSOR_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:QueryCursorKey-AbCdEf',
+  },
 };
 
 /** The SDK client factories each function calls at load (see `functions/`), for its SDK-only twin. */
-const sdkFactories: Record<FunctionName, Array<'makeDocumentClient' | 'makeSqsClient' | 'makeS3Client'>> = {
+const sdkFactories: Record<
+  FunctionName,
+  Array<'makeDocumentClient' | 'makeSqsClient' | 'makeS3Client' | 'makeSecretsManagerClient'>
+> = {
   'fetch-listing': ['makeDocumentClient', 'makeS3Client', 'makeSqsClient'],
   'parse-paper': ['makeDocumentClient', 'makeS3Client', 'makeSqsClient'],
   'classify-paper': ['makeDocumentClient', 'makeSqsClient'],
-  query: ['makeDocumentClient'],
+  // query makes its Secrets Manager client at the first request; its twin holds the same SDK code.
+  query: ['makeDocumentClient', 'makeSecretsManagerClient'],
 };
 const factoryModules = {
   makeDocumentClient: 'shared/aws/dynamodb.ts',
   makeSqsClient: 'shared/aws/sqs.ts',
   makeS3Client: 'shared/aws/s3.ts',
+  makeSecretsManagerClient: 'shared/aws/secrets-manager.ts',
 } as const;
 
 function lambdaEnvironment(name: FunctionName): NodeJS.ProcessEnv {
