@@ -71,6 +71,6 @@ export class ExportsCatalog extends Construct {
         },
       },
     });
-    table.addDependency(database);
+    table.addResourceDependency(database);
   }
 }
