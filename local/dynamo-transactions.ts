@@ -31,8 +31,10 @@ import {
  *   project) are refused with a `ValidationException`.
  *
  * Not kept: durability of a transaction cut short by the process dying between two of its
- * actions (dynalite has no multi-item atomic write to build on). A local run killed in that
- * window can leave part of one batch written; a rerun rewrites it, as every write is idempotent.
+ * actions (dynalite has no multi-item atomic write to build on). The unconditional writes go
+ * first and the conditional ones last, so a local run killed in that window leaves the listings
+ * unchanged with some of their entries already written; the redelivered message writes the
+ * whole transaction again (every write is idempotent).
  */
 
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.0';
@@ -188,46 +190,12 @@ export async function startDynamoFront(target: string): Promise<DynamoFront> {
     const oldImages = await readItems(batched);
     let cancelled = false;
     try {
-      const settled = await Promise.allSettled(
-        planned
-          .filter((action) => action.single)
-          .map(async (action) => {
-            const {
-              TableName: _table,
-              ReturnValuesOnConditionCheckFailure: _values,
-              ...rest
-            } = action.params;
-            const answer = await call(`${action.kind}Item`, {
-              TableName: action.table,
-              ...rest,
-              ReturnValues: 'ALL_OLD',
-            });
-            if (answer.status < 400) {
-              undo.push({
-                table: action.table,
-                key: action.key,
-                old: answer.body.Attributes as AttributeMap,
-              });
-              return;
-            }
-            const error = errorOf(answer);
-            if (error.type === 'ConditionalCheckFailedException') {
-              reasons[action.index] = {
-                Code: 'ConditionalCheckFailed',
-                Message: 'The conditional request failed',
-              };
-            } else if (error.type === 'ValidationException') {
-              reasons[action.index] = { Code: 'ValidationError', Message: error.message };
-            } else throw error;
-          }),
-      );
-      // Every single write has answered before anything is put back.
-      const failed = settled.find(
-        (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected',
-      );
-      if (failed) throw failed.reason;
-      cancelled = reasons.some((reason) => reason.Code !== 'None');
-      if (!cancelled && batched.length > 0) {
+      // The unconditional writes (category entries, snapshots) go first and the conditional ones
+      // (the listings) last: a process killed between the two leaves the listings as they were,
+      // so the redelivered message plans and writes the whole transaction again. The other way
+      // round, a listing already updated would tell the rerun there is nothing left to do, and
+      // its entries would stay missing.
+      if (batched.length > 0) {
         for (const action of batched) {
           undo.push({
             table: action.table,
@@ -243,6 +211,47 @@ export async function startDynamoFront(target: string): Promise<DynamoFront> {
             reasons[action.index] = { Code: 'ValidationError', Message: error.message };
           cancelled = true;
         }
+      }
+      if (!cancelled) {
+        const settled = await Promise.allSettled(
+          planned
+            .filter((action) => action.single)
+            .map(async (action) => {
+              const {
+                TableName: _table,
+                ReturnValuesOnConditionCheckFailure: _values,
+                ...rest
+              } = action.params;
+              const answer = await call(`${action.kind}Item`, {
+                TableName: action.table,
+                ...rest,
+                ReturnValues: 'ALL_OLD',
+              });
+              if (answer.status < 400) {
+                undo.push({
+                  table: action.table,
+                  key: action.key,
+                  old: answer.body.Attributes as AttributeMap,
+                });
+                return;
+              }
+              const error = errorOf(answer);
+              if (error.type === 'ConditionalCheckFailedException') {
+                reasons[action.index] = {
+                  Code: 'ConditionalCheckFailed',
+                  Message: 'The conditional request failed',
+                };
+              } else if (error.type === 'ValidationException') {
+                reasons[action.index] = { Code: 'ValidationError', Message: error.message };
+              } else throw error;
+            }),
+        );
+        // Every single write has answered before anything is put back.
+        const failed = settled.find(
+          (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected',
+        );
+        if (failed) throw failed.reason;
+        cancelled = reasons.some((reason) => reason.Code !== 'None');
       }
     } catch (error) {
       // Whatever failed (dynalite closing, say), nothing of the transaction stays.
