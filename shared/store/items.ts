@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ClassificationSchema } from '../classification';
-import { IsoDateSchema, PaperSchema } from '../paper';
+import { type IsoDate, IsoDateSchema, type Paper, PaperSchema } from '../paper';
 
 /**
  * Table items as they come back from DynamoDB: one schema per item kind, so a
@@ -96,6 +96,71 @@ export const ListedPaperSchema = PaperSchema.extend({
   categorySource: ClassificationSchema.shape.categorySource.optional(),
 });
 export type ListedPaper = z.infer<typeof ListedPaperSchema>;
+
+/**
+ * The one mapping of a listing to the paper the API returns for it: its paper, its figures as
+ * the latest fetches gave them, its day and fetch, and its categories once classified. The store
+ * reads through it, and writes its JSON beside the listing ({@link LISTED_PAPER_VIEW}), so a field
+ * added here reaches both.
+ */
+export function listedPaperFromListing(item: ListingTableItem): ListedPaper {
+  const { upvotes: _upvotes, comments: _comments, ...paper } = item.paper;
+  return listedPaper(
+    { ...paper, ...listingFigures(item) },
+    item.listedOn,
+    item.classification,
+    item.fetchedAt,
+  );
+}
+
+/** A category entry as the API returns it: the paper (without per-day figures), its day and its categories. */
+export function listedPaperFromEntry(entry: CategoryEntryTableItem): ListedPaper {
+  return listedPaper(entry.paper, entry.listedOn, entry.classification);
+}
+
+/** The classification's fields of an API answer (none before the listing is classified). */
+export function classificationFields(classification: z.infer<typeof ClassificationSchema> | undefined) {
+  if (!classification) return {};
+  return {
+    categories: classification.categories,
+    primaryCategory: classification.primaryCategory,
+    classifierVersion: classification.classifierVersion,
+    categorySource: classification.categorySource,
+  };
+}
+
+function listedPaper(
+  paper: Paper,
+  listedOn: IsoDate,
+  classification: z.infer<typeof ClassificationSchema> | undefined,
+  fetchedAt?: string,
+): ListedPaper {
+  return { ...paper, listedOn, fetchedAt, ...classificationFields(classification) };
+}
+
+/**
+ * The attribute of a listing and of a category entry that holds the API's JSON for it, written
+ * in the same write as the item and validated then, so a list query projects it alone and sends
+ * it as is: no parse of the whole item, no schema check, no re-serialisation per request. An
+ * item without it (written before it existed, or by a write that cannot know the whole item) is
+ * read in full and checked, as every item was before.
+ */
+export const LISTED_PAPER_VIEW = 'apiView';
+
+/**
+ * The JSON of a listing's API answer, from the item the write leaves in the table: checked
+ * against the table item's schema (which also puts its fields in the order a read gives them),
+ * so the view is exactly what reading the item would send.
+ * @throws z.ZodError when the item would not be readable (the write then fails, storing nothing).
+ */
+export function listingView(item: unknown): string {
+  return JSON.stringify(listedPaperFromListing(ListingTableItemSchema.parse(item)));
+}
+
+/** {@link listingView} for a category entry. */
+export function categoryEntryView(entry: unknown): string {
+  return JSON.stringify(listedPaperFromEntry(CategoryEntryTableItemSchema.parse(entry)));
+}
 
 /**
  * One upvote snapshot (`PAPER#<id>` / `UPVOTES#<day>#<fetchedAt>`): a listing's figures as one fetch

@@ -2,7 +2,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { assignedCategories, categoryChanges, classificationToken, stablePaperOf } from './category-entries';
-import { type ListingTableItem, ListingTableItemSchema, listingFigures } from './items';
+import {
+  LISTED_PAPER_VIEW,
+  type ListingTableItem,
+  ListingTableItemSchema,
+  listingFigures,
+  listingView,
+} from './items';
 import { dayPk, listingSk, paperPk, upvoteSnapshotSk } from './keys';
 import {
   type ListingWrite,
@@ -203,9 +209,17 @@ export function planListingWrite(
     const classifiedAlready = classification === undefined || stored.classifiedFrom === origin.fetchedAt;
     if (sameFetch && classifiedAlready) return { outcome: 'unchanged', actions: [] };
     // The fetch time still moves forward, or a later, older capture would pass the condition.
-    const sets = ['fetchedAt = :fetchedAt', 'archiveKey = :archiveKey'];
+    const sets = ['fetchedAt = :fetchedAt', 'archiveKey = :archiveKey', `${LISTED_PAPER_VIEW} = :view`];
     if (upvotes !== undefined) sets.push('upvotesFetchedAt = :fetchedAt');
     if (classification !== undefined) sets.push('classifiedFrom = :fetchedAt');
+    // The view shows the fetch time, so it is written again with it.
+    const view = listingView({
+      ...stored,
+      fetchedAt: origin.fetchedAt,
+      archiveKey: origin.archiveKey,
+      ...(upvotes === undefined ? {} : { upvotesFetchedAt: origin.fetchedAt }),
+      ...(classification === undefined ? {} : { classifiedFrom: origin.fetchedAt }),
+    });
     return {
       outcome: 'unchanged',
       actions: [
@@ -214,7 +228,11 @@ export function planListingWrite(
             TableName: tableName,
             Key: key,
             UpdateExpression: `SET ${sets.join(', ')}`,
-            ...withValues(condition, { ':fetchedAt': origin.fetchedAt, ':archiveKey': origin.archiveKey }),
+            ...withValues(condition, {
+              ':fetchedAt': origin.fetchedAt,
+              ':archiveKey': origin.archiveKey,
+              ':view': view,
+            }),
           },
         },
       ],
@@ -288,6 +306,21 @@ export function planListingWrite(
       },
     });
   }
+  // The listing as this update leaves it (the condition pins what it was), and its API view.
+  sets.push(`${LISTED_PAPER_VIEW} = :view`);
+  values[':view'] = listingView({
+    ...stored,
+    ...key,
+    paper: stable,
+    listedOn: origin.listedOn,
+    fetchedAt: origin.fetchedAt,
+    archiveKey: origin.archiveKey,
+    storedAt: stored?.storedAt ?? values[':now'],
+    upvotes: upvotes ?? stored?.upvotes ?? 0,
+    ...(upvotes === undefined ? {} : { upvotesFetchedAt: origin.fetchedAt }),
+    ...(comments === undefined ? {} : { comments }),
+    ...(classification === undefined ? {} : { classification, classifiedFrom: origin.fetchedAt }),
+  });
   actions.unshift({
     Update: {
       TableName: tableName,

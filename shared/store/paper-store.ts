@@ -20,7 +20,16 @@ export interface Page<T> {
   items: T[];
   /** Opaque; pass it back to get the next page. Absent on the last page. */
   cursor?: string;
+  /**
+   * When the store has them: each item's JSON, exactly `JSON.stringify(items[i])`, as stored
+   * beside it (see `LISTED_PAPER_VIEW`), so the API can send a page without serialising it again.
+   * A symbol key: spreading a page keeps it, `JSON.stringify` leaves it out.
+   */
+  [ITEMS_JSON]?: readonly string[];
 }
+
+/** The key of {@link Page}'s items as JSON. */
+export const ITEMS_JSON: unique symbol = Symbol('itemsJson');
 
 export interface PageRequest {
   limit: number;

@@ -6,12 +6,13 @@ import type { IsoDate } from '../paper';
 import { papersTable } from '../resources';
 import { type Candidate, compareCandidates, rankCandidates, tied } from '../search/rank';
 import { textHash } from '../search/terms';
-import { decodeCursor, encodeCursor, listedPaperFromListing } from './dynamo-paper-store';
+import { decodeCursor, encodeCursor } from './dynamo-paper-store';
 import {
   type CategoryCount,
   DayItemSchema,
   type ListingTableItem,
   ListingTableItemSchema,
+  listedPaperFromListing,
   type RankedPaper,
 } from './items';
 import { DAYS_PK, dayPk, listingSk, paperPk } from './keys';
