@@ -73,7 +73,8 @@ export function categoryChanges(
         paper,
         classification,
       };
-      return { ...entry, [LISTED_PAPER_VIEW]: categoryEntryView(entry) };
+      const view = categoryEntryView(entry);
+      return view === undefined ? entry : { ...entry, [LISTED_PAPER_VIEW]: view };
     }),
     deletes: [...indexedBefore]
       // `assigned` holds canonical codes only, so an entry an older version wrote under an alias

@@ -148,18 +148,31 @@ function listedPaper(
 export const LISTED_PAPER_VIEW = 'apiView';
 
 /**
+ * Views larger than this are not stored: the item holds its paper twice with one, and a paper
+ * this large (the parse stage stores those too large for a queue message) must still fit
+ * DynamoDB's 400 KB item; it is read in full instead.
+ */
+export const MAX_VIEW_BYTES = 100_000;
+
+/**
  * The JSON of a listing's API answer, from the item the write leaves in the table: checked
  * against the table item's schema (which also puts its fields in the order a read gives them),
- * so the view is exactly what reading the item would send.
+ * so the view is exactly what reading the item would send. Undefined when larger than
+ * {@link MAX_VIEW_BYTES}.
  * @throws z.ZodError when the item would not be readable (the write then fails, storing nothing).
  */
-export function listingView(item: unknown): string {
-  return JSON.stringify(listedPaperFromListing(ListingTableItemSchema.parse(item)));
+export function listingView(item: unknown): string | undefined {
+  return bounded(JSON.stringify(listedPaperFromListing(ListingTableItemSchema.parse(item))));
 }
 
 /** {@link listingView} for a category entry. */
-export function categoryEntryView(entry: unknown): string {
-  return JSON.stringify(listedPaperFromEntry(CategoryEntryTableItemSchema.parse(entry)));
+export function categoryEntryView(entry: unknown): string | undefined {
+  return bounded(JSON.stringify(listedPaperFromEntry(CategoryEntryTableItemSchema.parse(entry))));
+}
+
+function bounded(view: string): string | undefined {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: count the bytes only when it could matter.
+  return view.length * 3 <= MAX_VIEW_BYTES || Buffer.byteLength(view) <= MAX_VIEW_BYTES ? view : undefined;
 }
 
 /**

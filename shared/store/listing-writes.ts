@@ -209,7 +209,7 @@ export function planListingWrite(
     const classifiedAlready = classification === undefined || stored.classifiedFrom === origin.fetchedAt;
     if (sameFetch && classifiedAlready) return { outcome: 'unchanged', actions: [] };
     // The fetch time still moves forward, or a later, older capture would pass the condition.
-    const sets = ['fetchedAt = :fetchedAt', 'archiveKey = :archiveKey', `${LISTED_PAPER_VIEW} = :view`];
+    const sets = ['fetchedAt = :fetchedAt', 'archiveKey = :archiveKey'];
     if (upvotes !== undefined) sets.push('upvotesFetchedAt = :fetchedAt');
     if (classification !== undefined) sets.push('classifiedFrom = :fetchedAt');
     // The view shows the fetch time, so it is written again with it.
@@ -220,6 +220,11 @@ export function planListingWrite(
       ...(upvotes === undefined ? {} : { upvotesFetchedAt: origin.fetchedAt }),
       ...(classification === undefined ? {} : { classifiedFrom: origin.fetchedAt }),
     });
+    const values: Record<string, unknown> = {
+      ':fetchedAt': origin.fetchedAt,
+      ':archiveKey': origin.archiveKey,
+    };
+    const removeView = viewUpdate(view, sets, values);
     return {
       outcome: 'unchanged',
       actions: [
@@ -227,12 +232,8 @@ export function planListingWrite(
           Update: {
             TableName: tableName,
             Key: key,
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ...withValues(condition, {
-              ':fetchedAt': origin.fetchedAt,
-              ':archiveKey': origin.archiveKey,
-              ':view': view,
-            }),
+            UpdateExpression: `SET ${sets.join(', ')}${removeView}`,
+            ...withValues(condition, values),
           },
         },
       ],
@@ -307,8 +308,7 @@ export function planListingWrite(
     });
   }
   // The listing as this update leaves it (the condition pins what it was), and its API view.
-  sets.push(`${LISTED_PAPER_VIEW} = :view`);
-  values[':view'] = listingView({
+  const view = listingView({
     ...stored,
     ...key,
     paper: stable,
@@ -321,15 +321,28 @@ export function planListingWrite(
     ...(comments === undefined ? {} : { comments }),
     ...(classification === undefined ? {} : { classification, classifiedFrom: origin.fetchedAt }),
   });
+  const removeView = viewUpdate(view, sets, values);
   actions.unshift({
     Update: {
       TableName: tableName,
       Key: key,
-      UpdateExpression: `SET ${sets.join(', ')}${add}`,
+      UpdateExpression: `SET ${sets.join(', ')}${add}${removeView}`,
       ...withValues(condition, values),
     },
   });
   return { outcome: stored ? 'updated' : 'created', actions };
+}
+
+/**
+ * Adds the view to an update's `sets` and `values`, or gives the clause that removes a view the
+ * item may hold when there is none to write (too large): a view never outlives its item's state.
+ */
+function viewUpdate(view: string | undefined, sets: string[], values: Record<string, unknown>): string {
+  // Call it before joining `sets`: it adds to them.
+  if (view === undefined) return ` REMOVE ${LISTED_PAPER_VIEW}`;
+  sets.push(`${LISTED_PAPER_VIEW} = :view`);
+  values[':view'] = view;
+  return '';
 }
 
 /** The listing is as it was read: the same fetch, the same indexed category codes (a set that only grows). */

@@ -2,7 +2,7 @@ import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Paper } from '../../shared/paper';
 import { answerHttpRequest } from '../../shared/query/http-api';
-import { LISTED_PAPER_VIEW } from '../../shared/store/items';
+import { LISTED_PAPER_VIEW, MAX_VIEW_BYTES } from '../../shared/store/items';
 import { listingSk, paperPk } from '../../shared/store/keys';
 import { ITEMS_JSON, type ListingWrite } from '../../shared/store/paper-store';
 import { classificationOf, openTestStack } from './support';
@@ -202,6 +202,33 @@ describe('list pages from stored views', () => {
       comments: 3,
       fetchedAt: `${DAY}T20:00:00.000Z`,
     });
+  });
+
+  it('stores no view for a paper too large to hold twice, and reads that one in full', async () => {
+    // Prepare: a paper whose view alone would be past the bound; then its fetch gets smaller.
+    const large = paper('2606.00009', NEXT_DAY, { upvotes: 3, abstract: 'ü'.repeat(MAX_VIEW_BYTES / 2) });
+    const small = paper('2606.00009', NEXT_DAY, { upvotes: 4 });
+    const key = { pk: paperPk(large.id), sk: listingSk(NEXT_DAY) };
+    const stored = async () =>
+      (await stack.client.send(new GetCommand({ TableName: stack.tableName, Key: key }))).Item;
+
+    // Act
+    const [first] = await stack.store.storeListings([write(small, ['cs.CV'])]);
+    const smallView = (await stored())?.[LISTED_PAPER_VIEW];
+    const [second] = await stack.store.storeListings([write(large, ['cs.CV'], `${NEXT_DAY}T09:00:00.000Z`)]);
+    const page = await stack.store.papersListedOn(NEXT_DAY, { limit: 10 });
+    const entries = await stack.store.papersInCategory('cs.CV', NEXT_DAY, NEXT_DAY, { limit: 10 });
+
+    // Assess: the smaller fetch's view is removed, not left behind; the large one is read whole.
+    expect([first?.outcome, second?.outcome]).toEqual(['created', 'updated']);
+    expect(smallView).toEqual(expect.any(String));
+    expect((await stored())?.[LISTED_PAPER_VIEW]).toBeUndefined();
+    expect(page.items.find((item) => item.id === large.id)).toMatchObject({
+      abstract: large.abstract,
+      upvotes: 3,
+    });
+    expect(page[ITEMS_JSON]).toEqual(page.items.map((item) => JSON.stringify(item)));
+    expect(entries.items.find((item) => item.id === large.id)?.abstract).toBe(large.abstract);
   });
 
   it('never sends a view a classification written by putClassification made stale', async () => {
