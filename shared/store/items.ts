@@ -148,6 +148,18 @@ function listedPaper(
 export const LISTED_PAPER_VIEW = 'apiView';
 
 /**
+ * A projection of a listing's attributes without its view, for reads that check the whole item
+ * (ranked ranges, search hits): the view would double what they transfer and unmarshal, for
+ * nothing. Every attribute the item's schema names, so a field added there is read too.
+ */
+export const LISTING_WITHOUT_VIEW = (() => {
+  const names = Object.fromEntries(
+    Object.keys(ListingTableItemSchema.shape).map((name, i) => [`#l${i}`, name]),
+  );
+  return { expression: Object.keys(names).join(', '), names };
+})();
+
+/**
  * Views larger than this are not stored: the item holds its paper twice with one, and a paper
  * this large (the parse stage stores those too large for a queue message) must still fit
  * DynamoDB's 400 KB item; it is read in full instead.

@@ -10,6 +10,7 @@ import { decodeCursor, encodeCursor } from './dynamo-paper-store';
 import {
   type CategoryCount,
   DayItemSchema,
+  LISTING_WITHOUT_VIEW,
   type ListingTableItem,
   ListingTableItemSchema,
   listedPaperFromListing,
@@ -151,6 +152,7 @@ async function verifiedPapers(
     candidates.flatMap((candidate) =>
       candidate.listings.map(({ day }) => ({ pk: paperPk(candidate.id), sk: listingSk(day) })),
     ),
+    LISTING_WITHOUT_VIEW,
   );
   return candidates.map((candidate) => {
     const listings: ListingTableItem[] = [];
@@ -290,6 +292,8 @@ async function listingsOfDays(
             IndexName: papersTable.indexes.byDay.indexName,
             KeyConditionExpression: 'dayPk = :day',
             ExpressionAttributeValues: { ':day': dayPk(day) },
+            ProjectionExpression: LISTING_WITHOUT_VIEW.expression,
+            ExpressionAttributeNames: LISTING_WITHOUT_VIEW.names,
             ExclusiveStartKey: start,
           }),
         );
