@@ -656,7 +656,22 @@ function viewQuery(command: QueryCommand, index: IndexDefinition | undefined): Q
  * cheap check of what was validated at write time (a view cut short or written by hand fails it,
  * and the item is read in full instead).
  */
-function readView(item: Record<string, unknown>): { paper: ListedPaper; text: string } | undefined {
+function readView(item: Record<string, unknown>): View | undefined {
+  // The page's check and its mapping both ask: parse each view once.
+  if (readViews.has(item)) return readViews.get(item);
+  const view = parseView(item);
+  readViews.set(item, view);
+  return view;
+}
+
+interface View {
+  paper: ListedPaper;
+  text: string;
+}
+
+const readViews = new WeakMap<object, View | undefined>();
+
+function parseView(item: Record<string, unknown>): View | undefined {
   const text = item[LISTED_PAPER_VIEW];
   if (typeof text !== 'string') return undefined;
   let paper: unknown;
