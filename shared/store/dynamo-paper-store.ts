@@ -62,6 +62,7 @@ import {
   type SearchRequest,
   searchPapers,
 } from './ranked-reads';
+import { qualityListingsOn } from './quality-listings';
 import { indexListings } from './search-index';
 
 type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
@@ -451,6 +452,10 @@ export class DynamoPaperStore implements PaperStore {
 
   categoryCounts(from: IsoDate, to: IsoDate) {
     return categoryCounts(this.client, this.tableName, from, to, this.reportSkipped);
+  }
+
+  qualityListingsOn(day: IsoDate) {
+    return qualityListingsOn(this.client, this.tableName, day, this.reportSkipped);
   }
 
   async ingestedDay(day: IsoDate): Promise<IngestedDay | undefined> {

@@ -1,5 +1,6 @@
 import type { Classification } from '../classification';
 import type { IsoDate, Paper } from '../paper';
+import type { QualityListing } from '../quality/live-quality';
 import type {
   CategoryCount,
   IngestedDay,
@@ -145,6 +146,12 @@ export interface PaperStore {
   papersInRange(request: RangeRequest): Promise<Page<RankedPaper>>;
   /** Papers per category within a range, most first. */
   categoryCounts(from: IsoDate, to: IsoDate): Promise<CategoryCount[]>;
+  /**
+   * Every listing stored for `day`, as live quality reads it: its enrichment state, arXiv's
+   * categories and the model's first categories (`shared/quality/live-quality.ts`). One Query on
+   * the day's partition of `byDayId` (all its pages), projecting only those; never a Scan.
+   */
+  qualityListingsOn(day: IsoDate): Promise<QualityListing[]>;
   /** The day's record, if the day was fetched or has papers stored (tells an empty day from one never fetched). */
   ingestedDay(day: IsoDate): Promise<IngestedDay | undefined>;
 
@@ -167,6 +174,7 @@ export type PaperReader = Pick<
   | 'papersInRange'
   | 'categoryCounts'
   | 'ingestedDay'
+  | 'qualityListingsOn'
 >;
 
 export interface ClassificationWrite {
