@@ -130,7 +130,10 @@ export function qualityFigures(listings: readonly QualityListing[]): QualityFigu
   return { enriched, counts, ...(enriched > 0 ? { percent: percentagesOf(counts, enriched) } : {}) };
 }
 
-function percentagesOf(counts: QualityFigures['counts'], enriched: number): NonNullable<QualityFigures['percent']> {
+function percentagesOf(
+  counts: QualityFigures['counts'],
+  enriched: number,
+): NonNullable<QualityFigures['percent']> {
   return {
     top1IsPrimary: percentage(counts.top1IsPrimary, enriched),
     top1InCategories: percentage(counts.top1InCategories, enriched),
@@ -153,7 +156,12 @@ export function totalQuality(days: readonly DayQuality[]): QualityReport['total'
     listings += day.listings;
     for (const figure of QUALITY_FIGURES) counts[figure] += day.counts[figure];
   }
-  return { listings, enriched, counts, ...(enriched > 0 ? { percent: percentagesOf(counts, enriched) } : {}) };
+  return {
+    listings,
+    enriched,
+    counts,
+    ...(enriched > 0 ? { percent: percentagesOf(counts, enriched) } : {}),
+  };
 }
 
 /**
