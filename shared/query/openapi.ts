@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { QualityReportSchema } from '../quality/live-quality';
 import {
   CategoryCountSchema,
   IngestedDaySchema,
@@ -6,7 +7,6 @@ import {
   PaperRecordSchema,
   RankedPaperSchema,
 } from '../store/items';
-import { QualityReportSchema } from '../quality/live-quality';
 import { ROUTE_NAMES, type RouteName } from './handle-query';
 import { HTTP_ROUTE_NAMES, type HttpRouteName, NoQuerySchema } from './http-routes';
 import {

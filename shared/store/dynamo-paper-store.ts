@@ -55,6 +55,7 @@ import {
   type PaperStore,
   StoreThrottledError,
 } from './paper-store';
+import { qualityListingsOn } from './quality-listings';
 import {
   categoryCounts,
   papersInRange,
@@ -62,7 +63,6 @@ import {
   type SearchRequest,
   searchPapers,
 } from './ranked-reads';
-import { qualityListingsOn } from './quality-listings';
 import { indexListings } from './search-index';
 
 type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
