@@ -21,7 +21,9 @@ export async function readQualityReport(
   for (let start = 0; start < days.length; start += CONCURRENT_DAYS) {
     const chunk = days.slice(start, start + CONCURRENT_DAYS);
     const read = await Promise.all(chunk.map((day) => reader.qualityListingsOn(day)));
-    chunk.forEach((day, i) => listingsByDay.set(day, read[i] ?? []));
+    chunk.forEach((day, i) => {
+      listingsByDay.set(day, read[i] ?? []);
+    });
   }
   return qualityReport(range, listingsByDay, shippedValidationFigures());
 }
