@@ -33,6 +33,8 @@ import type { IsoDate } from '../paper';
  *   and the hash `h` of the text it came from. The listing's marker (`SEARCH#<day>`) records the
  *   hash and the terms indexed, so a re-fetch of the same text writes nothing and a changed text
  *   deletes the postings it no longer has. Postings carry no index key: they stay out of every GSI.
+ * - Live quality of a day (`GET /quality`, `papers quality`): `Query byDayId dayPk = DAY#<day>`, projecting only
+ *   the paper id, `enrichment`, `arxiv.categories` and the codes of `predictedCategories[0..2]`.
  * - Ranked ranges (`sort=upvotes|date`, `GET /categories`): `Query byDay dayPk = DAY#<day>` for each
  *   day of the range (at most 366), merged per paper in memory.
  * - A listing's upvote history: `Query pk = PAPER#<id> AND begins_with(sk, 'UPVOTES#<day>#')`,
