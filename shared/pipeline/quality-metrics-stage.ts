@@ -1,5 +1,11 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { labelledListing, QUALITY_FIGURES, type QualityListing, qualityFacts } from '../quality/live-quality';
+import {
+  labelledListing,
+  QUALITY_FIGURES,
+  type QualityListing,
+  qualityFacts,
+  qualityListingOfItem,
+} from '../quality/live-quality';
 import type { ListingTableItem } from '../store/items';
 import type { ListingWrite } from '../store/paper-store';
 import { qualityMetricNames } from '../telemetry';
@@ -22,16 +28,9 @@ import type { StoredListingStep } from './classify-stage';
 export type EnrichedListingWrite = ListingWrite &
   Partial<Pick<ListingTableItem, 'enrichment' | 'arxiv' | 'predictedCategories'>>;
 
-/** A listing write as live quality reads it. */
+/** A listing write as live quality reads it: its fields are named as the item's. */
 export function qualityListingOfWrite(write: EnrichedListingWrite): QualityListing {
-  return {
-    id: write.paper.id,
-    ...(write.enrichment === undefined ? {} : { enrichment: write.enrichment }),
-    ...(write.arxiv === undefined ? {} : { arxivCategories: write.arxiv.categories }),
-    ...(write.predictedCategories === undefined
-      ? {}
-      : { predictedCodes: write.predictedCategories.map(({ code }) => code) }),
-  };
+  return qualityListingOfItem({ ...write, listedOn: write.origin.listedOn });
 }
 
 /** The step that adds the quality metrics of the batch's stored enriched papers to `metrics`. Never fails a record. */

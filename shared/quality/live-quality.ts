@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { canonicalCategory } from '../classify/taxonomy';
 import { type IsoDate, IsoDateSchema } from '../paper';
+import type { ListingTableItem } from '../store/items';
 
 /**
  * Live quality: every enriched paper is a labelled example (arXiv's categories against the
@@ -19,6 +20,26 @@ export interface QualityListing {
   arxivCategories?: readonly string[];
   /** The model's ranked category codes, most likely first. */
   predictedCodes?: readonly string[];
+}
+
+/** The attributes of a stored listing item live quality reads. */
+export type QualityListingItem = Pick<
+  ListingTableItem,
+  'listedOn' | 'enrichment' | 'arxiv' | 'predictedCategories'
+> & {
+  paper: { id: string };
+};
+
+/** A stored listing item as live quality reads it. */
+export function qualityListingOfItem(item: QualityListingItem): QualityListing {
+  return {
+    id: item.paper.id,
+    ...(item.enrichment === undefined ? {} : { enrichment: item.enrichment }),
+    ...(item.arxiv === undefined ? {} : { arxivCategories: item.arxiv.categories }),
+    ...(item.predictedCategories === undefined
+      ? {}
+      : { predictedCodes: item.predictedCategories.map(({ code }) => code) }),
+  };
 }
 
 /** A listing that counts for quality: enriched, with arXiv's categories and the model's prediction. */

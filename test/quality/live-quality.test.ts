@@ -8,6 +8,7 @@ import {
   qualityFigures,
   qualityReport,
 } from '../../shared/quality/live-quality';
+import { qualityReportOfListings } from '../../shared/quality/read-quality';
 import { shippedValidationFigures } from '../../shared/quality/validation-figures';
 
 const enriched = (id: string, arxiv: string[], predicted: string[]): QualityListing => ({
@@ -134,5 +135,42 @@ describe('shippedValidationFigures', () => {
   it('rounds to 2 decimals', () => {
     expect(percentage(0.7091785499096204, 1)).toBe(70.92);
     expect(percentage(2, 3)).toBe(66.67);
+  });
+});
+
+describe('qualityReportOfListings', () => {
+  it('reports stored listing items in hand by day, every day from the first to the last', () => {
+    const item = (id: string, listedOn: string, arxiv: string[] | undefined, predicted: string[]) => ({
+      paper: { id },
+      listedOn,
+      ...(arxiv
+        ? {
+            enrichment: 'enriched' as const,
+            arxiv: { categories: arxiv, atomArchiveKey: 'arxiv/x.xml', enrichedAt: `${listedOn}T09:00:00Z` },
+          }
+        : { enrichment: 'pending' as const }),
+      predictedCategories: predicted.map((code) => ({
+        code,
+        name: code,
+        group: 'Test',
+        score: 0.5,
+        assigned: true,
+        terms: [],
+      })),
+    });
+    const report = qualityReportOfListings([
+      item('a', '2026-06-12', ['cs.CV'], ['cs.CV']),
+      item('b', '2026-06-10', ['cs.CL', 'cs.AI'], ['cs.AI', 'cs.CL']),
+      item('c', '2026-06-10', undefined, ['cs.AI']),
+    ]);
+    expect([report.from, report.to]).toEqual(['2026-06-10', '2026-06-12']);
+    expect(
+      report.items.map((day) => [day.day, day.listings, day.enriched, day.percent?.top1IsPrimary]),
+    ).toEqual([
+      ['2026-06-10', 2, 1, 0],
+      ['2026-06-11', 0, 0, undefined],
+      ['2026-06-12', 1, 1, 100],
+    ]);
+    expect(report.total.percent).toEqual({ top1IsPrimary: 50, top1InCategories: 100, primaryInTop3: 100 });
   });
 });
