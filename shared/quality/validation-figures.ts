@@ -1,5 +1,5 @@
 import metrics from '../classify/model/metrics.json' with { type: 'json' };
-import { ModelMetricsSchema } from '../classify/model-format';
+import { ModelMetricsSchema } from '../classify/model-metrics';
 import { percentage, type ValidationFigures } from './live-quality';
 
 /**
