@@ -39,13 +39,15 @@ export async function run(args: string[]): Promise<number> {
     const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
     try {
       const store = new DynamoPaperStore(client, stack.env.TABLE_NAME ?? '', undefined, stderrLogger);
-      const days = range ? undefined : await latestDaysWithListings(store, QUALITY_DEFAULT_DAYS);
-      if (days?.length === 0) {
+      // Without a range: the latest days with listings, oldest first (they need not be consecutive).
+      const days = range ? undefined : (await latestDaysWithListings(store, QUALITY_DEFAULT_DAYS)).reverse();
+      const [first, last] = [days?.[0], days?.at(-1)];
+      const covered = range ?? (first && last ? { from: first, to: last } : undefined);
+      if (!covered) {
         process.stderr.write('papers quality: no ingested day has listings yet (run papers ingest first)\n');
         return 1;
       }
-      const covered = range ?? { from: days?.at(-1) ?? '', to: days?.[0] ?? '' };
-      const report = await readQualityReport(store, covered, days && [...days].reverse());
+      const report = await readQualityReport(store, covered, days);
       if (values.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       } else {

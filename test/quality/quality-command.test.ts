@@ -90,6 +90,17 @@ describe('papers quality', () => {
     expect(report.total).toMatchObject({ enriched: 6, counts: { top1IsPrimary: 3 } });
   });
 
+  it('says so, exit 1, when no ingested day has listings', async () => {
+    const empty = await makeDataDir();
+    try {
+      vi.stubEnv('PAPERS_DATA_DIR', empty);
+      expect(await run([])).toBe(1);
+      expect(stderr).toContain('no ingested day has listings yet');
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
   it('refuses half a range', async () => {
     await expect(run(['--from', '2026-06-11'])).rejects.toThrow(UsageError);
   });
