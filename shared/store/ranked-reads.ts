@@ -14,15 +14,15 @@ import {
   ListingTableItemSchema,
   type RankedPaper,
 } from './items';
-import { DAYS_PK, dayPk, listingSk, paperPk } from './keys';
+import { DAYS_PK, dayPk, listingSk, paperPk, TERM_BUCKETS } from './keys';
 import { InvalidCursorError, type Page } from './paper-store';
 import { batchGet, readPostings } from './search-index';
 
 /**
  * Reads that rank papers over a range, each paper once: keyword search over the postings, ranked
  * ranges (`sort=upvotes|date`) and per-category counts over the days' listings. Every read is a
- * Query on one partition (a term's postings, a day's listings, the days) or a BatchGet by key; none
- * is a Scan.
+ * Query on one partition (a term bucket's postings, a day's listings, the days) or a BatchGet by
+ * key; none is a Scan.
  */
 
 export type RangeOrder = 'upvotes' | 'date';
@@ -64,16 +64,18 @@ const DAY_READ_CONCURRENCY = 8;
 const MAX_CANDIDATES_PER_PAGE = 500;
 
 /** Keyword search: see {@link SearchRequest}. */
+/** @param termBuckets the postings' layout (`keys.ts`), the one the listings were indexed with. */
 export async function searchPapers(
   client: DynamoDBDocumentClient,
   tableName: string,
   request: SearchRequest,
   skip: SkipReporter,
+  termBuckets: number = TERM_BUCKETS,
 ): Promise<Page<RankedPaper>> {
   const name = `search:${JSON.stringify([request.terms, request.range ?? null, filterName(request), request.order])}`;
   const offset = offsetOf(request.cursor, name);
   const [postingsByTerm, corpusSize] = await Promise.all([
-    Promise.all(request.terms.map((term) => readPostings(client, tableName, term, request.range))),
+    readPostings(client, tableName, request.terms, request.range, termBuckets),
     listingsInRange(client, tableName, request.range),
   ]);
   let candidates = rankCandidates(postingsByTerm, corpusSize);
@@ -134,8 +136,9 @@ function sameRank(candidates: readonly Candidate[], a: number, b: number): boole
 
 /**
  * The candidates' listings as stored, each candidate's kept only where the text still hashes to
- * what its postings were made from (a posting left by an older text, deleted at the next re-index,
- * finds nothing here), and only when it passes the category filter.
+ * what its postings were made from (postings are written in the listing's transaction, but read
+ * before it here: a text that changed in between finds nothing until the next search), and only
+ * when it passes the category filter.
  */
 async function verifiedPapers(
   client: DynamoDBDocumentClient,
