@@ -7,14 +7,8 @@ import { papersTable } from '../resources';
 import { type Candidate, compareCandidates, rankCandidates, tied } from '../search/rank';
 import { textHash } from '../search/terms';
 import { decodeCursor, encodeCursor, listedPaperFromListing } from './dynamo-paper-store';
-import {
-  type CategoryCount,
-  DayItemSchema,
-  type ListingTableItem,
-  ListingTableItemSchema,
-  type RankedPaper,
-} from './items';
-import { DAYS_PK, dayPk, listingSk, paperPk, TERM_BUCKETS } from './keys';
+import { type CategoryCount, type ListingTableItem, ListingTableItemSchema, type RankedPaper } from './items';
+import { dayPk, listingSk, paperPk, TERM_BUCKETS } from './keys';
 import { InvalidCursorError, type Page } from './paper-store';
 import { batchGet, readPostings } from './search-index';
 
@@ -74,11 +68,14 @@ export async function searchPapers(
 ): Promise<Page<RankedPaper>> {
   const name = `search:${JSON.stringify([request.terms, request.range ?? null, filterName(request), request.order])}`;
   const offset = offsetOf(request.cursor, name);
-  const [postingsByTerm, corpusSize] = await Promise.all([
-    readPostings(client, tableName, request.terms, request.range, termBuckets),
-    listingsInRange(client, tableName, request.range),
-  ]);
-  let candidates = rankCandidates(postingsByTerm, corpusSize);
+  const { postingsByTerm, listingsInRange } = await readPostings(
+    client,
+    tableName,
+    request.terms,
+    request.range,
+    termBuckets,
+  );
+  let candidates = rankCandidates(postingsByTerm, listingsInRange);
   if (request.order === 'date') {
     // Newest first; among a day's papers the most relevant first. Every word must match.
     candidates = candidates
@@ -169,36 +166,6 @@ async function verifiedPapers(
     if (!listings.some((listing) => passes(listing.classification, filter))) return undefined;
     return { ...rankedPaper(listings), score: Number(candidate.score.toFixed(4)) };
   });
-}
-
-/** Listings in the range (BM25's N): the sum of the days' paper sets, from the `DAYS` partition. */
-async function listingsInRange(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  range: { from: IsoDate; to: IsoDate } | undefined,
-): Promise<number> {
-  let total = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: range ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
-        ExpressionAttributeValues: {
-          ':pk': DAYS_PK,
-          ...(range ? { ':from': range.from, ':to': range.to } : {}),
-        },
-        ProjectionExpression: 'pk, sk, paperIds',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const raw of page.Items ?? []) {
-      const day = DayItemSchema.safeParse(raw);
-      if (day.success) total += day.data.paperIds?.size ?? 0;
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return total;
 }
 
 /** Papers listed within `from`–`to`, each once, most upvoted or latest first. */

@@ -97,11 +97,24 @@ const PostingItemSchema = z.object({
   h: z.string(),
 });
 
+/** What a search read from the postings. */
+export interface PostingsRead {
+  /** One array per term, in the order of the terms asked for. */
+  postingsByTerm: Posting[][];
+  /**
+   * Listings indexed in the range (BM25's N): the items a bucket's range held before the filter
+   * (DynamoDB's `ScannedCount`), the largest over the buckets read. A listing's ~110 terms leave a
+   * bucket of 8 empty with a chance of (7/8)^110, under one in a million, so the count is exact in
+   * practice, and it comes with the read instead of a Query of the day counts.
+   */
+  listingsInRange: number;
+}
+
 /**
- * The postings of each of `terms` within `from`–`to` (inclusive; the whole history when absent),
- * in the order of `terms`: one Query range per bucket the terms fall in (so never more ranges than
- * terms), followed across its pages, filtered to the listings holding one of the bucket's terms
- * and projected to those terms' frequencies.
+ * The postings of each of `terms` within `from`–`to` (inclusive; the whole history when absent):
+ * one Query range per bucket the terms fall in (so never more ranges than terms), followed across
+ * its pages, filtered to the listings holding one of the bucket's terms and projected to those
+ * terms' frequencies.
  */
 export async function readPostings(
   client: DynamoDBDocumentClient,
@@ -109,8 +122,9 @@ export async function readPostings(
   terms: readonly string[],
   range?: { from: IsoDate; to: IsoDate },
   buckets: number = TERM_BUCKETS,
-): Promise<Posting[][]> {
+): Promise<PostingsRead> {
   const postingsByTerm: Posting[][] = terms.map(() => []);
+  let listingsInRange = 0;
   const byBucket = new Map<number, number[]>();
   terms.forEach((term, index) => {
     const bucket = termBucket(term, buckets);
@@ -120,6 +134,7 @@ export async function readPostings(
   await Promise.all(
     [...byBucket].map(async ([bucket, indexes]) => {
       const names = Object.fromEntries(indexes.map((index, n) => [`#t${n}`, terms[index] as string]));
+      let scanned = 0;
       let start: Record<string, unknown> | undefined;
       do {
         const page = await client.send(
@@ -149,11 +164,13 @@ export async function readPostings(
             postingsByTerm[index]?.push({ day, id, tf, length: item.data.dl, hash: item.data.h });
           }
         }
+        scanned += page.ScannedCount ?? 0;
         start = page.LastEvaluatedKey;
       } while (start);
+      listingsInRange = Math.max(listingsInRange, scanned);
     }),
   );
-  return postingsByTerm;
+  return { postingsByTerm, listingsInRange };
 }
 
 function keyId(pk: string, sk: string): string {
