@@ -28,14 +28,14 @@ import { StoreThrottledError } from './paper-store';
  * nothing at all when the text is what the listing's `searchIndexed` says was indexed (a re-fetch,
  * a daily refresh of upvotes, a redelivery).
  *
- * The price is on the read side: a word's range holds 1/k of the range's listings (each item about
- * 60 + 1,100/k bytes), all of which DynamoDB reads and bills before the filter keeps those holding
- * the word; exact postings read only the word's own. Why k = 8: the classify batch (10 listings of
- * ~5 actions each today) then needs two transactions instead of one, +0.1 request per paper; k = 4
- * keeps one transaction but doubles what a word reads (~85 bytes per listing in range, against ~25
- * at k = 8 and ~8 at k = 16, which costs a third transaction). `npm run bench -- search` prints the
- * figures for 4, 8 and 16. A year of 50 papers a day is ~460 KB per word at k = 8: a page or so, about
- * 60 read units, for a whole-history search.
+ * The price is on the read side: a listing's ~110 terms fill every bucket, so a word's range holds
+ * an item for every listing in the range (1/k of its terms each), all of which DynamoDB reads and
+ * bills before the filter keeps those holding the word; exact postings read only the word's own.
+ * Measured over 360 listings (`npm run bench -- search`, eventually consistent reads): k = 4 adds
+ * no request to the write (the classify batch's 10 listings still fit one transaction) but a
+ * word's range costs 13.5 read units; k = 8 adds 0.1 request per paper (two transactions) for 8
+ * units; k = 16 adds 0.17 for 5.5. k = 8 halves most of what k = 4 reads for a tenth of a request:
+ * a whole year of 50 papers a day is then ~400 read units per word, a few 1 MB pages.
  */
 
 type TransactItem = NonNullable<
