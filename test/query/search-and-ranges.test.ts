@@ -9,6 +9,7 @@ import { runIngest } from '../../local/ingest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import { termBucket } from '../../shared/store/keys';
 import { readPostings } from '../../shared/store/search-index';
 
 /**
@@ -176,6 +177,23 @@ describe('GET /papers?q=words', () => {
     // Beside the postings ranges, the handler reads only the hits' listings, by key.
     expect(viaHandler.Query).toBeLessThanOrEqual(2);
     expect(Object.keys(viaHandler).sort()).toEqual(['BatchGetItem', 'Query']);
+  });
+
+  it('reads one range for two words that share a bucket', async () => {
+    // Nine terms in eight buckets: two of them share one.
+    const terms = ['diffus', 'agent', 'model', 'languag', 'generat', 'panoram', 'transform', 'train', 'imag'];
+    const pairs = terms.flatMap((a, i) => terms.slice(i + 1).map((b) => [a, b] as const));
+    const [a, b] = pairs.find(([x, y]) => termBucket(x) === termBucket(y)) ?? [];
+    if (!a || !b) throw new Error('no two terms share a bucket');
+
+    let read: Awaited<ReturnType<typeof readPostings>> | undefined;
+    const requests = await requestsOf(async () => {
+      read = await readPostings(client, tableName, [a, b]);
+    });
+
+    expect(requests).toEqual({ Query: 1 });
+    expect(read?.postingsByTerm.map((postings) => postings.length > 0)).toEqual([true, true]);
+    expect(read?.postingsByTerm[0]).toEqual((await readPostings(client, tableName, [a])).postingsByTerm[0]);
   });
 
   it('answers an empty list for a word no paper holds', async () => {
