@@ -224,6 +224,7 @@ describe('keyword postings, written with the listing', () => {
     ...paper(id, { upvotes }, day),
     title,
   });
+  const client = () => makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
   /** The ids whose postings hold `term` on `day`, as a search reads them. */
   const holding = async (term: string) => {
     const { postingsByTerm } = await readPostings(
@@ -259,6 +260,31 @@ describe('keyword postings, written with the listing', () => {
     expect(keys.every((pk) => pk === `PAPER#${id}`)).toBe(true);
     expect(redelivered.actions).toEqual([]);
     expect(await holding('walru')).toEqual([id]);
+  });
+
+  it('indexes a listing stored before postings lived in its transaction at its next write, even a redelivery', async () => {
+    // Prepare: a listing as an older version left it: no searchIndexed, no bucketed postings.
+    const id = '2606.30601';
+    const write = {
+      paper: texted(id, 'Narwhal Tracking', 2),
+      origin: origin(day, '2026-06-13T08:00:00.000Z'),
+    };
+    await new DynamoPaperStore(
+      client(),
+      stack.env.TABLE_NAME ?? '',
+      () => new Date(),
+      { warn() {} },
+      0,
+    ).storeListings([write]);
+    expect(await holding('narwhal')).toEqual([]);
+
+    // Act: the same write again (a replay of the same capture).
+    const [result] = await store.storeListings([write]);
+
+    // Assess
+    expect(result?.outcome).toBe('unchanged');
+    expect(await holding('narwhal')).toEqual([id]);
+    expect((await partitionOf(id)).get(`LISTED#${day}`)?.searchIndexed).toEqual(expect.any(String));
   });
 
   it('leaves the postings of the newest text only, whatever order concurrent writers land in', async () => {
