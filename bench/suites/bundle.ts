@@ -6,11 +6,13 @@
  *   uploaded beside it and not read at run time). Target: under 400 KB with the SDK clients
  *   the function uses bundled in; the note lists them.
  * - `bundle.classify-paper.modelBytes`: the classifier model copied beside its bundle.
- * - `bundle.<function>.initMs`: median wall time of a fresh `node` process that
- *   loads the bundle (module evaluation included: config parsed, clients built,
- *   the classifier's model read), minus the median for an empty script, both
- *   with the function's environment as deployed (no `NODE_OPTIONS`: source maps are
- *   uploaded, not loaded). Samples alternate between the scripts so drift hits all alike.
+ * - `bundle.<function>.initMs`: median CPU time (user and system, every thread, as
+ *   `process.cpuUsage()` reads it at exit) of a fresh `node` process that loads the bundle
+ *   (module evaluation included: config parsed, clients built, the classifier's model read),
+ *   minus the median for an empty script, both with the function's environment as deployed
+ *   (no `NODE_OPTIONS`: source maps are uploaded, not loaded). CPU rather than wall time: on a
+ *   shared machine a process's wall time mostly measures the other processes. Samples
+ *   alternate between the scripts so drift hits all alike.
  * - `bundle.<function>.initRatio`: that init divided by the init of a bundle, built the same
  *   way, that only makes the same SDK clients with the same factories (`shared/aws/`): what
  *   our own code and its libraries add to a cold start over the clients it cannot do without.
@@ -26,8 +28,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import {
   bundleOptions,
@@ -181,17 +182,31 @@ async function buildBundle(name: FunctionName): Promise<BuiltBundle> {
   return built;
 }
 
-/** Wall time of one fresh `node` process running `script`; throws with its stderr if it fails. */
-function timeProcess(script: string, env: NodeJS.ProcessEnv): number {
-  const start = performance.now();
-  const run = spawnSync(NODE_BINARY, [script], { env, cwd: path.dirname(script), encoding: 'utf8' });
-  const elapsed = performance.now() - start;
-  if (run.status !== 0) {
+/** Printed on stderr by {@link CPU_METER} as the process exits, with its CPU time in ms. */
+const CPU_MARK = '@@bundle-bench-cpu-ms ';
+/** Loaded with `--import` before the script, so the script runs as the main module, unchanged. */
+const CPU_METER = path.join(OUT_DIR, 'cpu-meter.mjs');
+const CPU_METER_SOURCE = `import { writeSync } from 'node:fs';
+process.on('exit', () => {
+  const { user, system } = process.cpuUsage();
+  writeSync(2, '\\n${CPU_MARK}' + (user + system) / 1000 + '\\n');
+});
+`;
+
+/** CPU time of one fresh `node` process running `script`; throws with its stderr if it fails. */
+function cpuOfProcess(script: string, env: NodeJS.ProcessEnv): number {
+  const run = spawnSync(NODE_BINARY, ['--import', pathToFileURL(CPU_METER).href, script], {
+    env,
+    cwd: path.dirname(script),
+    encoding: 'utf8',
+  });
+  const mark = run.stderr.lastIndexOf(CPU_MARK);
+  if (run.status !== 0 || mark < 0) {
     throw new Error(
       `node ${path.relative(ROOT, script)} exited ${run.status}: ${run.stderr.trim().slice(0, 500)}`,
     );
   }
-  return elapsed;
+  return Number.parseFloat(run.stderr.slice(mark + CPU_MARK.length));
 }
 
 /** The SDK-only twin of a function's bundle: the same clients, made by the same factories, nothing else. */
@@ -218,7 +233,7 @@ async function buildSdkOnlyBundle(name: FunctionName): Promise<string> {
 }
 
 /**
- * Medians of the wall time of fresh `node` processes running each script in `scripts` minus
+ * Medians of the CPU time of fresh `node` processes running each script in `scripts` minus
  * the median for `emptyScript`, samples alternating between them all.
  */
 function initsOverEmpty(
@@ -229,8 +244,8 @@ function initsOverEmpty(
     const samples = scripts.map(() => [] as number[]);
     const empty: number[] = [];
     for (let i = 0; i < WARMUP + SAMPLES; i++) {
-      const times = scripts.map(({ file, env }) => timeProcess(file, env));
-      const baseline = timeProcess(emptyScript, scripts[0]?.env ?? {});
+      const times = scripts.map(({ file, env }) => cpuOfProcess(file, env));
+      const baseline = cpuOfProcess(emptyScript, scripts[0]?.env ?? {});
       if (i < WARMUP) continue;
       for (const [s, time] of times.entries()) samples[s]?.push(time);
       empty.push(baseline);
@@ -247,6 +262,7 @@ export const suite: BenchSuite = {
     mkdirSync(OUT_DIR, { recursive: true });
     const emptyScript = path.join(OUT_DIR, 'empty.mjs');
     writeFileSync(emptyScript, '');
+    writeFileSync(CPU_METER, CPU_METER_SOURCE);
 
     const node = nodeVersion(NODE_BINARY);
     const metrics: Metric[] = [];
@@ -288,7 +304,7 @@ export const suite: BenchSuite = {
         name: `bundle.${name}.initMs`,
         value: init,
         unit: 'ms',
-        note: note ?? `median of ${SAMPLES} fresh Node ${node} processes minus an empty script's`,
+        note: note ?? `median of ${SAMPLES} fresh Node ${node} processes (CPU) minus an empty script's`,
       });
       metrics.push({
         name: `bundle.${name}.initRatio`,
