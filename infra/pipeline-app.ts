@@ -212,12 +212,15 @@ export function readPipelineContext(app: App): { context: PipelineContext; probl
 }
 
 /**
- * The stack is environment-agnostic, so `cdk deploy` puts it in the CLI's region, which the CLI
+ * A rate limit without the front it limits is a mistake worth saying. And the stack is environment-agnostic, so `cdk deploy` puts it in the CLI's region, which the CLI
  * passes to the app as CDK_DEFAULT_REGION: with the public front on, that must be us-east-1, the
  * only region with CLOUDFRONT-scoped web ACLs. (Without a region, the template's own rule refuses
  * a deployment elsewhere.)
  */
-function publicFrontRegionProblems(context: PipelineContext): string[] {
+function publicFrontProblems(context: PipelineContext): string[] {
+  if (!context.publicFront && context.publicFrontRateLimit !== undefined) {
+    return ['context "publicFrontRateLimit" is set but "publicFront" is not true: it would have no effect'];
+  }
   const region = process.env.CDK_DEFAULT_REGION;
   if (!context.publicFront || region === undefined || region === '' || region === WEB_ACL_REGION) return [];
   return [
@@ -245,7 +248,7 @@ export function settingsFromContext(context: PipelineContext): PipelineStackProp
 export function createPipelineApp(props: AppProps = {}): { app: App; stack: PipelineStack } {
   const app = new App({ ...props, context: { ...featureFlags, ...props.context } });
   const { context, problems: contextProblems } = readPipelineContext(app);
-  const problems = [...contextProblems, ...publicFrontRegionProblems(context)];
+  const problems = [...contextProblems, ...publicFrontProblems(context)];
   if (problems.length > 0) {
     // Nothing will be deployed: spare the four esbuild runs, so the errors come at once, and
     // leave out where in this file they were recorded, which says nothing about the value.

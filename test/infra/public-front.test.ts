@@ -197,6 +197,18 @@ describe('public front on', () => {
   });
 });
 
+describe('public front context', () => {
+  it('reports a rate limit given without the front', () => {
+    const { stack } = buildApp({ publicFrontRateLimit: '300' });
+    const errors = Annotations.fromStack(stack)
+      .findError('*', Match.anyValue())
+      .map((error) => String(error.entry.data));
+    expect(errors).toEqual([
+      'context "publicFrontRateLimit" is set but "publicFront" is not true: it would have no effect',
+    ]);
+  });
+});
+
 describe('public front and the region', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
