@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ClassificationSchema } from '../classification';
+import { CategoryScoreSchema, ClassificationSchema } from '../classification';
 import { IsoDateSchema, PaperSchema } from '../paper';
 
 /**
@@ -19,6 +19,25 @@ export const ListingOriginSchema = z.object({
 });
 export type ListingOrigin = z.infer<typeof ListingOriginSchema>;
 
+/** What the arXiv API said of a paper, as stored on its listing (`arxiv`). */
+export const ArxivEnrichmentSchema = z.object({
+  /** arXiv's categories in arXiv's order, primary first. */
+  categories: z.array(z.string().min(1)),
+  comment: z.string().optional(),
+  journalRef: z.string().optional(),
+  doi: z.string().optional(),
+  version: z.number().int().positive().optional(),
+  versionUpdated: z.string().optional(),
+  /** The archived Atom response the enrichment came from. */
+  atomArchiveKey: z.string().min(1),
+  enrichedAt: z.string(),
+});
+export type ArxivEnrichment = z.infer<typeof ArxivEnrichmentSchema>;
+
+/** Whether a listing's categories came from arXiv yet: `not-arxiv` for a paper arXiv does not hold (`title-` ids). */
+export const EnrichmentStateSchema = z.enum(['enriched', 'pending', 'missing', 'not-arxiv']);
+export type EnrichmentState = z.infer<typeof EnrichmentStateSchema>;
+
 /** One paper on one listing day (`PAPER#<id>` / `LISTED#<day>`). */
 export const ListingTableItemSchema = ListingOriginSchema.extend({
   pk: z.string(),
@@ -36,6 +55,12 @@ export const ListingTableItemSchema = ListingOriginSchema.extend({
   classifiedFrom: timestamp.optional(),
   /** Every category code that may have an entry for this listing; only grows. */
   indexedCategories: z.set(z.string()).optional(),
+  /** The postings layout and text hash the listing's keyword postings were written from (`search-index.ts`). */
+  searchIndexed: z.string().optional(),
+  /** The model's ranked categories (its top five, most likely first), whatever `classification` holds. */
+  predictedCategories: z.array(CategoryScoreSchema).optional(),
+  arxiv: ArxivEnrichmentSchema.optional(),
+  enrichment: EnrichmentStateSchema.optional(),
   storedAt: timestamp,
 });
 export type ListingTableItem = z.infer<typeof ListingTableItemSchema>;
