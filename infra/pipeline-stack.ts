@@ -225,6 +225,7 @@ const actions = {
  *                                     classify queue ─▶ classify-paper
  *                                            │(DLQ)
  *   downstream (IAM) ─▶ Function URL ─▶ query ─▶ papers table (Query only)
+ *   public (publicFront=true) ─▶ WAF ─▶ CloudFront ─(OAC, SigV4)─┘
  */
 export class PipelineStack extends Stack {
   readonly functions: Readonly<
