@@ -41,6 +41,7 @@ import { METRICS_NAMESPACE, metricNames, qualityMetricNames, serviceNames } from
 import { BackfillStateMachine } from './backfill-state-machine';
 import { ExportsCatalog } from './exports-catalog';
 import { PipelineFunction } from './pipeline-function';
+import { PublicFront } from './public-front';
 import {
   createAccessLogBucket,
   createArchiveBucket,
@@ -124,6 +125,13 @@ export interface PipelineStackProps extends StackProps {
    * and comments on HF move for one to two weeks. 0 turns revisits off. @default DEFAULT_REVISIT_DAYS
    */
   readonly revisitDays?: number;
+  /**
+   * Puts the public read-only front (CloudFront, Origin Access Control, WAF) before the query
+   * API's Function URL, which stays AWS_IAM. Needs the stack in us-east-1. @default false
+   */
+  readonly publicFront?: boolean;
+  /** Requests per IP per five minutes the public front's WAF lets through. @default DEFAULT_PUBLIC_FRONT_RATE_LIMIT */
+  readonly publicFrontRateLimit?: number;
 }
 
 /** Past days the daily run fetches again (see {@link PipelineStackProps.revisitDays}). */
@@ -217,6 +225,7 @@ const actions = {
  *                                     classify queue ─▶ classify-paper
  *                                            │(DLQ)
  *   downstream (IAM) ─▶ Function URL ─▶ query ─▶ papers table (Query only)
+ *   public (publicFront=true) ─▶ WAF ─▶ CloudFront ─(OAC, SigV4)─┘
  */
 export class PipelineStack extends Stack {
   readonly functions: Readonly<
@@ -444,6 +453,15 @@ export class PipelineStack extends Stack {
       ],
     });
 
+    // ── The public read-only front (off unless asked for) ──────────────────
+    const publicFront = props.publicFront
+      ? new PublicFront(this, 'PublicFront', {
+          queryUrl,
+          accessLogs,
+          ...(props.publicFrontRateLimit === undefined ? {} : { rateLimit: props.publicFrontRateLimit }),
+        })
+      : undefined;
+
     // ── Alarms ─────────────────────────────────────────────────────────────
     const alarmTopic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'daily-papers alarms',
@@ -562,6 +580,13 @@ export class PipelineStack extends Stack {
       value: queryApiPolicy.managedPolicyArn,
       description: 'Attach to the downstream role or user that calls the query API',
     });
+    if (publicFront) {
+      new CfnOutput(this, 'PublicFrontUrl', {
+        value: `https://${publicFront.distribution.distributionDomainName}/`,
+        description: 'The public read-only front: the web page at /, the feeds and the read API',
+      });
+      new CfnOutput(this, 'PublicFrontDistributionId', { value: publicFront.distribution.distributionId });
+    }
     new CfnOutput(this, 'PapersTableName', { value: table.tableName });
     new CfnOutput(this, 'ArchiveBucketName', { value: archive.bucketName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
