@@ -27,7 +27,10 @@ export const ClassificationSchema = z.object({
   primaryCategory: z.string().min(1),
   /** Identifies the model, so results can be recomputed when it changes. */
   classifierVersion: z.string().min(1),
-  /** `source` when the feed gave the categories (arXiv feeds), `model` when predicted. */
-  categorySource: z.enum(['source', 'model']),
+  /**
+   * `arxiv` when the arXiv API gave them (`shared/arxiv/`), `source` when the feed did (arXiv
+   * feeds), `model` when predicted.
+   */
+  categorySource: z.enum(['source', 'model', 'arxiv']),
 });
 export type Classification = z.infer<typeof ClassificationSchema>;

@@ -1,6 +1,6 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { listingDayPrefix } from '../archive';
+import { archivedKeysOfDay } from '../archive';
 import { type IsoDate, IsoDateSchema } from '../paper';
 import { type IngestedListing, type IngestTargets, ingestListingBytes } from '../pipeline/ingest-listing';
 
@@ -36,16 +36,7 @@ export interface ArchivedListing {
 
 /** The keys of every listing archived for `day`. */
 export async function archivedListingKeys(s3: S3Client, bucket: string, day: IsoDate): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: listingDayPrefix(day), ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
+  return archivedKeysOfDay(s3, bucket, day);
 }
 
 /** @throws UnreadableArchivedListingError when the object's metadata is missing or wrong. */

@@ -1,6 +1,7 @@
 import type { Classification } from '../classification';
 import { canonicalCategory } from '../classify/taxonomy';
 import type { IsoDate, Paper } from '../paper';
+import type { EnrichmentFields } from './items';
 import { categoryEntrySk, categoryPk, categorySk, paperPk } from './keys';
 import type { CategoryChanges } from './paper-store';
 
@@ -55,6 +56,7 @@ export function categoryChanges(
   classifiedFrom: string | undefined,
   classification: Classification,
   indexedBefore: ReadonlySet<string>,
+  enrichment: EnrichmentFields = {},
 ): CategoryChanges {
   const assigned = assignedCategories(classification);
   return {
@@ -70,6 +72,7 @@ export function categoryChanges(
       listedOn,
       paper,
       classification,
+      ...withoutAbsent(enrichment),
     })),
     deletes: [...indexedBefore]
       // `assigned` holds canonical codes only, so an entry an older version wrote under an alias
@@ -77,4 +80,9 @@ export function categoryChanges(
       .filter((code) => typeof code === 'string' && !assigned.has(code))
       .map((code) => ({ pk: paperPk(paper.id), sk: categoryEntrySk(String(code), listedOn) })),
   };
+}
+
+/** The enrichment fields that are set (DynamoDB's marshaller refuses `undefined` values). */
+export function withoutAbsent(fields: EnrichmentFields): EnrichmentFields {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }

@@ -14,10 +14,17 @@ import type { ClassificationSchema } from '../classification';
 import { canonicalCategory } from '../classify/taxonomy';
 import { type IsoDate, IsoDateSchema, type Paper } from '../paper';
 import { type IndexDefinition, type KeyAttribute, papersTable } from '../resources';
-import { assignedCategories, categoryChanges, classificationToken, stablePaperOf } from './category-entries';
+import {
+  assignedCategories,
+  categoryChanges,
+  classificationToken,
+  stablePaperOf,
+  withoutAbsent,
+} from './category-entries';
 import {
   CategoryEntryTableItemSchema,
   DayItemSchema,
+  type EnrichmentFields,
   type IngestedDay,
   type ListedPaper,
   type ListingOrigin,
@@ -389,13 +396,20 @@ export class DynamoPaperStore implements PaperStore {
     );
     return {
       items: this.readable(items, CategoryEntryTableItemSchema).map((entry) =>
-        listedPaper(entry.paper, entry.listedOn, entry.classification),
+        listedPaper(entry.paper, entry.listedOn, entry.classification, undefined, enrichmentFields(entry)),
       ),
       cursor,
     };
   }
 
   async listedPaper(id: string, listedOn: IsoDate): Promise<Paper | undefined> {
+    return (await this.listedPaperWithEnrichment(id, listedOn))?.paper;
+  }
+
+  async listedPaperWithEnrichment(
+    id: string,
+    listedOn: IsoDate,
+  ): Promise<{ paper: Paper; enrichment: EnrichmentFields } | undefined> {
     const { Item: item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
@@ -406,7 +420,7 @@ export class DynamoPaperStore implements PaperStore {
     if (!item) return undefined;
     const listing = ListingTableItemSchema.parse(item);
     const { upvotes: _upvotes, comments: _comments, ...paper } = listing.paper;
-    return { ...paper, ...listingFigures(listing) };
+    return { paper: { ...paper, ...listingFigures(listing) }, enrichment: enrichmentFields(listing) };
   }
 
   async paperById(id: string): Promise<PaperRecord | undefined> {
@@ -419,12 +433,13 @@ export class DynamoPaperStore implements PaperStore {
     if (!latest) return undefined;
     const { listedOn: _listedOn, upvotes: _upvotes, comments: _comments, ...paper } = latest.paper;
     // The latest classification: listings are classified in turn, and a reclassification may lag.
-    const classification = listings
+    const classified = listings
       .filter((listing) => listing.classification)
       .reduce<(typeof listings)[number] | undefined>(
         (best, listing) => (!best || listing.fetchedAt > best.fetchedAt ? listing : best),
         undefined,
-      )?.classification;
+      );
+    const classification = classified?.classification;
     const snapshots = this.readable(
       await this.paperItems(id, UPVOTES_SK_PREFIX),
       UpvoteSnapshotTableItemSchema,
@@ -438,6 +453,7 @@ export class DynamoPaperStore implements PaperStore {
       })),
       upvoteHistory: upvoteHistory(snapshots),
       ...classificationFields(classification),
+      ...(classified ? enrichmentFields(classified) : {}),
     };
   }
 
@@ -704,13 +720,23 @@ function classificationFields(classification: z.infer<typeof ClassificationSchem
   };
 }
 
+/** The enrichment fields an item holds, only those set. */
+function enrichmentFields(item: EnrichmentFields): EnrichmentFields {
+  return withoutAbsent({
+    predictedCategories: item.predictedCategories,
+    arxiv: item.arxiv,
+    enrichment: item.enrichment,
+  });
+}
+
 function listedPaper(
   paper: Paper,
   listedOn: IsoDate,
   classification: z.infer<typeof ClassificationSchema> | undefined,
   fetchedAt?: string,
+  enrichment: EnrichmentFields = {},
 ): ListedPaper {
-  return { ...paper, listedOn, fetchedAt, ...classificationFields(classification) };
+  return { ...paper, listedOn, fetchedAt, ...classificationFields(classification), ...enrichment };
 }
 
 export function listedPaperFromListing(item: z.infer<typeof ListingTableItemSchema>): ListedPaper {
@@ -720,6 +746,7 @@ export function listedPaperFromListing(item: z.infer<typeof ListingTableItemSche
     item.listedOn,
     item.classification,
     item.fetchedAt,
+    enrichmentFields(item),
   );
 }
 

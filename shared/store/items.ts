@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { ClassificationSchema } from '../classification';
+import { CategoryScoreSchema, ClassificationSchema } from '../classification';
+import { ArxivRecordSchema, EnrichmentStateSchema } from '../enrichment';
 import { IsoDateSchema, PaperSchema } from '../paper';
 
 /**
@@ -19,6 +20,20 @@ export const ListingOriginSchema = z.object({
 });
 export type ListingOrigin = z.infer<typeof ListingOriginSchema>;
 
+/**
+ * What enrichment adds to a listing (`shared/arxiv/`), kept on the listing item, on its category
+ * entries and in the API's views. Absent on listings stored before enrichment.
+ */
+export const EnrichmentFieldsSchema = z.object({
+  /** The model's ranked categories (its top five), for every classified paper, whatever `classification` holds. */
+  predictedCategories: z.array(CategoryScoreSchema).optional(),
+  /** What arXiv said about the paper, once it did (`enrichment: 'enriched'`). */
+  arxiv: ArxivRecordSchema.optional(),
+  /** Where the paper stands with arXiv (see `EnrichmentStateSchema`). */
+  enrichment: EnrichmentStateSchema.optional(),
+});
+export type EnrichmentFields = z.infer<typeof EnrichmentFieldsSchema>;
+
 /** One paper on one listing day (`PAPER#<id>` / `LISTED#<day>`). */
 export const ListingTableItemSchema = ListingOriginSchema.extend({
   pk: z.string(),
@@ -37,6 +52,7 @@ export const ListingTableItemSchema = ListingOriginSchema.extend({
   /** Every category code that may have an entry for this listing; only grows. */
   indexedCategories: z.set(z.string()).optional(),
   storedAt: timestamp,
+  ...EnrichmentFieldsSchema.shape,
 });
 export type ListingTableItem = z.infer<typeof ListingTableItemSchema>;
 
@@ -63,6 +79,7 @@ export const CategoryEntryTableItemSchema = z.object({
   listedOn: IsoDateSchema,
   paper: PaperSchema,
   classification: ClassificationSchema,
+  ...EnrichmentFieldsSchema.shape,
 });
 export type CategoryEntryTableItem = z.infer<typeof CategoryEntryTableItemSchema>;
 
@@ -94,6 +111,7 @@ export const ListedPaperSchema = PaperSchema.extend({
   primaryCategory: z.string().optional(),
   classifierVersion: z.string().optional(),
   categorySource: ClassificationSchema.shape.categorySource.optional(),
+  ...EnrichmentFieldsSchema.shape,
 });
 export type ListedPaper = z.infer<typeof ListedPaperSchema>;
 
@@ -134,6 +152,7 @@ export const PaperRecordSchema = PaperSchema.omit({ listedOn: true, upvotes: tru
   primaryCategory: z.string().optional(),
   classifierVersion: z.string().optional(),
   categorySource: ClassificationSchema.shape.categorySource.optional(),
+  ...EnrichmentFieldsSchema.shape,
 });
 export type PaperRecord = z.infer<typeof PaperRecordSchema>;
 

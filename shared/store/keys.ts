@@ -12,6 +12,7 @@ import type { IsoDate } from '../paper';
  * | search marker    | `PAPER#<id>`  | `SEARCH#<day>`              | —                                                      |
  * | upvote snapshot  | `PAPER#<id>`  | `UPVOTES#<day>#<fetchedAt>` | —                                                      |
  * | ingested day     | `DAYS`        | `<day>`                     | —                                                      |
+ * | request gate     | `RATE#<name>` | `RATE`                      | —                                                      |
  *
  * - A paper listed on two days is one paper (one partition) with two listing items.
  *   `Query pk = PAPER#<id>` returns the paper, every day it was listed with its upvotes
@@ -27,6 +28,8 @@ import type { IsoDate } from '../paper';
  *   queries `<code>` as the canonical one of arXiv's alias pairs, so `cs.SY` and `eess.SY`
  *   name one entry and one index key.
  * - Days ingested with their counts: `Query pk = DAYS`, one item per day.
+ * - One upstream's request gate (`RATE#arxiv`): a GetItem and conditional UpdateItems that space
+ *   the requests of every process to it (`shared/arxiv/request-gate.ts`). No index key.
  * - Keyword search: `Query pk = TERM#<term> [AND sk BETWEEN '<from>#' AND '<to>#\uffff']`, one
  *   range per word of the query. A posting holds one stemmed term of one listing's title, abstract
  *   and authors (`shared/search/terms.ts`): its weighted frequency `tf`, the listing's length `dl`
@@ -44,6 +47,12 @@ import type { IsoDate } from '../paper';
  */
 
 export const DAYS_PK = 'DAYS';
+
+/** The item that spaces the requests to one upstream (`shared/arxiv/request-gate.ts`). */
+export const requestGateKey = (upstream: string): { pk: string; sk: string } => ({
+  pk: `RATE#${upstream}`,
+  sk: 'RATE',
+});
 
 export const paperPk = (id: string): string => `PAPER#${id}`;
 export const listingSk = (day: IsoDate): string => `LISTED#${day}`;

@@ -1,7 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { assignedCategories, categoryChanges, classificationToken, stablePaperOf } from './category-entries';
+import {
+  assignedCategories,
+  categoryChanges,
+  classificationToken,
+  stablePaperOf,
+  withoutAbsent,
+} from './category-entries';
 import { type ListingTableItem, ListingTableItemSchema, listingFigures } from './items';
 import { dayPk, listingSk, paperPk, upvoteSnapshotSk } from './keys';
 import {
@@ -172,12 +178,18 @@ export async function storeListingWrites(
  * classification, its category entries and, when the figures changed, a snapshot.
  */
 export function planListingWrite(
-  write: ListingWrite,
+  given: ListingWrite,
   stored: ListingTableItem | undefined,
   at: Date,
   tableName: string,
 ): Plan {
+  const write = keepEarlierAnswer(given, stored);
   const { paper, origin, classification } = write;
+  const enrichment = withoutAbsent({
+    predictedCategories: write.predictedCategories,
+    arxiv: write.arxiv,
+    enrichment: write.enrichment,
+  });
   if (stored && stored.fetchedAt > origin.fetchedAt) return { outcome: 'stale', actions: [] };
   const key = listingKey(write);
   const { upvotes, comments } = paper;
@@ -196,9 +208,15 @@ export function planListingWrite(
       classificationToken(undefined, stored.classification) !==
         classificationToken(undefined, classification) ||
       !isDeepStrictEqual(withoutUndefined(stored.classification), withoutUndefined(classification)));
+  const enrichmentChanged =
+    (Object.keys(enrichment) as (keyof typeof enrichment)[]).some(
+      (name) => !isDeepStrictEqual(withoutUndefined(stored?.[name]), withoutUndefined(enrichment[name])),
+    ) ||
+    // A paper no longer enriched (arXiv answered without it) keeps no stale answer.
+    (write.enrichment !== undefined && write.enrichment !== 'enriched' && stored?.arxiv !== undefined);
   const condition = stored ? seenCondition(stored) : { ConditionExpression: 'attribute_not_exists(pk)' };
 
-  if (stored && !paperChanged && !figuresChanged && !classificationChanged) {
+  if (stored && !paperChanged && !figuresChanged && !classificationChanged && !enrichmentChanged) {
     const sameFetch = stored.fetchedAt === origin.fetchedAt && stored.archiveKey === origin.archiveKey;
     const classifiedAlready = classification === undefined || stored.classifiedFrom === origin.fetchedAt;
     if (sameFetch && classifiedAlready) return { outcome: 'unchanged', actions: [] };
@@ -251,6 +269,14 @@ export function planListingWrite(
     sets.push('comments = :comments');
     values[':comments'] = comments;
   }
+  for (const [name, value] of Object.entries(enrichment)) {
+    sets.push(`${name} = :${name}`);
+    values[`:${name}`] = value;
+  }
+  const removes =
+    write.enrichment !== undefined && write.enrichment !== 'enriched' && stored?.arxiv !== undefined
+      ? ' REMOVE arxiv'
+      : '';
   let add = '';
   const actions: TransactItem[] = [];
   if (classification !== undefined) {
@@ -269,6 +295,7 @@ export function planListingWrite(
       origin.fetchedAt,
       classification,
       stored?.indexedCategories ?? new Set(),
+      enrichment,
     );
     for (const item of changes.puts) actions.push({ Put: { TableName: tableName, Item: item } });
     for (const entryKey of changes.deletes) actions.push({ Delete: { TableName: tableName, Key: entryKey } });
@@ -292,11 +319,22 @@ export function planListingWrite(
     Update: {
       TableName: tableName,
       Key: key,
-      UpdateExpression: `SET ${sets.join(', ')}${add}`,
+      UpdateExpression: `SET ${sets.join(', ')}${removes}${add}`,
       ...withValues(condition, values),
     },
   });
   return { outcome: stored ? 'updated' : 'created', actions };
+}
+
+/**
+ * A write whose enrichment is `pending` (arXiv down this time) over a listing arXiv already
+ * enriched keeps arXiv's answer: the stored classification and enrichment stay, only the model's
+ * prediction is updated.
+ */
+function keepEarlierAnswer(write: ListingWrite, stored: ListingTableItem | undefined): ListingWrite {
+  if (write.enrichment !== 'pending' || stored?.enrichment !== 'enriched') return write;
+  const { classification: _classification, enrichment: _enrichment, arxiv: _arxiv, ...kept } = write;
+  return kept;
 }
 
 /** The listing is as it was read: the same fetch, the same indexed category codes (a set that only grows). */
