@@ -72,6 +72,10 @@ const commands: Record<string, Command> = {
     summary: 'classify again the stored listings the shipped model did not classify',
     load: () => import('./commands/reclassify'),
   },
+  enrich: {
+    summary: 'ask arXiv again about the stored papers still pending enrichment',
+    load: () => import('./commands/enrich'),
+  },
   start: {
     summary: "ingest today's listing, then serve the query API",
     load: () => import('./commands/start'),

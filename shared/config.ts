@@ -41,6 +41,27 @@ export function fetchRunSettings(env: FetchRunEnv) {
   };
 }
 
+/**
+ * The arXiv export API, for enrichment (`shared/arxiv/`). On AWS the stack always sets
+ * `ARXIV_API_URL` (CDK context `arxivApiUrl`, default `http://export.arxiv.org/api/query`);
+ * locally enrichment is off unless it is set, and arXiv papers wait as `pending`.
+ */
+export const ArxivEnvSchema = z.object({
+  ARXIV_API_URL: z.url().optional(),
+  /** The least time between two requests to arXiv, across every process (arXiv asks for 3 s). */
+  ARXIV_REQUEST_SPACING_MS: z.coerce.number().int().positive().default(3_000),
+  /** One attempt at arXiv, from the request to the last byte; past it the papers stay pending. */
+  ARXIV_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  ARXIV_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  ARXIV_USER_AGENT: z
+    .string()
+    .min(1)
+    .default(
+      'daily-papers-pipeline/0.1 (+https://github.com/daily-papers-pipeline; categories of the papers HF Daily Papers lists; one request per 100 ids, 3 s apart)',
+    ),
+});
+export type ArxivEnv = z.infer<typeof ArxivEnvSchema>;
+
 export const FetchListingEnvSchema = z.object({
   ...s3Endpoint,
   ...sqsEndpoint,
@@ -72,6 +93,9 @@ export const FetchListingEnvSchema = z.object({
   FETCH_MAX_REQUESTS_PER_5_MIN: z.coerce.number().positive().default(250),
   /** The first day the template's source has a listing for; earlier days are refused. Default: HF Daily Papers'. */
   LISTING_FIRST_DAY: z.iso.date().default('2023-05-01'),
+  ...ArxivEnvSchema.shape,
+  /** A revisit sends the day's listings arXiv has since answered for to the classify queue. */
+  CLASSIFY_QUEUE_URL: z.url().optional(),
 });
 export type FetchListingEnv = z.infer<typeof FetchListingEnvSchema>;
 

@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { archiveListing } from '../archive';
 import type { EnrichmentSource } from '../arxiv/enrich';
+import type { EnrichPendingReport } from '../arxiv/enrich-pending';
 import type { EnrichmentState, PaperEnrichment } from '../enrichment';
 import { type FetchOptions, fetchListing } from '../fetch/http';
 import {
@@ -284,7 +285,12 @@ export interface DailyIngestReport {
   day: IsoDate;
   listings: IngestedListing[];
   papers: number;
+  /** A revisit that sent nothing new: what asking arXiv again about the day's pending papers did. */
+  pendingEnriched?: EnrichPendingReport;
 }
+
+/** Asks arXiv again about a day's stored pending papers (`shared/arxiv/enrich-pending.ts`). */
+export type PendingEnricher = (day: IsoDate) => Promise<EnrichPendingReport>;
 
 /** The HF API's page size when the URL does not set `limit`. */
 const HF_DEFAULT_LIMIT = 50;
@@ -300,7 +306,7 @@ export const DEFAULT_MAX_PAGES = 5;
 export async function fetchAndIngestDay(
   request: DailyFetchRequest,
   options: DailyFetchOptions,
-  targets: IngestTargets & { days: FetchedDayRecorder },
+  targets: IngestTargets & { days: FetchedDayRecorder; enrichPending?: PendingEnricher },
 ): Promise<DailyIngestReport> {
   checkListingDay(
     request.day,
@@ -338,10 +344,17 @@ export async function fetchAndIngestDay(
     if (listing.format !== 'hf-api' || listing.papers < pageSize(firstUrl)) break;
   }
   await recordFetchedDay(targets.days, request.day, listings);
+  // A revisit whose listing changed was enriched as it was fanned out; one that changed nothing
+  // still asks arXiv about the papers it could not answer for before.
+  const pendingEnriched =
+    request.revisit && targets.enrichPending && !listings.some((listing) => listing.fannedOut)
+      ? await targets.enrichPending(request.day)
+      : undefined;
   return {
     day: request.day,
     listings,
     papers: listings.reduce((sum, listing) => sum + listing.papers, 0),
+    ...(pendingEnriched ? { pendingEnriched } : {}),
   };
 }
 

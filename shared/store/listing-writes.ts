@@ -210,7 +210,9 @@ export function planListingWrite(
       !isDeepStrictEqual(withoutUndefined(stored.classification), withoutUndefined(classification)));
   const enrichmentChanged =
     (Object.keys(enrichment) as (keyof typeof enrichment)[]).some(
-      (name) => !isDeepStrictEqual(withoutUndefined(stored?.[name]), withoutUndefined(enrichment[name])),
+      (name) =>
+        stored?.[name] === undefined ||
+        !isDeepStrictEqual(withoutUndefined(stored[name]), withoutUndefined(enrichment[name])),
     ) ||
     // A paper no longer enriched (arXiv answered without it) keeps no stale answer.
     (write.enrichment !== undefined && write.enrichment !== 'enriched' && stored?.arxiv !== undefined);
