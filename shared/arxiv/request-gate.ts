@@ -16,7 +16,8 @@ import { requestGateKey } from '../store/keys';
  * now with its `leaseUntil`, and a `version` every change bumps. A caller reads it, waits while
  * someone holds it, then reserves the next slot (`nextAt = max(now, nextAt) + spacing`, itself as
  * holder) with an update conditioned on the version it read: of two callers racing for one slot,
- * one wins and the other reads again. The holder keeps it until {@link TableRequestGate.release};
+ * one wins and the other reads again. The holder keeps it until {@link TableRequestGate.release},
+ * which also moves `nextAt` to at least `spacingMs` after the request ended;
  * a holder that died (a Lambda timeout) loses it when its lease ends. Within one process the
  * callers also queue in memory, so they do not race each other through the table.
  */
@@ -135,16 +136,29 @@ export function createTableRequestGate(options: TableRequestGateOptions): TableR
       const current = held;
       if (!current) return;
       held = undefined;
-      try {
-        await client.send(
+      // The spacing also runs from the end of this request: arXiv then sees the next request start
+      // at least `spacingMs` after this one ended, whatever the connection's set-up time.
+      const after = now() + spacingMs;
+      const releaseWith = (spacedFromEnd: boolean) =>
+        client.send(
           new UpdateCommand({
             TableName: tableName,
             Key: key,
-            UpdateExpression: 'REMOVE holder, leaseUntil SET version = version + :one',
-            ConditionExpression: 'holder = :holder',
-            ExpressionAttributeValues: { ':holder': current.holder, ':one': 1 },
+            UpdateExpression: `REMOVE holder, leaseUntil SET version = version + :one${spacedFromEnd ? ', nextAt = :after' : ''}`,
+            ConditionExpression: spacedFromEnd ? 'holder = :holder AND nextAt < :after' : 'holder = :holder',
+            ExpressionAttributeValues: {
+              ':holder': current.holder,
+              ':one': 1,
+              ...(spacedFromEnd ? { ':after': after } : {}),
+            },
           }),
         );
+      try {
+        await releaseWith(true).catch(async (error: unknown) => {
+          // nextAt is later already (a Retry-After), or the gate is no longer ours.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          await releaseWith(false);
+        });
       } catch (error) {
         // The lease ran out and another caller holds it now: nothing of ours to release.
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
