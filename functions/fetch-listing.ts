@@ -45,7 +45,8 @@ const targets = {
   parseQueueUrl: config.PARSE_QUEUE_URL,
   days: new DynamoPaperStore(documentClient, config.TABLE_NAME),
   enrich,
-  ...(classifyQueueUrl
+  // Only with an arXiv to ask (locally enrichment is off unless ARXIV_API_URL is set).
+  ...(classifyQueueUrl && config.ARXIV_API_URL
     ? {
         enrichPending: (day: string) =>
           enrichPendingDays([day], {

@@ -91,7 +91,9 @@ function usage(): string {
     'environment:\n' +
     '  PAPERS_DATA_DIR   the local data folder (default .papers-data/ in the project root;\n' +
     '                    a relative path is taken from the folder the command was typed in)\n' +
-    "  PAPERS_LOG_LEVEL  the handlers' log level: ERROR (default), WARN, INFO, DEBUG, …\n"
+    "  PAPERS_LOG_LEVEL  the handlers' log level: ERROR (default), WARN, INFO, DEBUG, …\n" +
+    '  ARXIV_API_URL     the arXiv export API to enrich papers from (unset: enrichment off,\n' +
+    '                    arXiv papers stored pending; e.g. http://export.arxiv.org/api/query)\n'
   );
 }
 

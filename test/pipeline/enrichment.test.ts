@@ -47,6 +47,7 @@ const DAYS: Record<string, number> = {
   '2026-09-07': 20, // two runs at once
   '2026-09-08': 20,
   '2026-09-10': 10, // categories change on re-enrichment
+  '2026-09-11': 10, // pending, then the daily run's revisit enriches it
 };
 
 let hf: FixtureServer;
@@ -241,6 +242,30 @@ describe('arXiv hanging', () => {
         expect(entries.items.map((entry) => entry.id)).not.toContain(paper.id);
       }
     }
+  });
+});
+
+describe('the daily run’s revisit of a past day', () => {
+  it('asks arXiv again about the day’s pending papers when the listing did not change', async () => {
+    // Prepare: the day stored while arXiv hung
+    arxiv.hang = true;
+    await ingest('2026-09-11');
+    arxiv.hang = false;
+    expect((await listedOn('2026-09-11')).every((paper) => paper.enrichment === 'pending')).toBe(true);
+    const before = arxiv.requests.length;
+
+    // Act: the revisit schedule's event the next day (same bytes: nothing fanned out)
+    const report = await pipeline.handlers.fetchListing({
+      scheduledTime: '2026-09-12T23:50:00Z',
+      daysAgo: 1,
+    });
+    await drainPipeline(pipeline.stack, pipeline.handlers, { retryDelaySeconds: 0 });
+
+    // Assess
+    expect(report.listings.every((listing) => !listing.fannedOut)).toBe(true);
+    expect(report.pendingEnriched).toEqual({ pending: 10, enriched: 10, missing: 0, stillPending: 0 });
+    expect(arxiv.requests.length - before).toBe(1);
+    expect((await listedOn('2026-09-11')).every((paper) => paper.enrichment === 'enriched')).toBe(true);
   });
 });
 
