@@ -76,6 +76,10 @@ const commands: Record<string, Command> = {
     summary: 'ask arXiv again about the stored papers still pending enrichment',
     load: () => import('./commands/enrich'),
   },
+  quality: {
+    summary: "the shipped model against arXiv's categories on the enriched papers, per day",
+    load: () => import('./commands/quality'),
+  },
   start: {
     summary: "ingest today's listing, then serve the query API",
     load: () => import('./commands/start'),

@@ -28,8 +28,8 @@ export const ClassificationSchema = z.object({
   /** Identifies the model, so results can be recomputed when it changes. */
   classifierVersion: z.string().min(1),
   /**
-   * `arxiv` when the arXiv API gave them (`shared/arxiv/`), `source` when the feed did (arXiv
-   * feeds), `model` when predicted.
+   * `source` when the feed gave the categories (arXiv feeds), `arxiv` when the arXiv API did
+   * (an enriched paper), `model` when predicted.
    */
   categorySource: z.enum(['source', 'model', 'arxiv']),
 });

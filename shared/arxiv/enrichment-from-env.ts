@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ArxivEnv } from '../config';
+import type { ArxivEnv } from '../env/arxiv';
 import { type EnrichmentSource, enrichmentOff, liveArxivEnrichment } from './enrich';
 import { createTableRequestGate } from './request-gate';
 

@@ -43,6 +43,7 @@ import {
   LISTING_SK_PREFIX,
   listingSk,
   paperPk,
+  TERM_BUCKETS,
   UPVOTES_SK_PREFIX,
 } from './keys';
 import { storeListingWrites } from './listing-writes';
@@ -62,6 +63,7 @@ import {
   type PaperStore,
   StoreThrottledError,
 } from './paper-store';
+import { qualityListingsOn } from './quality-listings';
 import {
   categoryCounts,
   papersInRange,
@@ -69,7 +71,6 @@ import {
   type SearchRequest,
   searchPapers,
 } from './ranked-reads';
-import { indexListings } from './search-index';
 
 type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
@@ -106,16 +107,19 @@ export class DynamoPaperStore implements PaperStore {
   /**
    * @param logger gets a warning for every unreadable item a read skips. @default a Powertools
    *   Logger, configured by the environment (`POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_LOG_LEVEL`).
+   * @param termBuckets the keyword postings' layout (`keys.ts`): writers and readers of a table
+   *   share it; another value only for the benchmark's comparison of layouts (0 writes none).
    */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly now: () => Date = () => new Date(),
     private readonly logger: StoreLogger = new Logger(),
+    private readonly termBuckets: number = TERM_BUCKETS,
   ) {}
 
   async storeListings(writes: readonly ListingWrite[]): Promise<ListingWriteResult[]> {
-    return storeListingWrites(this.client, this.tableName, writes, this.now);
+    return storeListingWrites(this.client, this.tableName, writes, this.now, this.termBuckets);
   }
 
   async putListing(paper: Paper, origin: ListingOrigin): Promise<ListingWriteOutcome> {
@@ -346,10 +350,6 @@ export class DynamoPaperStore implements PaperStore {
     return pending;
   }
 
-  indexForSearch(listings: readonly { id: string; listedOn: IsoDate }[]): Promise<Map<number, Error>> {
-    return indexListings(this.client, this.tableName, listings);
-  }
-
   async papersListedOn(
     day: IsoDate,
     page: PageRequest,
@@ -458,7 +458,7 @@ export class DynamoPaperStore implements PaperStore {
   }
 
   searchPapers(request: SearchRequest) {
-    return searchPapers(this.client, this.tableName, request, this.reportSkipped);
+    return searchPapers(this.client, this.tableName, request, this.reportSkipped, this.termBuckets);
   }
 
   papersInRange(request: RangeRequest) {
@@ -467,6 +467,10 @@ export class DynamoPaperStore implements PaperStore {
 
   categoryCounts(from: IsoDate, to: IsoDate) {
     return categoryCounts(this.client, this.tableName, from, to, this.reportSkipped);
+  }
+
+  qualityListingsOn(day: IsoDate) {
+    return qualityListingsOn(this.client, this.tableName, day, this.reportSkipped);
   }
 
   async ingestedDay(day: IsoDate): Promise<IngestedDay | undefined> {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { CategoryScoreSchema, ClassificationSchema } from '../classification';
-import { ArxivRecordSchema, EnrichmentStateSchema } from '../enrichment';
+import { type ArxivRecord, ArxivRecordSchema, EnrichmentStateSchema } from '../enrichment';
 import { IsoDateSchema, PaperSchema } from '../paper';
 
 /**
@@ -34,6 +34,11 @@ export const EnrichmentFieldsSchema = z.object({
 });
 export type EnrichmentFields = z.infer<typeof EnrichmentFieldsSchema>;
 
+/** What the arXiv API said of a paper, as stored on its listing (`arxiv`): one schema, `shared/enrichment.ts`. */
+export const ArxivEnrichmentSchema = ArxivRecordSchema;
+export type ArxivEnrichment = ArxivRecord;
+export { type EnrichmentState, EnrichmentStateSchema } from '../enrichment';
+
 /** One paper on one listing day (`PAPER#<id>` / `LISTED#<day>`). */
 export const ListingTableItemSchema = ListingOriginSchema.extend({
   pk: z.string(),
@@ -51,6 +56,8 @@ export const ListingTableItemSchema = ListingOriginSchema.extend({
   classifiedFrom: timestamp.optional(),
   /** Every category code that may have an entry for this listing; only grows. */
   indexedCategories: z.set(z.string()).optional(),
+  /** The postings layout and text hash the listing's keyword postings were written from (`search-index.ts`). */
+  searchIndexed: z.string().optional(),
   storedAt: timestamp,
   ...EnrichmentFieldsSchema.shape,
 });

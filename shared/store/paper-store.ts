@@ -1,6 +1,7 @@
 import type { CategoryScore, Classification } from '../classification';
 import type { ArxivRecord, EnrichmentState } from '../enrichment';
 import type { IsoDate, Paper } from '../paper';
+import type { QualityListing } from '../quality/live-quality';
 import type {
   CategoryCount,
   EnrichmentFields,
@@ -78,7 +79,8 @@ export interface PaperStore {
    * Stores a batch of listings, each in one piece with its classification, its category entries
    * (those it assigns; those a previous classification assigned and this one does not, removed)
    * and, when its upvotes or comments changed (its first capture included), an upvote snapshot
-   * (`UPVOTES#<day>#<fetchedAt>`). Ordered by fetch: a listing whose stored fetch is newer is left
+   * (`UPVOTES#<day>#<fetchedAt>`), and its keyword postings when its text is not the one indexed
+   * (`shared/store/search-index.ts`). Ordered by fetch: a listing whose stored fetch is newer is left
    * as it is (`stale`). Idempotent: a redelivery writes nothing. Safe against a concurrent writer
    * of the same listing (each write is conditioned on the state it was planned from, and planned
    * again when that moved). Never throws for one listing: each result is its outcome or its error.
@@ -131,14 +133,6 @@ export interface PaperStore {
    */
   applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<ReadonlyMap<number, Error>>;
 
-  /**
-   * Brings the keyword postings of these listings in line with the text the table holds for each
-   * (`shared/store/search-index.ts`): batched across listings, nothing written for a text already
-   * indexed, the postings of words a changed text lost deleted. Idempotent. Returns the listings,
-   * by index, whose postings could not all be written (retry them); empty when all were.
-   */
-  indexForSearch(listings: readonly { id: string; listedOn: IsoDate }[]): Promise<ReadonlyMap<number, Error>>;
-
   /** The papers listed on `day`, most upvoted first (`upvotes`, the default) or by id (`id`). */
   papersListedOn(day: IsoDate, page: PageRequest, order?: DayOrder): Promise<Page<ListedPaper>>;
   papersInCategory(
@@ -156,6 +150,12 @@ export interface PaperStore {
   papersInRange(request: RangeRequest): Promise<Page<RankedPaper>>;
   /** Papers per category within a range, most first. */
   categoryCounts(from: IsoDate, to: IsoDate): Promise<CategoryCount[]>;
+  /**
+   * Every listing stored for `day`, as live quality reads it: its enrichment state, arXiv's
+   * categories and the model's first categories (`shared/quality/live-quality.ts`). One Query on
+   * the day's partition of `byDayId` (all its pages), projecting only those; never a Scan.
+   */
+  qualityListingsOn(day: IsoDate): Promise<QualityListing[]>;
   /** The day's record, if the day was fetched or has papers stored (tells an empty day from one never fetched). */
   ingestedDay(day: IsoDate): Promise<IngestedDay | undefined>;
 
@@ -184,6 +184,7 @@ export type PaperReader = Pick<
   | 'papersInRange'
   | 'categoryCounts'
   | 'ingestedDay'
+  | 'qualityListingsOn'
 >;
 
 export interface ClassificationWrite {
