@@ -67,7 +67,7 @@ export const POWERTOOLS_LOG_LEVELS = Object.entries(LogLevelThreshold)
 
 /** The check fetch-listing makes of its template at cold start, plus: it must make an http(s) URL. */
 function acceptedListingUrlTemplate(template: string): boolean {
-  const listingUrlTemplate = FetchListingEnvSchema.shape.LISTING_URL_TEMPLATE.unwrap();
+  const listingUrlTemplate = FetchListingEnvSchema.shape.LISTING_URL_TEMPLATE._zod.def.innerType;
   const url = template.replaceAll('{date}', '2026-06-12');
   return (
     listingUrlTemplate.safeParse(template).success &&

@@ -11,8 +11,8 @@ import {
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type * as z from 'zod';
 import { METRICS_NAMESPACE } from '../shared/telemetry';
+import type * as z from '../shared/zod';
 import {
   bundleOptions,
   classifierModel,
@@ -57,11 +57,11 @@ export class FunctionEnvironmentError extends Error {
  */
 export function checkFunctionEnvironment(
   functionName: string,
-  schema: z.ZodObject,
+  schema: z.ZodMiniObject,
   environment: Readonly<Record<string, string>>,
 ): void {
   const problems: string[] = [];
-  const shape = schema.shape as Record<string, z.ZodType>;
+  const shape = schema.shape as Record<string, z.ZodMiniType>;
   for (const [key, field] of Object.entries(shape)) {
     const value = environment[key];
     if (key.startsWith('AWS_ENDPOINT_URL_')) {
@@ -89,7 +89,7 @@ export interface PipelineFunctionProps {
   readonly name: FunctionName;
   readonly description: string;
   /** The schema the handler parses its environment with (`shared/config.ts`). */
-  readonly environmentSchema: z.ZodObject;
+  readonly environmentSchema: z.ZodMiniObject;
   readonly environment: Readonly<Record<string, string>>;
   readonly timeout: Duration;
   /** @default 512 (MB): on ARM64 this buys CPU for a faster cold start at a negligible cost. */

@@ -7,9 +7,9 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import * as z from 'zod';
 import type { IsoDate, ListingFormat } from './paper';
 import { archiveBucket } from './resources';
+import * as z from './zod';
 
 /**
  * The raw-listing archive. Keys are date-partitioned and content-addressed:

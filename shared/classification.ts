@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod';
 
 /**
  * The classifier's output for one paper, as stored with it and returned by the
@@ -7,13 +7,13 @@ import * as z from 'zod';
  */
 export const CategoryScoreSchema = z.object({
   /** arXiv category code, e.g. `cs.CV`. */
-  code: z.string().min(1),
+  code: z.string().check(z.minLength(1)),
   /** Human name, e.g. "Computer Vision and Pattern Recognition". */
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   /** arXiv group, e.g. "Computer Science", "Physics". */
-  group: z.string().min(1),
+  group: z.string().check(z.minLength(1)),
   /** Behaves like a probability: calibrated on held-out papers. 1 for categories the source gave. */
-  score: z.number().min(0).max(1),
+  score: z.number().check(z.minimum(0), z.maximum(1)),
   /** Passes the calibrated threshold (the top category always does). */
   assigned: z.boolean(),
   /** The terms of the paper that pushed this category up most, strongest first. */
@@ -23,10 +23,10 @@ export type CategoryScore = z.infer<typeof CategoryScoreSchema>;
 
 export const ClassificationSchema = z.object({
   /** Ranked, most likely first: the model's top five, or the source's own list. */
-  categories: z.array(CategoryScoreSchema).min(1),
-  primaryCategory: z.string().min(1),
+  categories: z.array(CategoryScoreSchema).check(z.minLength(1)),
+  primaryCategory: z.string().check(z.minLength(1)),
   /** Identifies the model, so results can be recomputed when it changes. */
-  classifierVersion: z.string().min(1),
+  classifierVersion: z.string().check(z.minLength(1)),
   /**
    * `source` when the feed gave the categories (arXiv feeds), `arxiv` when the arXiv API did
    * (an enriched paper), `model` when predicted.

@@ -1,5 +1,5 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import * as z from 'zod';
+import * as z from './zod';
 
 /**
  * Why a message sits in a dead-letter queue. Three writers put messages there,
@@ -63,15 +63,15 @@ export interface DeadLetterReason {
 
 /** Lambda's on-failure destination record for an asynchronous invocation (the fields we read). */
 export const LambdaDestinationRecordSchema = z.object({
-  timestamp: z.string().optional(),
+  timestamp: z.optional(z.string()),
   requestContext: z.object({
-    condition: z.string().optional(),
-    approximateInvokeCount: z.number().optional(),
+    condition: z.optional(z.string()),
+    approximateInvokeCount: z.optional(z.number()),
   }),
   requestPayload: z.unknown(),
-  responsePayload: z
-    .object({ errorType: z.string().optional(), errorMessage: z.string().optional() })
-    .nullish(),
+  responsePayload: z.nullish(
+    z.object({ errorType: z.optional(z.string()), errorMessage: z.optional(z.string()) }),
+  ),
 });
 export type LambdaDestinationRecord = z.infer<typeof LambdaDestinationRecordSchema>;
 

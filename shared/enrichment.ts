@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod';
 
 /**
  * What arXiv itself says about a paper (the export API, `shared/arxiv/`), as stored on its listing
@@ -11,17 +11,17 @@ const timestamp = z.iso.datetime({ offset: true });
 /** The fields the export API gives that HF does not, and where the answer is archived. */
 export const ArxivRecordSchema = z.object({
   /** arXiv's categories in arXiv's order: the primary first. */
-  categories: z.array(z.string().min(1)).min(1),
+  categories: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   /** The authors' comment (pages, figures, venue). */
-  comment: z.string().min(1).optional(),
-  journalRef: z.string().min(1).optional(),
-  doi: z.string().min(1).optional(),
+  comment: z.optional(z.string().check(z.minLength(1))),
+  journalRef: z.optional(z.string().check(z.minLength(1))),
+  doi: z.optional(z.string().check(z.minLength(1))),
   /** The latest version (`…v3` → 3). */
-  version: z.number().int().positive().optional(),
+  version: z.optional(z.number().check(z.int(), z.positive())),
   /** When the latest version was submitted (`<updated>`). */
-  versionUpdated: timestamp.optional(),
+  versionUpdated: z.optional(timestamp),
   /** The archived Atom response (`arxiv/<yyyy>/<mm>/<dd>/<sha256>.xml`) the fields were read from. */
-  atomArchiveKey: z.string().min(1),
+  atomArchiveKey: z.string().check(z.minLength(1)),
   /** When arXiv gave the answer (its capture time). */
   enrichedAt: timestamp,
 });

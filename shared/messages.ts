@@ -1,7 +1,7 @@
-import * as z from 'zod';
 import { PaperEnrichmentSchema } from './enrichment';
 import { IsoDateSchema, ListingFormatSchema, PaperSchema } from './paper';
 import { ListingOriginSchema } from './store/items';
+import * as z from './zod';
 
 /**
  * The queue messages between the stages, one schema each. A body that fails
@@ -14,11 +14,11 @@ import { ListingOriginSchema } from './store/items';
 
 /** What the whole listing says about every item: where its bytes are archived and when they were fetched. */
 export const ListingRefSchema = z.object({
-  archiveKey: z.string().min(1),
+  archiveKey: z.string().check(z.minLength(1)),
   fetchedAt: z.iso.datetime({ offset: true }),
   /** The listing day the listing was fetched for, when one was asked for. */
-  listedOn: IsoDateSchema.optional(),
-  url: z.string().min(1).optional(),
+  listedOn: z.optional(IsoDateSchema),
+  url: z.optional(z.string().check(z.minLength(1))),
 });
 export type ListingRef = z.infer<typeof ListingRefSchema>;
 
@@ -28,12 +28,12 @@ export const ParseItemMessageSchema = z.object({
   listing: ListingRefSchema,
   item: z.object({
     format: ListingFormatSchema,
-    index: z.number().int().nonnegative(),
+    index: z.number().check(z.int(), z.nonnegative()),
     raw: z.unknown(),
-    listedOn: IsoDateSchema.optional(),
+    listedOn: z.optional(IsoDateSchema),
   }),
   /** What arXiv said about the paper, when fetch-listing asked (see `shared/arxiv/enrich.ts`). */
-  enrichment: PaperEnrichmentSchema.optional(),
+  enrichment: z.optional(PaperEnrichmentSchema),
 });
 export type ParseItemMessage = z.infer<typeof ParseItemMessageSchema>;
 
@@ -47,9 +47,9 @@ export const ParseReferenceMessageSchema = z.object({
   listing: ListingRefSchema,
   ref: z.object({
     format: ListingFormatSchema,
-    index: z.number().int().nonnegative(),
+    index: z.number().check(z.int(), z.nonnegative()),
   }),
-  enrichment: PaperEnrichmentSchema.optional(),
+  enrichment: z.optional(PaperEnrichmentSchema),
 });
 export type ParseReferenceMessage = z.infer<typeof ParseReferenceMessageSchema>;
 
@@ -69,7 +69,7 @@ export const ClassifyPaperMessageSchema = z.object({
    * What arXiv said about the paper: its categories are stored as the paper's when `enriched`.
    * Absent (an older message, a reclassify): the model's categories, and a stored enrichment kept.
    */
-  enrichment: PaperEnrichmentSchema.optional(),
+  enrichment: z.optional(PaperEnrichmentSchema),
 });
 export type ClassifyPaperMessage = z.infer<typeof ClassifyPaperMessageSchema>;
 
@@ -79,10 +79,10 @@ export type ClassifyPaperMessage = z.infer<typeof ClassifyPaperMessageSchema>;
  */
 export const ClassifyReferenceMessageSchema = z.object({
   v: z.literal(2),
-  paperId: z.string().min(1),
+  paperId: z.string().check(z.minLength(1)),
   origin: ListingOriginSchema,
   /** As in v1; `papers enrich` sends the stored pending listings this way, with arXiv's answer. */
-  enrichment: PaperEnrichmentSchema.optional(),
+  enrichment: z.optional(PaperEnrichmentSchema),
 });
 export type ClassifyReferenceMessage = z.infer<typeof ClassifyReferenceMessageSchema>;
 
@@ -99,14 +99,14 @@ export class MalformedMessageError extends Error {
 }
 
 /** Parses a message body with `schema`; throws a {@link MalformedMessageError} that says what is wrong. */
-export function parseMessage<S extends z.ZodType>(schema: S, body: string): z.infer<S> {
+export function parseMessage<S extends z.core.$ZodType>(schema: S, body: string): z.infer<S> {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch (error) {
     throw new MalformedMessageError(`message body is not JSON: ${(error as Error).message}`);
   }
-  const result = schema.safeParse(json);
+  const result = z.safeParse(schema, json);
   if (!result.success) {
     throw new MalformedMessageError(`message does not match its schema: ${z.prettifyError(result.error)}`);
   }
@@ -125,26 +125,26 @@ export const MAX_REVISIT_DAYS = 30;
  * days; a day that cannot have a listing is refused by fetch-listing (`shared/listing/listing-days.ts`).
  */
 export const FetchListingRequestSchema = z.object({
-  date: IsoDateSchema.optional(),
-  scheduledTime: z.iso.datetime({ offset: true }).optional(),
-  url: z.url().optional(),
+  date: z.optional(IsoDateSchema),
+  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
+  url: z.optional(z.url()),
   /**
    * The URL recorded with the listing (archive metadata, parse messages, report) instead of `url`,
    * when the bytes are only served from `url` for this run: a saved file the local runner serves on
    * 127.0.0.1, an archived listing replayed.
    */
-  recordAs: z.url().optional(),
+  recordAs: z.optional(z.url()),
   /**
    * When the bytes were captured, for a listing saved or archived earlier and served again now:
    * its papers carry this time (not the time of this run's HTTP fetch), so replaying an older
    * capture never overwrites a newer one. Absent for a live fetch.
    */
-  fetchedAt: z.iso.datetime({ offset: true }).optional(),
+  fetchedAt: z.optional(z.iso.datetime({ offset: true })),
   /**
    * A revisit: the listing of this many days before the day, fetched again for its moving upvotes
    * and comments. Bytes the archive already holds are not fanned out again (nothing changed).
    */
-  daysAgo: z.number().int().min(1).max(MAX_REVISIT_DAYS).optional(),
+  daysAgo: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_REVISIT_DAYS))),
 });
 export type FetchListingRequest = z.infer<typeof FetchListingRequestSchema>;
 

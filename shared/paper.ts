@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from './zod';
 
 /**
  * The paper model every stage shares: the listing parsers produce it, the parse
@@ -18,44 +18,44 @@ export type IsoDate = z.infer<typeof IsoDateSchema>;
 export const ListingFormatSchema = z.enum(['hf-api', 'hf-html', 'hf-text', 'arxiv-atom', 'arxiv-rss']);
 export type ListingFormat = z.infer<typeof ListingFormatSchema>;
 
-const nonNegativeInt = z.number().int().nonnegative();
+const nonNegativeInt = z.number().check(z.int(), z.nonnegative());
 
 export const OrganizationSchema = z.object({
-  name: z.string().min(1),
-  fullname: z.string().min(1).optional(),
+  name: z.string().check(z.minLength(1)),
+  fullname: z.optional(z.string().check(z.minLength(1))),
 });
 export type Organization = z.infer<typeof OrganizationSchema>;
 
 export const PaperLinksSchema = z.object({
-  arxiv: z.url().optional(),
-  huggingface: z.url().optional(),
-  github: z.url().optional(),
-  projectPage: z.url().optional(),
+  arxiv: z.optional(z.url()),
+  huggingface: z.optional(z.url()),
+  github: z.optional(z.url()),
+  projectPage: z.optional(z.url()),
 });
 export type PaperLinks = z.infer<typeof PaperLinksSchema>;
 
 export const PaperSchema = z.object({
   /** arXiv id without version (`2410.17243`, `hep-th/9901001`), else {@link titleDerivedId}. */
-  id: z.string().min(1),
-  title: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  title: z.string().check(z.minLength(1)),
   /** May be empty: some listings give a title alone. */
   abstract: z.string(),
-  authors: z.array(z.string().min(1)).optional(),
+  authors: z.optional(z.array(z.string().check(z.minLength(1)))),
   /** Given alone by sources that only say "6 authors"; equals `authors.length` otherwise. */
-  authorCount: nonNegativeInt.optional(),
-  organization: OrganizationSchema.optional(),
+  authorCount: z.optional(nonNegativeInt),
+  organization: z.optional(OrganizationSchema),
   /** The arXiv (publication) day. */
-  publishedOn: IsoDateSchema.optional(),
+  publishedOn: z.optional(IsoDateSchema),
   /** The listing day: the day the paper appeared in the feed. */
-  listedOn: IsoDateSchema.optional(),
-  upvotes: nonNegativeInt.optional(),
-  comments: nonNegativeInt.optional(),
+  listedOn: z.optional(IsoDateSchema),
+  upvotes: z.optional(nonNegativeInt),
+  comments: z.optional(nonNegativeInt),
   links: PaperLinksSchema,
-  keywords: z.array(z.string().min(1)).optional(),
+  keywords: z.optional(z.array(z.string().check(z.minLength(1)))),
   /** AI-written one-line summary, when the source gives one. */
-  summary: z.string().min(1).optional(),
+  summary: z.optional(z.string().check(z.minLength(1))),
   /** arXiv categories as the source lists them (arXiv feeds), primary first. */
-  sourceCategories: z.array(z.string().min(1)).optional(),
+  sourceCategories: z.optional(z.array(z.string().check(z.minLength(1)))),
   source: ListingFormatSchema,
 });
 export type Paper = z.infer<typeof PaperSchema>;

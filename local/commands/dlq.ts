@@ -231,7 +231,7 @@ async function redriveFetchRecords(
 }
 
 const SavedFileEventSchema = z.object({
-  date: IsoDateSchema.optional(),
+  date: z.optional(IsoDateSchema),
   recordAs: z.string().startsWith('file:'),
 });
 

@@ -155,7 +155,7 @@ export async function usageBanner(api: Pick<QueryApiServer, 'url' | 'handler'>):
 async function firstItem<T>(
   handler: FunctionUrlHandler,
   url: string,
-  schema: z.ZodType<T>,
+  schema: z.core.$ZodType<T>,
 ): Promise<T | undefined> {
   const result = await handler(functionUrlEvent({ method: 'GET', url }), localLambdaContext('query'));
   if (typeof result !== 'object' || result.statusCode !== 200 || !result.body) return undefined;

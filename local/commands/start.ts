@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { displayPath, readCommandLine } from '../../shared/command-line';
 import { FetchListingEnvSchema } from '../../shared/config';
 import { fetchListing, ListingFetchError } from '../../shared/fetch/http';
+import * as z from '../../shared/zod';
 import type { IngestRequest } from '../ingest';
 import { defaultDataDir, openLocalStack, stoppedError } from '../stack';
 import {
@@ -123,9 +124,9 @@ async function planRun(
 
 /** Why today's listing cannot be fetched, or undefined when it can. */
 async function todaysListingUnreachable(): Promise<string | undefined> {
-  const env = FetchListingEnvSchema.pick({ LISTING_URL_TEMPLATE: true, USER_AGENT: true }).safeParse(
-    process.env,
-  );
+  const env = z
+    .pick(FetchListingEnvSchema, { LISTING_URL_TEMPLATE: true, USER_AGENT: true })
+    .safeParse(process.env);
   // A template fetch-listing would refuse is for it to report, with its own message.
   if (!env.success) return undefined;
   const today = new Date().toISOString().slice(0, 10);

@@ -1,6 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import type { ClassifyMessage } from '../messages';
 import type { IsoDate } from '../paper';
 import { sendMessages } from '../queue';
@@ -8,6 +7,7 @@ import { papersTable } from '../resources';
 import { type ListingOrigin, ListingOriginSchema } from '../store/items';
 import { dayPk } from '../store/keys';
 import { UnreadableListingError } from '../store/listing-classifications';
+import * as z from '../zod';
 import type { EnrichmentSource } from './enrich';
 
 /**
@@ -24,7 +24,9 @@ export interface PendingListing {
   origin: ListingOrigin;
 }
 
-const ProjectedPendingSchema = ListingOriginSchema.extend({ paper: z.object({ id: z.string().min(1) }) });
+const ProjectedPendingSchema = z.extend(ListingOriginSchema, {
+  paper: z.object({ id: z.string().check(z.minLength(1)) }),
+});
 
 /** The listings of `day` still pending enrichment. @throws UnreadableListingError for an item without its origin. */
 export async function pendingListingsOn(

@@ -4,18 +4,18 @@
  * committed evaluation sample): the labelled-paper format, the split by id,
  * the ranking of a model over papers and the figures of issue 3.
  */
-import * as z from 'zod';
+import * as z from '../zod';
 import { calibratedScore, featuresOf, forward } from './classifier';
 import { type ClassifierModel, type ModelMetrics, sha256Hex } from './model-format';
 import { canonicalCategory } from './taxonomy';
 
 /** One line of the labelled data (`train.jsonl.gz`) or of the evaluation sample. */
 export const LabelledPaperSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   title: z.string(),
   abstract: z.string(),
-  categories: z.array(z.string().min(1)).min(1),
-  primary: z.string().min(1),
+  categories: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  primary: z.string().check(z.minLength(1)),
 });
 
 export interface LabelledPaper {

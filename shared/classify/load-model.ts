@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as z from 'zod';
+import * as z from '../zod';
 import { type ClassifierModel, ClassifierModelError, decodeModel, MODEL_FILES } from './model-format';
 import { TOKENIZER_VERSION } from './tokenize';
 
 const ModelEnvSchema = z.object({
   /** Directory holding the model files; defaults to `model/` beside this module (or beside the bundle). */
-  CLASSIFIER_MODEL_DIR: z.string().min(1).optional(),
+  CLASSIFIER_MODEL_DIR: z.optional(z.string().check(z.minLength(1))),
 });
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../zod';
 import { TermIndex, VocabularyError } from './features';
 
 /**
@@ -33,57 +33,57 @@ export const MODEL_FILES = {
   metrics: 'metrics.json',
 } as const;
 
-const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
+const Sha256Schema = z.string().check(z.regex(/^[0-9a-f]{64}$/));
 
 const DataFileSchema = z.object({
-  path: z.string().min(1),
-  bytes: z.number().int().nonnegative(),
+  path: z.string().check(z.minLength(1)),
+  bytes: z.number().check(z.int(), z.nonnegative()),
   sha256: Sha256Schema,
 });
 
 export const ModelHeaderSchema = z.object({
   format: z.literal(MODEL_FORMAT),
   /** Model family, the first part of the classifier version. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+  name: z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]*$/)),
   /** The tokeniser the model was trained with; must equal `TOKENIZER_VERSION`. */
-  tokenizer: z.string().min(1),
+  tokenizer: z.string().check(z.minLength(1)),
   /** Category codes, in weight-column order. */
-  classes: z.array(z.string().min(1)).min(2).max(255),
+  classes: z.array(z.string().check(z.minLength(1))).check(z.minLength(2), z.maxLength(255)),
   /** Vocabulary size: rows of the term weights, lines of `vocab.txt`. */
-  terms: z.number().int().positive(),
+  terms: z.number().check(z.int(), z.positive()),
   /** Hidden units (ReLU) between the terms and the two heads. */
-  hidden: z.number().int().positive().max(4096),
+  hidden: z.number().check(z.int(), z.positive(), z.maximum(4096)),
   /** How many times a title term counts in the term frequencies (see `TermIndex.termIds`). */
-  titleRepeat: z.number().int().min(1).max(10),
+  titleRepeat: z.number().check(z.int(), z.minimum(1), z.maximum(10)),
   /** Bits per stored term weight: 8 (one a byte) or 4 (two a byte, low nibble first). */
   termBits: z.union([z.literal(4), z.literal(8)]),
   layout: z.literal(WEIGHTS_LAYOUT),
-  weights: DataFileSchema.extend({ path: z.literal(MODEL_FILES.weights) }),
-  vocab: DataFileSchema.extend({ path: z.literal(MODEL_FILES.vocab) }),
+  weights: z.extend(DataFileSchema, { path: z.literal(MODEL_FILES.weights) }),
+  vocab: z.extend(DataFileSchema, { path: z.literal(MODEL_FILES.vocab) }),
   /**
    * Categories are ranked by r = ln p + listedWeight · ln q, p the primary
    * head's softmax probability, q the listed head's sigmoid (the chance the
    * category is listed at all).
    */
-  listedWeight: z.number().min(0),
+  listedWeight: z.number().check(z.minimum(0)),
   /**
    * score = σ(slope · r + intercept): the chance that the category is one of
    * the paper's arXiv categories, fitted on papers held out of training.
    */
-  calibration: z.object({ slope: z.number().positive(), intercept: z.number() }),
+  calibration: z.object({ slope: z.number().check(z.positive()), intercept: z.number() }),
   /** A category is assigned when its score reaches this (the top one always is). */
-  assignThreshold: z.number().min(0).max(1),
+  assignThreshold: z.number().check(z.minimum(0), z.maximum(1)),
   /** How many categories a prediction lists (and may assign). */
-  topK: z.number().int().min(1).max(10),
+  topK: z.number().check(z.int(), z.minimum(1), z.maximum(10)),
   /**
    * Explanation: at most `maxTerms` terms per category, each adding at least
    * `minContribution` to the category's primary logit, searched among the
    * paper's `candidates` most heavily weighted terms.
    */
   explain: z.object({
-    maxTerms: z.number().int().min(0),
-    minContribution: z.number().min(0),
-    candidates: z.number().int().positive(),
+    maxTerms: z.number().check(z.int(), z.minimum(0)),
+    minContribution: z.number().check(z.minimum(0)),
+    candidates: z.number().check(z.int(), z.positive()),
   }),
   /** How the model was trained: informational. */
   training: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),

@@ -1,27 +1,31 @@
-import * as z from 'zod';
+import * as z from '../zod';
 
 /** The schema of a model's `metrics.json` (see `model-format.ts`, which re-exports it). */
 
-const RateSchema = z.number().min(0).max(1);
+const RateSchema = z.number().check(z.minimum(0), z.maximum(1));
 
 const FiguresSchema = z.object({
-  papers: z.number().int().positive(),
+  papers: z.number().check(z.int(), z.positive()),
   top1IsPrimary: RateSchema,
   top1InCategories: RateSchema,
   primaryInTop3: RateSchema,
   assignedMicroF1: RateSchema,
   assignedPrecision: RateSchema,
   assignedRecall: RateSchema,
-  meanAssigned: z.number().nonnegative(),
+  meanAssigned: z.number().check(z.nonnegative()),
   /** Mean calibrated score minus observed rate, per score decile: near zero when calibrated. */
-  calibrationError: z.number().nonnegative(),
+  calibrationError: z.number().check(z.nonnegative()),
 });
 
 /** Validation figures of a trained model, as the training script printed them. */
 export const ModelMetricsSchema = z.object({
   /** The version of the model these figures are of. */
-  model: z.string().min(1),
-  split: z.object({ train: z.number().int(), calibration: z.number().int(), validation: z.number().int() }),
+  model: z.string().check(z.minLength(1)),
+  split: z.object({
+    train: z.number().check(z.int()),
+    calibration: z.number().check(z.int()),
+    validation: z.number().check(z.int()),
+  }),
   /** The whole validation split. */
   validation: FiguresSchema,
   /**
@@ -29,6 +33,6 @@ export const ModelMetricsSchema = z.object({
    * split, written by the training script with the model): its path from the
    * repository root and the model's figures on it.
    */
-  sample: z.object({ path: z.string().min(1), figures: FiguresSchema }),
+  sample: z.object({ path: z.string().check(z.minLength(1)), figures: FiguresSchema }),
 });
 export type ModelMetrics = z.infer<typeof ModelMetricsSchema>;

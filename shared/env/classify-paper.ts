@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod';
 import { dynamoEndpoint, sqsEndpoint } from './endpoints';
 
 /** classify-paper's environment, checked once at cold start (see `shared/config.ts`). */
@@ -6,7 +6,7 @@ import { dynamoEndpoint, sqsEndpoint } from './endpoints';
 export const ClassifyPaperEnvSchema = z.object({
   ...dynamoEndpoint,
   ...sqsEndpoint,
-  TABLE_NAME: z.string().min(1),
+  TABLE_NAME: z.string().check(z.minLength(1)),
   /** The classify queue's dead-letter queue: a record that cannot succeed is sent there with its reason. */
   CLASSIFY_DEAD_LETTER_QUEUE_URL: z.url(),
 });

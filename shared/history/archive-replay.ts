@@ -1,9 +1,9 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import * as z from 'zod';
 import { archivedKeysOfDay } from '../archive';
 import { archivedArxivEnrichment } from '../arxiv/enrich';
 import { type IsoDate, IsoDateSchema } from '../paper';
 import { type IngestedListing, type IngestTargets, ingestListingBytes } from '../pipeline/ingest-listing';
+import * as z from '../zod';
 
 /**
  * Replay: a day's archived raw listings sent through parse and classify again, with no
@@ -17,7 +17,7 @@ import { type IngestedListing, type IngestTargets, ingestListingBytes } from '..
 
 /** What the archive's object metadata says about a listing (written by `archiveListing`). */
 const ArchivedListingMetadataSchema = z.object({
-  'source-url': z.string().min(1),
+  'source-url': z.string().check(z.minLength(1)),
   'fetched-at': z.iso.datetime({ offset: true }),
   'listed-on': IsoDateSchema,
 });

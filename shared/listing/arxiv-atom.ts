@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import type { Paper } from '../paper';
+import * as z from '../zod';
 import { type ArxivFields, arxivPaper } from './arxiv';
 import { isoDayOf } from './dates';
 import { describeZodIssues, ListingParseError, PaperParseError } from './errors';
@@ -16,17 +16,17 @@ import { childText, parseXml, type XmlElement } from './xml';
 
 /** The fields split from one `<entry>`: what travels in the queue message. */
 export const ArxivAtomEntrySchema = z.object({
-  id: z.string().min(1),
-  title: z.string().optional(),
-  summary: z.string().optional(),
-  published: z.string().optional(),
-  updated: z.string().optional(),
-  authors: z.array(z.string()).optional(),
-  primaryCategory: z.string().optional(),
-  categories: z.array(z.string()).optional(),
-  comment: z.string().optional(),
-  journalRef: z.string().optional(),
-  doi: z.string().optional(),
+  id: z.string().check(z.minLength(1)),
+  title: z.optional(z.string()),
+  summary: z.optional(z.string()),
+  published: z.optional(z.string()),
+  updated: z.optional(z.string()),
+  authors: z.optional(z.array(z.string())),
+  primaryCategory: z.optional(z.string()),
+  categories: z.optional(z.array(z.string())),
+  comment: z.optional(z.string()),
+  journalRef: z.optional(z.string()),
+  doi: z.optional(z.string()),
 });
 export type ArxivAtomEntry = z.infer<typeof ArxivAtomEntrySchema>;
 

@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import type { Paper } from '../paper';
+import * as z from '../zod';
 import { type ArxivFields, arxivPaper } from './arxiv';
 import { isoDayOfRfc822 } from './dates';
 import { describeZodIssues, ListingParseError, PaperParseError } from './errors';
@@ -17,15 +17,15 @@ import { childElement, childText, parseXml, type XmlElement } from './xml';
 
 /** The fields split from one `<item>`: what travels in the queue message. */
 export const ArxivRssItemSchema = z.object({
-  title: z.string().optional(),
-  link: z.string().optional(),
-  guid: z.string().optional(),
-  description: z.string().optional(),
-  categories: z.array(z.string()).optional(),
-  creators: z.array(z.string()).optional(),
-  pubDate: z.string().optional(),
-  announceType: z.string().optional(),
-  doi: z.string().optional(),
+  title: z.optional(z.string()),
+  link: z.optional(z.string()),
+  guid: z.optional(z.string()),
+  description: z.optional(z.string()),
+  categories: z.optional(z.array(z.string())),
+  creators: z.optional(z.array(z.string())),
+  pubDate: z.optional(z.string()),
+  announceType: z.optional(z.string()),
+  doi: z.optional(z.string()),
 });
 export type ArxivRssItem = z.infer<typeof ArxivRssItemSchema>;
 

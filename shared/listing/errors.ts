@@ -1,5 +1,5 @@
-import type * as z from 'zod';
 import type { ListingFormat } from '../paper';
+import type * as z from '../zod';
 
 /**
  * The listing as a whole cannot be parsed: not a known format, malformed JSON,
@@ -38,7 +38,7 @@ export class PaperParseError extends Error {
 }
 
 /** One line per zod issue, `path: message`, for error messages a person can act on. */
-export function describeZodIssues(error: z.ZodError, maxIssues = 3): string {
+export function describeZodIssues(error: z.core.$ZodError, maxIssues = 3): string {
   const lines = error.issues.slice(0, maxIssues).map((issue) => {
     const path = issue.path.length ? issue.path.map(String).join('.') : '(item)';
     return `${path}: ${issue.message}`;

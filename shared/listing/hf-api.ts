@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import {
   arxivAbsUrl,
   arxivIdFrom,
@@ -11,6 +10,7 @@ import {
   type PaperLinks,
   titleDerivedId,
 } from '../paper';
+import * as z from '../zod';
 import { isoDayOf } from './dates';
 import { describeJsonError, describeZodIssues, ListingParseError, PaperParseError } from './errors';
 import type { ListingContext, ListingItem, SplitListing } from './types';
@@ -23,13 +23,15 @@ import type { ListingContext, ListingItem, SplitListing } from './types';
  */
 
 /** `YYYY-MM-DD…`: the API's timestamps, of which only the day is used. */
-const Timestamp = z.string().refine((value) => isoDayOf(value) !== undefined, {
-  message: 'expected an ISO 8601 timestamp',
-});
+const Timestamp = z.string().check(
+  z.refine((value) => isoDayOf(value) !== undefined, {
+    message: 'expected an ISO 8601 timestamp',
+  }),
+);
 
 const HfOrganizationSchema = z.object({
-  name: z.string().min(1),
-  fullname: z.string().nullish(),
+  name: z.string().check(z.minLength(1)),
+  fullname: z.nullish(z.string()),
 });
 
 /**
@@ -38,23 +40,23 @@ const HfOrganizationSchema = z.object({
  */
 export const HfDailyPaperItemSchema = z.object({
   paper: z.object({
-    id: z.string().min(1),
-    title: z.string().nullish(),
-    summary: z.string().nullish(),
-    authors: z.array(z.object({ name: z.string() })).nullish(),
-    publishedAt: Timestamp.nullish(),
-    submittedOnDailyAt: Timestamp.nullish(),
-    upvotes: z.number().int().nonnegative().nullish(),
-    ai_summary: z.string().nullish(),
-    ai_keywords: z.array(z.string()).nullish(),
-    githubRepo: z.string().nullish(),
-    projectPage: z.string().nullish(),
-    organization: HfOrganizationSchema.nullish(),
+    id: z.string().check(z.minLength(1)),
+    title: z.nullish(z.string()),
+    summary: z.nullish(z.string()),
+    authors: z.nullish(z.array(z.object({ name: z.string() }))),
+    publishedAt: z.nullish(Timestamp),
+    submittedOnDailyAt: z.nullish(Timestamp),
+    upvotes: z.nullish(z.number().check(z.int(), z.nonnegative())),
+    ai_summary: z.nullish(z.string()),
+    ai_keywords: z.nullish(z.array(z.string())),
+    githubRepo: z.nullish(z.string()),
+    projectPage: z.nullish(z.string()),
+    organization: z.nullish(HfOrganizationSchema),
   }),
-  title: z.string().nullish(),
-  publishedAt: Timestamp.nullish(),
-  numComments: z.number().int().nonnegative().nullish(),
-  organization: HfOrganizationSchema.nullish(),
+  title: z.nullish(z.string()),
+  publishedAt: z.nullish(Timestamp),
+  numComments: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  organization: z.nullish(HfOrganizationSchema),
 });
 export type HfDailyPaperItem = z.infer<typeof HfDailyPaperItemSchema>;
 

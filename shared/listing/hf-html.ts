@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod';
 import { isoDayOf } from './dates';
 import { describeJsonError, describeZodIssues, ListingParseError } from './errors';
 import type { SplitListing } from './types';
@@ -16,7 +16,7 @@ const DAILY_PAPERS_TARGET = /\sdata-target\s*=\s*(["'])DailyPapers\1/;
 /** The page's props, as far as the parser reads them; `dailyPapers` elements are checked per item later. */
 export const DailyPapersPropsSchema = z.object({
   dailyPapers: z.array(z.unknown()),
-  dateString: z.string().nullish(),
+  dateString: z.nullish(z.string()),
 });
 
 /**

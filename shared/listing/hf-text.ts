@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { type IsoDate, normalizeWhitespace, type Paper, titleDerivedId } from '../paper';
+import * as z from '../zod';
 import { isoDay, isoDayOf, monthNumber, mostRecentDayNotAfter, nearestDay } from './dates';
 import { describeZodIssues, PaperParseError } from './errors';
 import type { ListingContext, ListingItem, SplitListing } from './types';
@@ -32,7 +32,7 @@ const DOT_LINE = '·';
 const HEADING = 'Daily Papers';
 
 /** One paper's block of the page: its lines as on the page, blank lines kept as `''`. */
-export const HfTextItemSchema = z.array(z.string()).min(1);
+export const HfTextItemSchema = z.array(z.string()).check(z.minLength(1));
 
 /** True when the text looks like the papers page rendered as text. */
 export function looksLikeHfText(text: string): boolean {

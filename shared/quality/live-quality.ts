@@ -1,7 +1,7 @@
-import * as z from 'zod';
 import { canonicalCategory } from '../classify/taxonomy';
 import { type IsoDate, IsoDateSchema } from '../paper';
 import type { ListingTableItem } from '../store/items';
+import * as z from '../zod';
 
 /**
  * Live quality: every enriched paper is a labelled example (arXiv's categories against the
@@ -84,38 +84,38 @@ export function qualityFacts(listing: LabelledListing): QualityFacts {
 }
 
 const countsShape = {
-  top1IsPrimary: z.number().int().nonnegative(),
-  top1InCategories: z.number().int().nonnegative(),
-  primaryInTop3: z.number().int().nonnegative(),
+  top1IsPrimary: z.number().check(z.int(), z.nonnegative()),
+  top1InCategories: z.number().check(z.int(), z.nonnegative()),
+  primaryInTop3: z.number().check(z.int(), z.nonnegative()),
 };
 const percentShape = {
-  top1IsPrimary: z.number().min(0).max(100),
-  top1InCategories: z.number().min(0).max(100),
-  primaryInTop3: z.number().min(0).max(100),
+  top1IsPrimary: z.number().check(z.minimum(0), z.maximum(100)),
+  top1InCategories: z.number().check(z.minimum(0), z.maximum(100)),
+  primaryInTop3: z.number().check(z.minimum(0), z.maximum(100)),
 };
 
 /** The figures of a set of labelled papers: how many, how many of each fact, and each as a percentage. */
 export const QualityFiguresSchema = z.object({
   /** Papers that count: enriched, with arXiv's categories and the model's prediction. */
-  enriched: z.number().int().nonnegative(),
+  enriched: z.number().check(z.int(), z.nonnegative()),
   /** Of those, how many have each fact. */
   counts: z.object(countsShape),
   /** Each count as a percentage of `enriched`, 2 decimals; absent when no paper counts (not 0). */
-  percent: z.object(percentShape).optional(),
+  percent: z.optional(z.object(percentShape)),
 });
 export type QualityFigures = z.infer<typeof QualityFiguresSchema>;
 
-export const DayQualitySchema = QualityFiguresSchema.extend({
+export const DayQualitySchema = z.extend(QualityFiguresSchema, {
   day: IsoDateSchema,
   /** Listings stored for the day, enriched or not. */
-  listings: z.number().int().nonnegative(),
+  listings: z.number().check(z.int(), z.nonnegative()),
 });
 export type DayQuality = z.infer<typeof DayQualitySchema>;
 
 /** The shipped model's figures on its validation split, as percentages with 2 decimals. */
 export const ValidationFiguresSchema = z.object({
   model: z.string(),
-  papers: z.number().int().positive(),
+  papers: z.number().check(z.int(), z.positive()),
   percent: z.object(percentShape),
 });
 export type ValidationFigures = z.infer<typeof ValidationFiguresSchema>;
@@ -126,7 +126,7 @@ export const QualityReportSchema = z.object({
   to: IsoDateSchema,
   /** One per day of the range, oldest first. */
   items: z.array(DayQualitySchema),
-  total: QualityFiguresSchema.extend({ listings: z.number().int().nonnegative() }),
+  total: z.extend(QualityFiguresSchema, { listings: z.number().check(z.int(), z.nonnegative()) }),
   /** The shipped model's validation figures, to compare the live ones with. */
   validation: ValidationFiguresSchema,
 });

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod';
 
 /**
  * Cross-origin access for browser clients of other teams. The API is read-only and uses no
@@ -14,11 +14,9 @@ export type AllowedOrigins = '*' | readonly string[];
 const ORIGIN = /^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/i;
 
 /** `*`, or origins (`https://host[:port]`) separated by commas. */
-export const AllowedOriginsSchema = z
-  .string()
-  .trim()
-  .default('*')
-  .transform((value, context): AllowedOrigins => {
+export const AllowedOriginsSchema = z.pipe(
+  z._default(z.string().check(z.trim()), '*'),
+  z.transform((value, context): AllowedOrigins => {
     if (value === '*') return '*';
     const origins = value
       .split(',')
@@ -26,14 +24,16 @@ export const AllowedOriginsSchema = z
       .filter(Boolean);
     const bad = origins.find((origin) => !ORIGIN.test(origin));
     if (bad !== undefined || origins.length === 0) {
-      context.addIssue({
+      context.issues.push({
         code: 'custom',
+        input: value,
         message: `must be * or origins such as https://app.example.com separated by commas${bad ? `, got "${bad}"` : ''}`,
       });
       return z.NEVER;
     }
     return origins.map((origin) => origin.toLowerCase());
-  });
+  }),
+);
 
 /** Headers a browser may send with a request, beyond the safelisted ones: SigV4's and revalidation's. */
 export const CORS_ALLOWED_HEADERS = [

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod';
 
 /**
  * The routes the HTTP layer (`http-api.ts`) answers itself, around the query handler's: a health

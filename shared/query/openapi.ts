@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { QualityReportSchema } from '../quality/live-quality';
 import {
   CategoryCountSchema,
@@ -7,6 +6,7 @@ import {
   PaperRecordSchema,
   RankedPaperSchema,
 } from '../store/items';
+import * as z from '../zod';
 import { ROUTE_NAMES, type RouteName } from './handle-query';
 import { HTTP_ROUTE_NAMES, type HttpRouteName, NoQuerySchema } from './http-routes';
 import {
@@ -33,8 +33,8 @@ interface RouteDescription {
   path: string;
   summary: string;
   /** The route's query parameters: the very schema the handler parses them with. */
-  query: z.ZodObject;
-  pathParameters?: Record<string, { schema: z.ZodType; description: string }>;
+  query: z.ZodMiniObject;
+  pathParameters?: Record<string, { schema: z.core.$ZodType; description: string }>;
   /** The 200 body: a JSON schema name in `components.schemas`, or a media type of its own. */
   response: { schema: string } | { mediaType: string; description: string };
   /** Whether `format=csv` / `Accept: text/csv` gives CSV. */
@@ -183,21 +183,25 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
 const ErrorBodySchema = z.object({
   error: z.enum(['BadRequest', 'NotFound', 'MethodNotAllowed', 'Unavailable']),
   message: z.string(),
-  parameter: z.string().optional().describe('On a 400: the parameter at fault'),
+  parameter: z.optional(z.string()).check(z.describe('On a 400: the parameter at fault')),
 });
 
 const HealthSchema = z.object({
   status: z.literal('ok'),
-  latestDay: z.string().nullable().describe('The newest ingested day, null before the first ingest'),
+  latestDay: z
+    .nullable(z.string())
+    .check(z.describe('The newest ingested day, null before the first ingest')),
 });
 
-const pageOf = (item: z.ZodType) =>
+const pageOf = (item: z.core.$ZodType) =>
   z.object({
     items: z.array(item),
-    cursor: z.string().optional().describe('Present when more items follow: pass it back as cursor'),
+    cursor: z
+      .optional(z.string())
+      .check(z.describe('Present when more items follow: pass it back as cursor')),
   });
 
-const COMPONENT_SCHEMAS: Record<string, z.ZodType> = {
+const COMPONENT_SCHEMAS: Record<string, z.core.$ZodType> = {
   ListedPaperPage: pageOf(ListedPaperSchema),
   PaperRecord: PaperRecordSchema,
   IngestedDayPage: pageOf(IngestedDaySchema),
@@ -210,7 +214,7 @@ const COMPONENT_SCHEMAS: Record<string, z.ZodType> = {
 
 type JsonSchema = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+function jsonSchema(schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   return rest;
 }
@@ -226,12 +230,12 @@ interface Parameter {
 function queryParameters(description: RouteDescription): Parameter[] {
   const shape = { ...description.query.shape, ...(description.csv ? RepresentationQuerySchema.shape : {}) };
   return Object.entries(shape).map(([name, field]) => {
-    const schema = field as z.ZodType;
+    const schema = field as z.core.$ZodType;
     return {
       name,
       in: 'query',
-      required: !schema.safeParse(undefined).success,
-      description: schema.description ?? PARAMETER_DESCRIPTIONS[name],
+      required: !z.safeParse(schema, undefined).success,
+      description: z.globalRegistry.get(schema)?.description ?? PARAMETER_DESCRIPTIONS[name],
       schema: jsonSchema(schema, 'input'),
     };
   });

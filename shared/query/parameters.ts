@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { knownCategoryCodes } from '../classify/taxonomy';
 import type { IsoDate } from '../paper';
+import * as z from '../zod';
 import { isPlausibleCategory, suggestCategories } from './category-codes';
 import { BadParameterError } from './errors';
 
@@ -35,18 +35,28 @@ export const isoDate = z.iso.date({
   error: (issue) => (issue.input === undefined ? 'is required' : 'must be a real date YYYY-MM-DD'),
 });
 
-export const limit = z
-  .string()
-  .regex(/^\d{1,3}$/, { error: `must be an integer from 1 to ${MAX_LIMIT}` })
-  .transform(Number)
-  .refine((value) => value >= 1 && value <= MAX_LIMIT, { error: `must be an integer from 1 to ${MAX_LIMIT}` })
-  .default(DEFAULT_LIMIT);
+export const limit = z._default(
+  z
+    .pipe(
+      z.string().check(z.regex(/^\d{1,3}$/, { error: `must be an integer from 1 to ${MAX_LIMIT}` })),
+      z.transform(Number),
+    )
+    .check(
+      z.refine((value) => value >= 1 && value <= MAX_LIMIT, {
+        error: `must be an integer from 1 to ${MAX_LIMIT}`,
+      }),
+    ),
+  DEFAULT_LIMIT,
+);
 
 /** Opaque to clients; the store decides whether it issued it. This only bounds its size and alphabet. */
-export const cursor = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,2048}$/, { error: 'must be the cursor of a previous page of the same query' })
-  .optional();
+export const cursor = z.optional(
+  z.string().check(
+    z.regex(/^[A-Za-z0-9_-]{1,2048}$/, {
+      error: 'must be the cursor of a previous page of the same query',
+    }),
+  ),
+);
 
 /** Known codes by their lower-case spelling, to catch `cs.cv` for `cs.CV`. */
 const KNOWN_BY_LOWER_CASE = new Map(knownCategoryCodes.map((code) => [code.toLowerCase(), code]));
@@ -57,11 +67,10 @@ const KNOWN_BY_LOWER_CASE = new Map(knownCategoryCodes.map((code) => [code.toLow
  * know is accepted when it could be a category arXiv adds later (`isPlausibleCategory`): a source
  * may carry one. Anything else (`cs.CVV`, `cv`) is a typo, refused with the nearest known codes.
  */
-export const category = z
-  .string()
-  .max(32, { error: 'must be an arXiv category code such as cs.CV, math.OC or quant-ph' })
-  .regex(CATEGORY_CODE, { error: 'must be an arXiv category code such as cs.CV, math.OC or quant-ph' })
-  .superRefine((code, context) => {
+export const category = z.string().check(
+  z.maxLength(32, { error: 'must be an arXiv category code such as cs.CV, math.OC or quant-ph' }),
+  z.regex(CATEGORY_CODE, { error: 'must be an arXiv category code such as cs.CV, math.OC or quant-ph' }),
+  z.superRefine((code, context) => {
     const known = KNOWN_BY_LOWER_CASE.get(code.toLowerCase());
     if (known !== undefined && known !== code) {
       context.addIssue({
@@ -76,7 +85,8 @@ export const category = z
         params: { suggestions },
       });
     }
-  });
+  }),
+);
 
 /** A category code as a route's path gives it (`/feeds/categories/{code}.xml`), checked as the `category` parameter is. */
 export const CategoryCodeSchema = category;
@@ -85,11 +95,12 @@ export const CategoryCodeSchema = category;
  * The order of a day's papers: `upvotes` (most upvoted first) is a live ranking that may repeat or
  * skip a paper while upvotes change between pages; `id` is stable, for clients that need every paper.
  */
-const sort = z
-  .enum(['upvotes', 'id'], {
+const sort = z._default(
+  z.enum(['upvotes', 'id'], {
     error: 'must be upvotes (most upvoted first, the default) or id (stable while upvotes change)',
-  })
-  .default('upvotes');
+  }),
+  'upvotes',
+);
 
 /** `GET /papers?date=D[&sort=upvotes|id]`: the papers listed on day D, most upvoted first or by id. */
 export const DayQuerySchema = z.strictObject({ date: isoDate, sort, limit, cursor });
@@ -101,11 +112,14 @@ export type DayQuery = z.infer<typeof DayQuerySchema>;
  * at most {@link MAX_RANGE_DAYS} days. Missing bounds are filled by {@link categoryDateRange}.
  */
 export const CategoryQuerySchema = z
-  .strictObject({ category, from: isoDate.optional(), to: isoDate.optional(), limit, cursor })
-  .superRefine(checkDateRange);
+  .strictObject({ category, from: z.optional(isoDate), to: z.optional(isoDate), limit, cursor })
+  .check(z.superRefine(checkDateRange));
 
 /** A range's bounds, when both are given: `from` not after `to`, at most {@link MAX_RANGE_DAYS} days. */
-export function checkDateRange(query: { from?: IsoDate; to?: IsoDate }, context: z.RefinementCtx): void {
+export function checkDateRange(
+  query: { from?: IsoDate; to?: IsoDate },
+  context: z.core.$RefinementCtx,
+): void {
   if (query.from === undefined || query.to === undefined) return;
   if (query.from > query.to) {
     context.addIssue({ code: 'custom', path: ['to'], message: `must not be before from (${query.from})` });
@@ -127,8 +141,8 @@ export const QUALITY_DEFAULT_DAYS = 7;
  * be after `to`, at most {@link MAX_RANGE_DAYS} days; missing bounds are filled by {@link qualityDateRange}.
  */
 export const QualityQuerySchema = z
-  .strictObject({ from: isoDate.optional(), to: isoDate.optional() })
-  .superRefine(checkDateRange);
+  .strictObject({ from: z.optional(isoDate), to: z.optional(isoDate) })
+  .check(z.superRefine(checkDateRange));
 export type QualityQuery = z.infer<typeof QualityQuerySchema>;
 
 /** Both bounds as given; one bound and a {@link QUALITY_DEFAULT_DAYS}-day window anchored at it; neither and the window ending `today`. */
@@ -147,14 +161,17 @@ export const PaperQuerySchema = z.strictObject({});
 export const DaysQuerySchema = z.strictObject({ limit, cursor });
 export type DaysQuery = z.infer<typeof DaysQuerySchema>;
 
-const PaperIdSchema = z
-  .string()
-  .transform((id) => id.replace(ARXIV_VERSION, ''))
-  .pipe(
-    z.string().regex(PAPER_ID, {
+const PaperIdSchema = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((id) => id.replace(ARXIV_VERSION, '')),
+  ),
+  z.string().check(
+    z.regex(PAPER_ID, {
       error: 'must be an arXiv id (2410.17243, hep-th/9901001) or a title- id as the API returned it',
     }),
-  );
+  ),
+);
 
 /**
  * The paper id of `GET /papers/{id}`, without an arXiv version suffix.
@@ -171,12 +188,12 @@ export function parsePaperId(raw: string): string {
  * @throws BadParameterError naming the first bad, missing or unknown parameter;
  *   `describeRoute` completes the message for an unknown one.
  */
-export function parseParameters<S extends z.ZodType>(
+export function parseParameters<S extends z.core.$ZodType>(
   schema: S,
   parameters: Record<string, string>,
   describeRoute: string,
 ): z.infer<S> {
-  const result = schema.safeParse(parameters);
+  const result = z.safeParse(schema, parameters);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (!issue) throw new BadParameterError('query', 'is invalid');
@@ -195,9 +212,14 @@ export function parseParameters<S extends z.ZodType>(
   );
 }
 
-function allowedKeys(schema: z.ZodType): string[] {
-  const inner = schema instanceof z.ZodPipe ? schema.in : schema;
-  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+/**
+ * The keys of `schema`'s object, read from its definition: `instanceof z.core.$ZodObject` would
+ * make esbuild keep every export of zod in the query bundle (the locales, the compiler: +350 KB).
+ */
+function allowedKeys(schema: z.core.$ZodType): string[] {
+  const { def } = (schema as z.core.$ZodTypes)._zod;
+  const inner = def.type === 'pipe' ? (def.in as z.core.$ZodTypes)._zod.def : def;
+  return inner.type === 'object' ? Object.keys(inner.shape) : [];
 }
 
 /**

@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import type { IsoDate } from '../paper';
 import { MAX_QUERY_TERMS, queryTerms } from '../search/terms';
+import * as z from '../zod';
 import { category, categoryDateRange, checkDateRange, cursor, isoDate, limit } from './parameters';
 
 /**
@@ -10,41 +10,52 @@ import { category, categoryDateRange, checkDateRange, cursor, isoDate, limit } f
  */
 
 /** `category=cs.CV` or several, comma-separated (`cs.CV,cs.LG`): papers assigned any of them. */
-const categories = z
-  .string()
-  .transform((value) => value.split(','))
-  .pipe(z.array(category).min(1).max(10, { error: 'may name at most 10 categories' }))
-  .optional();
+const categories = z.optional(
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((value) => value.split(',')),
+    ),
+    z.array(category).check(z.minLength(1), z.maxLength(10, { error: 'may name at most 10 categories' })),
+  ),
+);
 
 /** `primary=true`: only papers whose primary category is one of those named. */
-const primary = z
-  .enum(['true', 'false'], { error: 'must be true (primary category only) or false (any assigned)' })
-  .transform((value) => value === 'true')
-  .optional();
+const primary = z.optional(
+  z.pipe(
+    z.enum(['true', 'false'], { error: 'must be true (primary category only) or false (any assigned)' }),
+    z.transform((value) => value === 'true'),
+  ),
+);
 
 /** The search text: words, each a postings range; stop words and one-letter words are not searched. */
-const q = z
-  .string()
-  .max(200, { error: 'must be at most 200 characters' })
-  .transform((text, context) => {
+const q = z.pipe(
+  z.string().check(z.maxLength(200, { error: 'must be at most 200 characters' })),
+  z.transform((text, context) => {
     const terms = queryTerms(text);
     if (terms.length === 0) {
-      context.addIssue({
+      context.issues.push({
         code: 'custom',
+        input: text,
         message: 'must hold a word to search for (stop words such as "the" are not searched)',
       });
       return z.NEVER;
     }
     if (terms.length > MAX_QUERY_TERMS) {
-      context.addIssue({ code: 'custom', message: `must hold at most ${MAX_QUERY_TERMS} distinct words` });
+      context.issues.push({
+        code: 'custom',
+        input: text,
+        message: `must hold at most ${MAX_QUERY_TERMS} distinct words`,
+      });
       return z.NEVER;
     }
     return { text, terms };
-  });
+  }),
+);
 
 function checkRange(
   query: { from?: IsoDate; to?: IsoDate; primary?: boolean; category?: string[] },
-  context: z.RefinementCtx,
+  context: z.core.$RefinementCtx,
 ) {
   if (query.primary !== undefined && query.category === undefined) {
     context.addIssue({
@@ -63,25 +74,28 @@ function checkRange(
 export const SearchQuerySchema = z
   .strictObject({
     q,
-    date: isoDate.optional(),
-    from: isoDate.optional(),
-    to: isoDate.optional(),
+    date: z.optional(isoDate),
+    from: z.optional(isoDate),
+    to: z.optional(isoDate),
     category: categories,
     primary,
-    sort: z
-      .enum(['relevance', 'date'], {
+    sort: z._default(
+      z.enum(['relevance', 'date'], {
         error: 'must be relevance (best match first, ties by upvotes; the default) or date (newest first)',
-      })
-      .default('relevance'),
+      }),
+      'relevance',
+    ),
     limit,
     cursor,
   })
-  .superRefine((query, context) => {
-    if (query.date !== undefined && (query.from !== undefined || query.to !== undefined)) {
-      context.addIssue({ code: 'custom', path: ['date'], message: 'cannot be combined with from or to' });
-    }
-    checkRange(query, context);
-  });
+  .check(
+    z.superRefine((query, context) => {
+      if (query.date !== undefined && (query.from !== undefined || query.to !== undefined)) {
+        context.addIssue({ code: 'custom', path: ['date'], message: 'cannot be combined with from or to' });
+      }
+      checkRange(query, context);
+    }),
+  );
 export type SearchQuery = z.infer<typeof SearchQuerySchema>;
 
 /** The range a search covers: a day, a range (one bound gives the default window), or the whole history. */
@@ -98,23 +112,24 @@ export function searchRange(query: SearchQuery, today: IsoDate): { from: IsoDate
  */
 export const RangeQuerySchema = z
   .strictObject({
-    from: isoDate.optional(),
-    to: isoDate.optional(),
+    from: z.optional(isoDate),
+    to: z.optional(isoDate),
     category: categories,
     primary,
-    sort: z
-      .enum(['upvotes', 'date'], {
+    sort: z._default(
+      z.enum(['upvotes', 'date'], {
         error: 'must be upvotes (most upvoted first, the default) or date (latest listed first)',
-      })
-      .default('upvotes'),
+      }),
+      'upvotes',
+    ),
     limit,
     cursor,
   })
-  .superRefine(checkRange);
+  .check(z.superRefine(checkRange));
 export type RangeQuery = z.infer<typeof RangeQuerySchema>;
 
 /** `GET /categories[?from=D&to=D]`: papers per category in the range (default: the 30 days ending today). */
 export const CategoriesQuerySchema = z
-  .strictObject({ from: isoDate.optional(), to: isoDate.optional() })
-  .superRefine(checkRange);
+  .strictObject({ from: z.optional(isoDate), to: z.optional(isoDate) })
+  .check(z.superRefine(checkRange));
 export type CategoriesQuery = z.infer<typeof CategoriesQuerySchema>;

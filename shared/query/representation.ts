@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
 import type { IsoDate } from '../paper';
 import { ITEMS_JSON, type Page } from '../store/paper-store';
+import * as z from '../zod';
 import { daysCsv, genericCsv, paperRecordsCsv, papersCsv } from './csv';
 import { BadParameterError } from './errors';
 import { addDays } from './parameters';
@@ -17,9 +17,10 @@ export type MediaFormat = 'json' | 'csv';
 /** The parameter every list and record route takes besides its own: `format=json|csv`. */
 export const RepresentationQuerySchema = z.strictObject({
   format: z
-    .enum(['json', 'csv'], { error: 'must be json (the default) or csv' })
-    .optional()
-    .describe('json (the default) or csv (a header row, RFC 4180 quoting); overrides the Accept header'),
+    .optional(z.enum(['json', 'csv'], { error: 'must be json (the default) or csv' }))
+    .check(
+      z.describe('json (the default) or csv (a header row, RFC 4180 quoting); overrides the Accept header'),
+    ),
 });
 
 export const MEDIA_TYPES: Record<MediaFormat, string> = {

@@ -9,10 +9,10 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { canonicalCategory } from '../classify/taxonomy';
 import { type IsoDate, IsoDateSchema, type Paper } from '../paper';
 import { type IndexDefinition, type KeyAttribute, papersTable } from '../resources';
+import * as z from '../zod';
 import { assignedCategories, categoryChanges, classificationToken, stablePaperOf } from './category-entries';
 import {
   CategoryEntryTableItemSchema,
@@ -527,7 +527,7 @@ export class DynamoPaperStore implements PaperStore {
    * it is, checked only for being a JSON object with an id and a day (it was validated when
    * written); an item without one through `schema` and `toPaper`, as every item was read before.
    */
-  private listedPapers<S extends z.ZodType>(
+  private listedPapers<S extends z.core.$ZodType>(
     items: readonly Record<string, unknown>[],
     schema: S,
     toPaper: (item: z.infer<S>) => ListedPaper,
@@ -554,10 +554,13 @@ export class DynamoPaperStore implements PaperStore {
    * The items that pass `schema`. One that fails (written by an older version, or by hand) is
    * skipped and logged with its key rather than failing every page that holds it.
    */
-  private readable<S extends z.ZodType>(items: readonly Record<string, unknown>[], schema: S): z.infer<S>[] {
+  private readable<S extends z.core.$ZodType>(
+    items: readonly Record<string, unknown>[],
+    schema: S,
+  ): z.infer<S>[] {
     const read: z.infer<S>[] = [];
     for (const item of items) {
-      const result = schema.safeParse(item);
+      const result = z.safeParse(schema, item);
       if (result.success) {
         read.push(result.data);
         continue;
@@ -714,13 +717,13 @@ function keyOf(item: Record<string, unknown>, index: IndexDefinition | undefined
 }
 
 /** A key string as DynamoDB takes it: not empty, well-formed UTF-16 (no lone surrogate), bounded. */
-const KeyStringSchema = z
-  .string()
-  .min(1)
-  .max(1024)
-  .refine((value) => !/\p{Cs}/u.test(value));
+const KeyStringSchema = z.string().check(
+  z.minLength(1),
+  z.maxLength(1024),
+  z.refine((value) => !/\p{Cs}/u.test(value)),
+);
 /** Our only numeric key is a count (upvotes): a whole number the marshaller can send as is. */
-const KeyNumberSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const KeyNumberSchema = z.number().check(z.int(), z.nonnegative(), z.maximum(Number.MAX_SAFE_INTEGER));
 
 /**
  * A cursor's start key, checked against the query it is used with.
@@ -745,7 +748,7 @@ function checkedStartKey(key: Record<string, unknown>, spec: QuerySpec): Record<
 const CursorSchema = z.object({
   q: z.string(),
   k: z.record(z.string(), z.unknown()),
-  r: z.object({ from: IsoDateSchema, to: IsoDateSchema }).optional(),
+  r: z.optional(z.object({ from: IsoDateSchema, to: IsoDateSchema })),
 });
 type DecodedCursor = z.infer<typeof CursorSchema>;
 

@@ -1,7 +1,7 @@
-import * as z from 'zod';
 import { CategoryScoreSchema, ClassificationSchema } from '../classification';
 import { type ArxivRecord, ArxivRecordSchema, EnrichmentStateSchema } from '../enrichment';
 import { type IsoDate, IsoDateSchema, type Paper, PaperSchema } from '../paper';
+import * as z from '../zod';
 
 /**
  * Table items as they come back from DynamoDB: one schema per item kind, so a
@@ -16,7 +16,7 @@ export const ListingOriginSchema = z.object({
   listedOn: IsoDateSchema,
   /** When the listing was fetched; a write from an older fetch never overwrites a newer one. */
   fetchedAt: timestamp,
-  archiveKey: z.string().min(1),
+  archiveKey: z.string().check(z.minLength(1)),
 });
 export type ListingOrigin = z.infer<typeof ListingOriginSchema>;
 
@@ -26,11 +26,11 @@ export type ListingOrigin = z.infer<typeof ListingOriginSchema>;
  */
 export const EnrichmentFieldsSchema = z.object({
   /** The model's ranked categories (its top five), for every classified paper, whatever `classification` holds. */
-  predictedCategories: z.array(CategoryScoreSchema).optional(),
+  predictedCategories: z.optional(z.array(CategoryScoreSchema)),
   /** What arXiv said about the paper, once it did (`enrichment: 'enriched'`). */
-  arxiv: ArxivRecordSchema.optional(),
+  arxiv: z.optional(ArxivRecordSchema),
   /** Where the paper stands with arXiv (see `EnrichmentStateSchema`). */
-  enrichment: EnrichmentStateSchema.optional(),
+  enrichment: z.optional(EnrichmentStateSchema),
 });
 export type EnrichmentFields = z.infer<typeof EnrichmentFieldsSchema>;
 
@@ -40,24 +40,24 @@ export type ArxivEnrichment = ArxivRecord;
 export { type EnrichmentState, EnrichmentStateSchema } from '../enrichment';
 
 /** One paper on one listing day (`PAPER#<id>` / `LISTED#<day>`). */
-export const ListingTableItemSchema = ListingOriginSchema.extend({
+export const ListingTableItemSchema = z.extend(ListingOriginSchema, {
   pk: z.string(),
   sk: z.string(),
   /** The paper without its per-day figures (items written before they moved out may still hold them). */
   paper: PaperSchema,
   /** byDay's sort key: the paper's upvotes on this day, 0 while no fetch has given any. */
-  upvotes: z.number().int().nonnegative(),
+  upvotes: z.number().check(z.int(), z.nonnegative()),
   /** The fetch that gave `upvotes`; absent while none has (then `upvotes` is only the index's 0). */
-  upvotesFetchedAt: timestamp.optional(),
+  upvotesFetchedAt: z.optional(timestamp),
   /** Comments on this day, as the latest fetch that gave a figure said. */
-  comments: z.number().int().nonnegative().optional(),
-  classification: ClassificationSchema.optional(),
+  comments: z.optional(z.number().check(z.int(), z.nonnegative())),
+  classification: z.optional(ClassificationSchema),
   /** The fetch `classification` was computed from (absent on items classified before it was kept). */
-  classifiedFrom: timestamp.optional(),
+  classifiedFrom: z.optional(timestamp),
   /** Every category code that may have an entry for this listing; only grows. */
-  indexedCategories: z.set(z.string()).optional(),
+  indexedCategories: z.optional(z.set(z.string())),
   /** The postings layout and text hash the listing's keyword postings were written from (`search-index.ts`). */
-  searchIndexed: z.string().optional(),
+  searchIndexed: z.optional(z.string()),
   storedAt: timestamp,
   ...EnrichmentFieldsSchema.shape,
 });
@@ -99,11 +99,11 @@ export const DayItemSchema = z.object({
   pk: z.literal('DAYS'),
   sk: IsoDateSchema,
   /** A string set: adding the same id twice counts it once, so replays never inflate the count. */
-  paperIds: z.set(z.string()).optional(),
-  lastStoredAt: timestamp.optional(),
+  paperIds: z.optional(z.set(z.string())),
+  lastStoredAt: z.optional(timestamp),
   /** Papers in the latest listing fetched for this day. */
-  listed: z.number().int().nonnegative().optional(),
-  lastFetchedAt: timestamp.optional(),
+  listed: z.optional(z.number().check(z.int(), z.nonnegative())),
+  lastFetchedAt: z.optional(timestamp),
 });
 export type DayItem = z.infer<typeof DayItemSchema>;
 
@@ -111,13 +111,13 @@ export type DayItem = z.infer<typeof DayItemSchema>;
  * A paper as the query API returns it from a listing or category entry: the paper,
  * the day it was listed, and its categories once classified.
  */
-export const ListedPaperSchema = PaperSchema.extend({
+export const ListedPaperSchema = z.extend(PaperSchema, {
   listedOn: IsoDateSchema,
-  fetchedAt: timestamp.optional(),
-  categories: ClassificationSchema.shape.categories.optional(),
-  primaryCategory: z.string().optional(),
-  classifierVersion: z.string().optional(),
-  categorySource: ClassificationSchema.shape.categorySource.optional(),
+  fetchedAt: z.optional(timestamp),
+  categories: z.optional(ClassificationSchema.shape.categories),
+  primaryCategory: z.optional(z.string()),
+  classifierVersion: z.optional(z.string()),
+  categorySource: z.optional(ClassificationSchema.shape.categorySource),
   ...EnrichmentFieldsSchema.shape,
 });
 export type ListedPaper = z.infer<typeof ListedPaperSchema>;
@@ -208,7 +208,7 @@ export const MAX_VIEW_BYTES = 100_000;
  * against the table item's schema (which also puts its fields in the order a read gives them),
  * so the view is exactly what reading the item would send. Undefined when larger than
  * {@link MAX_VIEW_BYTES}.
- * @throws z.ZodError when the item would not be readable (the write then fails, storing nothing).
+ * @throws z.core.$ZodError when the item would not be readable (the write then fails, storing nothing).
  */
 export function listingView(item: unknown): string | undefined {
   return bounded(JSON.stringify(listedPaperFromListing(ListingTableItemSchema.parse(item))));
@@ -233,46 +233,49 @@ export const UpvoteSnapshotTableItemSchema = z.object({
   sk: z.string(),
   listedOn: IsoDateSchema,
   fetchedAt: timestamp,
-  upvotes: z.number().int().nonnegative().optional(),
-  comments: z.number().int().nonnegative().optional(),
+  upvotes: z.optional(z.number().check(z.int(), z.nonnegative())),
+  comments: z.optional(z.number().check(z.int(), z.nonnegative())),
 });
 export type UpvoteSnapshotTableItem = z.infer<typeof UpvoteSnapshotTableItemSchema>;
 
 /** One point of a paper's upvote history: the figures of one listing as one fetch gave them. */
-export const UpvoteSnapshotSchema = UpvoteSnapshotTableItemSchema.omit({ pk: true, sk: true });
+export const UpvoteSnapshotSchema = z.omit(UpvoteSnapshotTableItemSchema, { pk: true, sk: true });
 export type UpvoteSnapshot = z.infer<typeof UpvoteSnapshotSchema>;
 
 /** One paper with every day it was listed (`GET /papers/{id}`). */
-export const PaperRecordSchema = PaperSchema.omit({ listedOn: true, upvotes: true, comments: true }).extend({
-  listings: z.array(
-    z.object({
-      listedOn: IsoDateSchema,
-      upvotes: z.number().int().nonnegative().optional(),
-      comments: z.number().int().nonnegative().optional(),
-      fetchedAt: timestamp,
-    }),
-  ),
-  /**
-   * Every snapshot of the paper's figures, oldest fetch first (a fetch that changed nothing wrote
-   * none). Empty for a paper stored before snapshots were written.
-   */
-  upvoteHistory: z.array(UpvoteSnapshotSchema),
-  categories: ClassificationSchema.shape.categories.optional(),
-  primaryCategory: z.string().optional(),
-  classifierVersion: z.string().optional(),
-  categorySource: ClassificationSchema.shape.categorySource.optional(),
-  ...EnrichmentFieldsSchema.shape,
-});
+export const PaperRecordSchema = z.extend(
+  z.omit(PaperSchema, { listedOn: true, upvotes: true, comments: true }),
+  {
+    listings: z.array(
+      z.object({
+        listedOn: IsoDateSchema,
+        upvotes: z.optional(z.number().check(z.int(), z.nonnegative())),
+        comments: z.optional(z.number().check(z.int(), z.nonnegative())),
+        fetchedAt: timestamp,
+      }),
+    ),
+    /**
+     * Every snapshot of the paper's figures, oldest fetch first (a fetch that changed nothing wrote
+     * none). Empty for a paper stored before snapshots were written.
+     */
+    upvoteHistory: z.array(UpvoteSnapshotSchema),
+    categories: z.optional(ClassificationSchema.shape.categories),
+    primaryCategory: z.optional(z.string()),
+    classifierVersion: z.optional(z.string()),
+    categorySource: z.optional(ClassificationSchema.shape.categorySource),
+    ...EnrichmentFieldsSchema.shape,
+  },
+);
 export type PaperRecord = z.infer<typeof PaperRecordSchema>;
 
 export const IngestedDaySchema = z.object({
   day: IsoDateSchema,
   /** Papers stored as listed on the day. */
-  papers: z.number().int().nonnegative(),
+  papers: z.number().check(z.int(), z.nonnegative()),
   /** Papers in the latest listing fetched for the day, when one was. */
-  listed: z.number().int().nonnegative().optional(),
-  lastFetchedAt: timestamp.optional(),
-  lastStoredAt: timestamp.optional(),
+  listed: z.optional(z.number().check(z.int(), z.nonnegative())),
+  lastFetchedAt: z.optional(timestamp),
+  lastStoredAt: z.optional(timestamp),
 });
 export type IngestedDay = z.infer<typeof IngestedDaySchema>;
 
@@ -280,11 +283,11 @@ export type IngestedDay = z.infer<typeof IngestedDaySchema>;
  * A paper once over a range (`sort=upvotes|date`, keyword search): the latest of its listings in
  * the range, with every day of the range it was listed on.
  */
-export const RankedPaperSchema = ListedPaperSchema.extend({
+export const RankedPaperSchema = z.extend(ListedPaperSchema, {
   /** The days in the range it was listed on, oldest first; `listedOn` is the last of them. */
   days: z.array(IsoDateSchema),
   /** Keyword search only: the BM25 score that ranked it. */
-  score: z.number().optional(),
+  score: z.optional(z.number()),
 });
 export type RankedPaper = z.infer<typeof RankedPaperSchema>;
 
@@ -294,8 +297,8 @@ export const CategoryCountSchema = z.object({
   name: z.string(),
   group: z.string(),
   /** Distinct papers listed in the range with the category assigned. */
-  papers: z.number().int().nonnegative(),
+  papers: z.number().check(z.int(), z.nonnegative()),
   /** Of those, the papers whose primary category it is. */
-  primary: z.number().int().nonnegative(),
+  primary: z.number().check(z.int(), z.nonnegative()),
 });
 export type CategoryCount = z.infer<typeof CategoryCountSchema>;

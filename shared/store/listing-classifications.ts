@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import type { IsoDate } from '../paper';
 import { papersTable } from '../resources';
+import * as z from '../zod';
 import { type ListingOrigin, ListingOriginSchema } from './items';
 import { dayPk } from './keys';
 
@@ -19,9 +19,9 @@ export interface ListingClassificationState {
   classifierVersion?: string;
 }
 
-const ProjectedListingSchema = ListingOriginSchema.extend({
-  paper: z.object({ id: z.string().min(1) }),
-  classification: z.object({ classifierVersion: z.string().min(1) }).optional(),
+const ProjectedListingSchema = z.extend(ListingOriginSchema, {
+  paper: z.object({ id: z.string().check(z.minLength(1)) }),
+  classification: z.optional(z.object({ classifierVersion: z.string().check(z.minLength(1)) })),
 });
 
 /** A listing item that does not carry what the query projects (written by hand, or an old version). */

@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import type { IsoDate } from '../paper';
 import type { QualityListing } from '../quality/live-quality';
 import { papersTable } from '../resources';
+import * as z from '../zod';
 import { EnrichmentStateSchema } from './items';
 import { dayPk } from './keys';
 
@@ -17,11 +17,11 @@ import { dayPk } from './keys';
 const PREDICTED_DEPTH = 3;
 
 const ProjectedListingSchema = z.object({
-  paper: z.object({ id: z.string().min(1) }),
-  enrichment: EnrichmentStateSchema.optional(),
-  arxiv: z.object({ categories: z.array(z.string().min(1)).optional() }).optional(),
+  paper: z.object({ id: z.string().check(z.minLength(1)) }),
+  enrichment: z.optional(EnrichmentStateSchema),
+  arxiv: z.optional(z.object({ categories: z.optional(z.array(z.string().check(z.minLength(1)))) })),
   // A projection of list elements keeps their order and leaves out the ones the list lacks.
-  predictedCategories: z.array(z.object({ code: z.string().min(1) })).optional(),
+  predictedCategories: z.optional(z.array(z.object({ code: z.string().check(z.minLength(1)) }))),
 });
 
 // `pk` and `sk` only to name a skipped item in the log.

@@ -1,11 +1,11 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import type { Classification } from '../classification';
 import { canonicalCategory, describeCategory } from '../classify/taxonomy';
 import type { IsoDate } from '../paper';
 import { papersTable } from '../resources';
 import { type Candidate, compareCandidates, rankCandidates, tied } from '../search/rank';
 import { textHash } from '../search/terms';
+import * as z from '../zod';
 import { decodeCursor, encodeCursor } from './dynamo-paper-store';
 import {
   type CategoryCount,
@@ -328,7 +328,7 @@ function filterName(filter: CategoryFilter): string {
   return `${codes.join(',')}${filter.primaryOnly ? ':primary' : ''}`;
 }
 
-const OffsetSchema = z.strictObject({ o: z.number().int().nonnegative().max(1_000_000) });
+const OffsetSchema = z.strictObject({ o: z.number().check(z.int(), z.nonnegative(), z.maximum(1_000_000)) });
 
 /** @throws InvalidCursorError (from decodeCursor) for a cursor of another query, or a forged offset. */
 function offsetOf(cursor: string | undefined, name: string): number {

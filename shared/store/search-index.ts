@@ -4,10 +4,10 @@ import {
   QueryCommand,
   type TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import type { IsoDate } from '../paper';
 import type { Posting } from '../search/rank';
 import { indexedDocument, type SearchableText } from '../search/terms';
+import * as z from '../zod';
 import { postingRange, postingSk, TERM_BUCKETS, termBucket, termBucketPk } from './keys';
 import { StoreThrottledError } from './paper-store';
 

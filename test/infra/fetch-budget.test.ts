@@ -5,6 +5,7 @@ import { featureFlags } from '../../infra/pipeline-app';
 import { PipelineStack } from '../../infra/pipeline-stack';
 import { FetchRunEnvSchema, fetchRunSettings } from '../../shared/config';
 import { fetchRunBudgetMs } from '../../shared/fetch/http';
+import * as z from '../../shared/zod';
 import { resourceByPrefix, SKIP_BUNDLING, type Statement, synthTemplate } from './helpers';
 
 /**
@@ -31,9 +32,11 @@ describe("fetch-listing's retry budget", () => {
   it('deploys fetch settings whose worst case fits in the function timeout', () => {
     const [, fn] = resourceByPrefix(template, 'AWS::Lambda::Function', 'FetchListingFunction');
     const variables = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
-    const deployed = FetchRunEnvSchema.strict().parse(
-      Object.fromEntries(Object.entries(variables).filter(([name]) => name in FetchRunEnvSchema.shape)),
-    );
+    const deployed = z
+      .strictObject(FetchRunEnvSchema.shape)
+      .parse(
+        Object.fromEntries(Object.entries(variables).filter(([name]) => name in FetchRunEnvSchema.shape)),
+      );
 
     // Every setting that bounds the run is in the template, not left to a default in the code.
     expect(Object.keys(deployed).sort()).toEqual(Object.keys(FetchRunEnvSchema.shape).sort());

@@ -1,42 +1,41 @@
 /** What a training run is asked to do: its options, checked, and the defaults that build the committed model. */
-import * as z from 'zod';
+import * as z from '../../zod';
 
 /** `--extra none`: train on the first data file alone. */
 export const NO_EXTRA = 'none';
 
 /** A number written as text. Unlike `z.coerce.number()`, `--seed=` is an error, not seed 0. */
-const numberText = z
-  .string()
-  .trim()
-  .regex(/^-?(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?$/i, { error: 'must be a number' })
-  .transform(Number);
+const numberText = z.pipe(
+  z.string().check(z.trim(), z.regex(/^-?(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?$/i, { error: 'must be a number' })),
+  z.transform(Number),
+);
 
 export const TrainingOptionsSchema = z.object({
-  data: z.string().min(1),
+  data: z.string().check(z.minLength(1)),
   /** More labelled papers, all for training (`none`: train on `data` alone). */
-  extra: z.string().min(1),
-  rebalance: numberText.pipe(z.number().min(0).max(1)),
-  out: z.string().min(1),
-  vocab: numberText.pipe(z.number().int().positive()),
+  extra: z.string().check(z.minLength(1)),
+  rebalance: z.pipe(numberText, z.number().check(z.minimum(0), z.maximum(1))),
+  out: z.string().check(z.minLength(1)),
+  vocab: z.pipe(numberText, z.number().check(z.int(), z.positive())),
   select: z.enum(['df', 'mi']),
-  hidden: numberText.pipe(z.number().int().positive()),
-  members: numberText.pipe(z.number().int().positive()),
+  hidden: z.pipe(numberText, z.number().check(z.int(), z.positive())),
+  members: z.pipe(numberText, z.number().check(z.int(), z.positive())),
   termBits: z.union([z.literal(4), z.literal(8)], { error: 'must be 4 or 8' }),
-  titleRepeat: numberText.pipe(z.number().int().min(1).max(10)),
-  listedWeight: z.union([z.literal('auto'), numberText.pipe(z.number().min(0))], {
+  titleRepeat: z.pipe(numberText, z.number().check(z.int(), z.minimum(1), z.maximum(10))),
+  listedWeight: z.union([z.literal('auto'), z.pipe(numberText, z.number().check(z.minimum(0)))], {
     error: 'must be auto or a number from 0',
   }),
-  epochs: numberText.pipe(z.number().int().positive()),
-  averageFrom: numberText.pipe(z.number().int().positive()),
-  seed: numberText.pipe(z.number().int()),
-  sample: z.string().min(1),
+  epochs: z.pipe(numberText, z.number().check(z.int(), z.positive())),
+  averageFrom: z.pipe(numberText, z.number().check(z.int(), z.positive())),
+  seed: z.pipe(numberText, z.number().check(z.int())),
+  sample: z.string().check(z.minLength(1)),
   dryRun: z.boolean(),
   check: z.boolean(),
   refit: z.boolean(),
-  teacher: numberText.pipe(z.number().int().min(0)),
-  teacherEpochs: numberText.pipe(z.number().int().positive()),
-  distill: numberText.pipe(z.number().min(0).max(1)),
-  temperature: numberText.pipe(z.number().positive()),
+  teacher: z.pipe(numberText, z.number().check(z.int(), z.minimum(0))),
+  teacherEpochs: z.pipe(numberText, z.number().check(z.int(), z.positive())),
+  distill: z.pipe(numberText, z.number().check(z.minimum(0), z.maximum(1))),
+  temperature: z.pipe(numberText, z.number().check(z.positive())),
 });
 export type TrainingOptions = z.infer<typeof TrainingOptionsSchema>;
 
