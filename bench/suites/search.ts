@@ -1,9 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { loadQueryHandler } from '../../local/handlers';
 import { functionUrlEvent, localLambdaContext } from '../../local/http-adapter';
 import { openLocalStack, type RequestCounts } from '../../local/stack';
@@ -13,8 +12,8 @@ import type { IsoDate, Paper } from '../../shared/paper';
 import { papersTable } from '../../shared/resources';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { dayPk } from '../../shared/store/keys';
-import type { CategoryChanges } from '../../shared/store/paper-store';
 import { type BenchSuite, type Metric, median } from '../harness';
+import { benchPapers, seedPapers } from '../seed-papers';
 
 /**
  * Keyword search's costs, on the stand-ins.
@@ -29,11 +28,6 @@ import { type BenchSuite, type Metric, median } from '../harness';
  * of the same size (a day's papers by upvotes), samples alternating.
  */
 
-const FIXTURES = [
-  'hf-daily-papers-2026-06-12.json',
-  'hf-daily-papers-2026-07-10+13.json',
-  'hf-daily-papers-2026-08-03.json',
-];
 const DAYS: IsoDate[] = ['2026-06-10', '2026-06-11', '2026-06-12'];
 const PAPERS_PER_DAY = 120;
 const BATCH = 10;
@@ -41,47 +35,6 @@ const PAGE = 50;
 const SEARCH = 'language models';
 const SAMPLES = 30;
 const ITERATIONS = 5;
-
-const FixtureSchema = z.array(
-  z.object({
-    paper: z.object({
-      title: z.string(),
-      summary: z.string(),
-      authors: z.array(z.object({ name: z.string() })),
-    }),
-  }),
-);
-
-async function papers(): Promise<Paper[]> {
-  const templates: { title: string; abstract: string; authors: string[] }[] = [];
-  for (const name of FIXTURES) {
-    const text = await readFile(new URL(`../../test/fixtures/listings/${name}`, import.meta.url), 'utf8');
-    for (const { paper } of FixtureSchema.parse(JSON.parse(text))) {
-      templates.push({
-        title: paper.title,
-        abstract: paper.summary,
-        authors: paper.authors.map((a) => a.name),
-      });
-    }
-  }
-  return DAYS.flatMap((day, d) =>
-    Array.from({ length: PAPERS_PER_DAY }, (_, i) => {
-      const n = d * PAPERS_PER_DAY + i;
-      const sample = templates[n % templates.length] as (typeof templates)[number];
-      const id = `2606.${String(20000 + n)}`;
-      return {
-        id,
-        title: `${sample.title} (${n})`,
-        abstract: sample.abstract,
-        authors: sample.authors,
-        listedOn: day,
-        upvotes: (n * 37) % 211,
-        links: { arxiv: `https://arxiv.org/abs/${id}` },
-        source: 'hf-api' as const,
-      };
-    }),
-  );
-}
 
 function dynamoRequests(after: RequestCounts, before: RequestCounts): Record<string, number> {
   const out: Record<string, number> = {};
@@ -107,29 +60,8 @@ export const suite: BenchSuite = {
     try {
       const tableName = stack.env.TABLE_NAME ?? '';
       const store = new DynamoPaperStore(client, tableName);
-      const all = await papers();
-      const changes: CategoryChanges[] = [];
-      for (const paper of all) {
-        const origin = {
-          listedOn: paper.listedOn ?? '',
-          fetchedAt: `${paper.listedOn}T08:00:00.000Z`,
-          archiveKey: 'x',
-        };
-        await store.putListing(paper, origin);
-        changes.push(
-          await store.putClassification({
-            paper,
-            listedOn: origin.listedOn,
-            fetchedAt: origin.fetchedAt,
-            classification: classifyPaper(paper),
-          }),
-        );
-      }
-      await store.applyCategoryChanges(changes);
-      const byDay = new Map<IsoDate, string[]>();
-      for (const paper of all)
-        byDay.set(paper.listedOn ?? '', [...(byDay.get(paper.listedOn ?? '') ?? []), paper.id]);
-      await store.recordListedDays(byDay);
+      const all = await benchPapers({ days: DAYS, papersPerDay: PAPERS_PER_DAY, firstId: 20000 });
+      await seedPapers(store, all, { classify: (paper) => classifyPaper(paper) });
 
       const indexAll = async () => {
         const before = stack.requestCounts();
