@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { classifyPaper } from '../../shared/classify';
 import type { IsoDate } from '../../shared/paper';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import { type CpuProfile, standInShare } from '../cpu-profile';
 import type { BenchSuite, Metric } from '../harness';
 import { benchPapers, seedPapers } from '../seed-papers';
 
@@ -22,6 +23,11 @@ import { benchPapers, seedPapers } from '../seed-papers';
  * after {@link REQUEST_TIMEOUT_MS}. Latency is from sending a request to reading the last byte of
  * its answer; an answer other than 2xx or 304, or no answer, is an error (`query.serveErrors`).
  *
+ * `query.serveStandInCpuShare`: a second `papers serve` on the same data under `--cpu-prof`, loaded
+ * with {@link PROFILED_REQUESTS} requests of the same mix (apart, so the profiler does not slow the
+ * timed run): the share of its samples, within the load, in the stand-ins (dynalite, LevelDB, the
+ * local transaction front) against the rest (the HTTP adapter, the handler, the SDK, zod, JSON).
+ *
  * `query.serveProcessCores`: the serving process's CPU time (it runs the handler and the
  * stand-ins, on one thread) over the load's wall time, with the clients' CPU in the note: near 1,
  * the server is bound by its one event loop; well under, by something else (the clients, the machine).
@@ -32,7 +38,10 @@ const PAPERS_PER_DAY = 100;
 const CONCURRENCY = 16;
 const REQUESTS = 2_000;
 const WARMUP_REQUESTS = 80;
-const REQUEST_TIMEOUT_MS = 10_000;
+/** The profiled second run's requests: enough samples to split, few enough to keep the suite short. */
+const PROFILED_REQUESTS = 400;
+/** A bound, not a target: on a loaded machine a cold route's first answers take seconds. */
+const REQUEST_TIMEOUT_MS = 30_000;
 const SERVER_START_TIMEOUT_MS = 60_000;
 const LAUNCHER = fileURLToPath(new URL('../../bin/papers.mjs', import.meta.url));
 
@@ -120,8 +129,11 @@ function percentile(values: readonly number[], p: number): number {
 }
 
 /** `papers serve --port 0` on `dataDir`; resolves with its URL once it says it is listening. */
-async function startServe(dataDir: string): Promise<{ child: ChildProcess; url: URL }> {
-  const child = spawn(process.execPath, [LAUNCHER, 'serve', '--port', '0'], {
+async function startServe(
+  dataDir: string,
+  nodeOptions: readonly string[] = [],
+): Promise<{ child: ChildProcess; url: URL }> {
+  const child = spawn(process.execPath, [...nodeOptions, LAUNCHER, 'serve', '--port', '0'], {
     env: { ...process.env, PAPERS_DATA_DIR: dataDir },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -170,6 +182,41 @@ async function processCpuMs(pid: number): Promise<number> {
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
+/** Each route once, one at a time (their first answers are the slowest), then the mix at full concurrency; returns the failures. */
+async function warmUp(base: URL, mix: readonly Route[]): Promise<number> {
+  const samples = [
+    ...(await load(base, mix, mix.length, 1)),
+    ...(await load(base, mix, WARMUP_REQUESTS, CONCURRENCY)),
+  ];
+  return samples.filter((sample) => !isSuccess(sample.outcome)).length;
+}
+
+/** The stand-ins' share of a profiled `papers serve`'s CPU while it answers the mix. */
+async function profiledShare(dataDir: string, mix: readonly Route[]): Promise<number> {
+  const profileDir = await mkdtemp(path.join(os.tmpdir(), 'papers-bench-serve-profile-'));
+  try {
+    const served = await startServe(dataDir, ['--cpu-prof', '--cpu-prof-dir', profileDir]);
+    let window: { fromUs: number; toUs: number };
+    try {
+      await warmUp(served.url, mix);
+      const fromUs = Number(process.hrtime.bigint() / 1000n);
+      await load(served.url, mix, PROFILED_REQUESTS, CONCURRENCY);
+      window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
+    } finally {
+      await stop(served.child);
+    }
+    // One profile per thread (tsx's loader runs in a worker): the main thread's serves HTTP.
+    for (const name of await readdir(profileDir)) {
+      const text = await readFile(path.join(profileDir, name), 'utf8');
+      if (text.includes('http-adapter.ts'))
+        return standInShare(JSON.parse(text) as CpuProfile, undefined, window);
+    }
+    return Number.NaN;
+  } finally {
+    await rm(profileDir, { recursive: true, force: true });
+  }
+}
+
 export const suite: BenchSuite = {
   name: 'serve',
   async run(): Promise<Metric[]> {
@@ -194,15 +241,7 @@ export const suite: BenchSuite = {
       const served = await startServe(dataDir);
       child = served.child;
       const mix = routes(papers.map((paper) => paper.id));
-      const warmup = await load(served.url, mix, WARMUP_REQUESTS, CONCURRENCY);
-      const warmupErrors = warmup.filter((sample) => !isSuccess(sample.outcome));
-      if (warmupErrors.length > 0) {
-        const [first] = warmupErrors;
-        throw new Error(
-          `papers serve failed ${warmupErrors.length} warm-up requests, e.g. ${first?.route}: ${first?.outcome}`,
-        );
-      }
-
+      const warmupErrors = await warmUp(served.url, mix);
       const childCpuBefore = await processCpuMs(child.pid ?? 0);
       const ownCpuBefore = process.cpuUsage();
       const start = performance.now();
@@ -222,6 +261,8 @@ export const suite: BenchSuite = {
         .join(', ');
       const setting = `${REQUESTS} requests at concurrency ${CONCURRENCY} over ${mix.length} routes, ${papers.length} papers on ${DAYS.length} days`;
       const firstError = errors[0] ? `; first: ${errors[0].route} ${errors[0].outcome}` : '';
+      await stop(child);
+      const share = await profiledShare(dataDir, mix);
       return [
         { name: 'query.p50Ms', value: percentile(ms, 50), unit: 'ms', note: setting },
         { name: 'query.p95Ms', value: percentile(ms, 95), unit: 'ms', note: setting },
@@ -243,7 +284,13 @@ export const suite: BenchSuite = {
           value: errors.length,
           unit: 'requests',
           target: { max: 0 },
-          note: `answers other than 2xx/304, or none${firstError}`,
+          note: `answers other than 2xx/304, or none${firstError}; ${warmupErrors} in the warm-up (not counted)`,
+        },
+        {
+          name: 'query.serveStandInCpuShare',
+          value: share,
+          unit: 'of CPU',
+          note: `a second papers serve under --cpu-prof, ${PROFILED_REQUESTS} requests: ${(share * 100).toFixed(0)}% of its samples in the stand-ins (dynalite, LevelDB, the transaction front), ${((1 - share) * 100).toFixed(0)}% in the adapter, the handler, the SDK`,
         },
         {
           name: 'query.serveProcessCores',
