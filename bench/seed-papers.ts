@@ -85,19 +85,18 @@ export async function benchPapers({ days, papersPerDay, firstId }: BenchPapersOp
 export interface SeedOptions {
   /** The classification stored with the n-th paper. */
   classify(paper: Paper, n: number): Classification;
-  /** Write the keyword postings too (as the classify stage does after storing). Default false. */
-  indexForSearch?: boolean;
 }
 
 /**
  * Stores `papers` (each with a `listedOn`) with their classifications, category entries and
- * upvote snapshots, records each day's fetch and papers, and, if asked, their keyword postings.
+ * upvote snapshots and keyword postings (one transaction per batch, as classify-paper writes them),
+ * and records each day's fetch and papers.
  * @throws when any listing or posting could not be written: a suite must not time a partial table.
  */
 export async function seedPapers(
   store: PaperStore,
   papers: readonly Paper[],
-  { classify, indexForSearch = false }: SeedOptions,
+  { classify }: SeedOptions,
 ): Promise<void> {
   const byDay = new Map<IsoDate, string[]>();
   for (let start = 0; start < papers.length; start += STORE_BATCH) {
@@ -117,13 +116,6 @@ export async function seedPapers(
     });
     const failed = (await store.storeListings(batch)).find((result) => result.error);
     if (failed?.error) throw new Error(`seeding the bench papers failed: ${failed.error.message}`);
-    if (indexForSearch) {
-      const failures = await store.indexForSearch(
-        batch.map(({ paper, origin }) => ({ id: paper.id, listedOn: origin.listedOn })),
-      );
-      const [first] = failures.values();
-      if (first) throw new Error(`indexing the bench papers failed: ${first.message}`);
-    }
   }
   for (const [day, ids] of byDay) {
     await store.recordFetchedDay(day, { fetchedAt: `${day}T08:00:00.000Z`, listed: ids.length });

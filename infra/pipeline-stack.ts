@@ -156,20 +156,20 @@ const actions = {
   fetchTable: ['dynamodb:UpdateItem'],
   /**
    * A paper too large for a classify message is stored by parse-paper (storeListings: one
-   * BatchGetItem, then a TransactWriteItems, authorised as the UpdateItem of the listing and the
-   * PutItem of its upvote snapshot).
+   * BatchGetItem, then a TransactWriteItems, authorised as the UpdateItem of the listing, the
+   * PutItem of its upvote snapshot and keyword postings, and the DeleteItem of a postings bucket a
+   * changed text no longer fills).
    */
-  parseTable: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  parseTable: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /**
    * storeListings (BatchGetItem of the batch's listings; TransactWriteItems, authorised per action:
-   * UpdateItem of each listing, PutItem of its category entries and snapshot, DeleteItem of the
-   * entries no longer assigned), recordListedDays (UpdateItem), listedPaper (GetItem, for a paper
-   * sent by reference), indexForSearch (BatchGetItem of the listings' text and search markers,
-   * BatchWriteItem of the keyword postings).
+   * UpdateItem of each listing, PutItem of its category entries, snapshot and keyword postings,
+   * DeleteItem of the entries no longer assigned and of the postings buckets a changed text no
+   * longer fills), recordListedDays (UpdateItem), listedPaper (GetItem, for a paper sent by
+   * reference).
    */
   classifyTable: [
     'dynamodb:BatchGetItem',
-    'dynamodb:BatchWriteItem',
     'dynamodb:DeleteItem',
     'dynamodb:GetItem',
     'dynamodb:PutItem',

@@ -229,10 +229,7 @@ export const suite: BenchSuite = {
         const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
         try {
           const store = new DynamoPaperStore(client, stack.env.TABLE_NAME ?? '');
-          await seedPapers(store, papers, {
-            classify: (paper) => classifyPaper(paper),
-            indexForSearch: true,
-          });
+          await seedPapers(store, papers, { classify: (paper) => classifyPaper(paper) });
         } finally {
           client.destroy();
           await stack.close();

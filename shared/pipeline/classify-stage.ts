@@ -7,14 +7,14 @@ import {
   type ListingWriteOutcome,
   type PaperStore,
 } from '../store/paper-store';
-import { indexStoredListings } from './search-index-stage';
 import type { BatchStage, ProcessedRecord, RecordFailure } from './sqs-batch';
 
 /**
  * classify-paper's domain: classify a listed paper, then store the batch's listings, each in
  * one piece with its categories, its category entries and its upvote snapshot (one read and
- * one transaction for the batch: `PaperStore.storeListings`), then the steps that follow a
- * stored listing (the day counts, and whatever else is given as a {@link StoredListingStep}).
+ * one transaction for the batch: `PaperStore.storeListings`, which writes the keyword postings in
+ * the same transaction), then the steps that follow a stored listing (the day counts, and whatever
+ * else is given as a {@link StoredListingStep}).
  */
 
 /** A classified listing, ready to store. */
@@ -120,14 +120,14 @@ export function recordListedDays(store: PaperStore): StoredListingStep {
 }
 
 /**
- * classify-paper's stage. After the listings are stored: the day counts, then the keyword
- * postings of the papers stored (`search-index-stage.ts`), then any `extraSteps`.
+ * classify-paper's stage. After the listings are stored (their keyword postings with them): the
+ * day counts, then any `extraSteps`.
  */
 export function classifyStage(
   store: PaperStore,
   extraSteps: readonly StoredListingStep[] = [],
 ): BatchStage<ClassifiedListing> {
-  const steps = [recordListedDays(store), indexStoredListings(store), ...extraSteps];
+  const steps = [recordListedDays(store), ...extraSteps];
   return {
     processRecord: (body) => classifyListedPaper(body, store),
     afterBatch: (records) => storeClassifiedListings(records, store, steps),

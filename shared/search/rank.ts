@@ -7,7 +7,7 @@ import type { IsoDate } from '../paper';
  * posting per day; it is ranked once, by its best listing, with every matching day kept.
  */
 
-/** One term of one listing, as the store reads it from `TERM#<term>`. */
+/** One term of one listing, as the store reads it from the listing's postings item of the term's bucket (`TERM#<k>#<b>`). */
 export interface Posting {
   day: IsoDate;
   id: string;

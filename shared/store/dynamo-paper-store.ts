@@ -36,6 +36,7 @@ import {
   LISTING_SK_PREFIX,
   listingSk,
   paperPk,
+  TERM_BUCKETS,
   UPVOTES_SK_PREFIX,
 } from './keys';
 import { storeListingWrites } from './listing-writes';
@@ -62,7 +63,6 @@ import {
   type SearchRequest,
   searchPapers,
 } from './ranked-reads';
-import { indexListings } from './search-index';
 
 type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
@@ -99,16 +99,19 @@ export class DynamoPaperStore implements PaperStore {
   /**
    * @param logger gets a warning for every unreadable item a read skips. @default a Powertools
    *   Logger, configured by the environment (`POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_LOG_LEVEL`).
+   * @param termBuckets the keyword postings' layout (`keys.ts`): writers and readers of a table
+   *   share it; another value only for the benchmark's comparison of layouts (0 writes none).
    */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly now: () => Date = () => new Date(),
     private readonly logger: StoreLogger = new Logger(),
+    private readonly termBuckets: number = TERM_BUCKETS,
   ) {}
 
   async storeListings(writes: readonly ListingWrite[]): Promise<ListingWriteResult[]> {
-    return storeListingWrites(this.client, this.tableName, writes, this.now);
+    return storeListingWrites(this.client, this.tableName, writes, this.now, this.termBuckets);
   }
 
   async putListing(paper: Paper, origin: ListingOrigin): Promise<ListingWriteOutcome> {
@@ -339,10 +342,6 @@ export class DynamoPaperStore implements PaperStore {
     return pending;
   }
 
-  indexForSearch(listings: readonly { id: string; listedOn: IsoDate }[]): Promise<Map<number, Error>> {
-    return indexListings(this.client, this.tableName, listings);
-  }
-
   async papersListedOn(
     day: IsoDate,
     page: PageRequest,
@@ -442,7 +441,7 @@ export class DynamoPaperStore implements PaperStore {
   }
 
   searchPapers(request: SearchRequest) {
-    return searchPapers(this.client, this.tableName, request, this.reportSkipped);
+    return searchPapers(this.client, this.tableName, request, this.reportSkipped, this.termBuckets);
   }
 
   papersInRange(request: RangeRequest) {

@@ -36,6 +36,8 @@ export const ListingTableItemSchema = ListingOriginSchema.extend({
   classifiedFrom: timestamp.optional(),
   /** Every category code that may have an entry for this listing; only grows. */
   indexedCategories: z.set(z.string()).optional(),
+  /** The postings layout and text hash the listing's keyword postings were written from (`search-index.ts`). */
+  searchIndexed: z.string().optional(),
   storedAt: timestamp,
 });
 export type ListingTableItem = z.infer<typeof ListingTableItemSchema>;

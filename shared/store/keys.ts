@@ -8,8 +8,7 @@ import type { IsoDate } from '../paper';
  * |------------------|---------------|-----------------------------|--------------------------------------------------------|
  * | listing          | `PAPER#<id>`  | `LISTED#<day>`              | byDay: `dayPk`=`DAY#<day>`, `upvotes` (number); byDayId: `dayPk`, `pk` |
  * | category entry   | `PAPER#<id>`  | `CATEGORY#<code>#<day>`     | byCategory: `categoryPk`=`CATEGORY#<code>`, `categorySk`=`<day>#<id>` |
- * | search posting   | `TERM#<term>` | `<day>#<id>`                | —                                                      |
- * | search marker    | `PAPER#<id>`  | `SEARCH#<day>`              | —                                                      |
+ * | search postings  | `TERM#<k>#<b>`| `<day>#<id>`                | —                                                      |
  * | upvote snapshot  | `PAPER#<id>`  | `UPVOTES#<day>#<fetchedAt>` | —                                                      |
  * | ingested day     | `DAYS`        | `<day>`                     | —                                                      |
  *
@@ -27,12 +26,18 @@ import type { IsoDate } from '../paper';
  *   queries `<code>` as the canonical one of arXiv's alias pairs, so `cs.SY` and `eess.SY`
  *   name one entry and one index key.
  * - Days ingested with their counts: `Query pk = DAYS`, one item per day.
- * - Keyword search: `Query pk = TERM#<term> [AND sk BETWEEN '<from>#' AND '<to>#\uffff']`, one
- *   range per word of the query. A posting holds one stemmed term of one listing's title, abstract
- *   and authors (`shared/search/terms.ts`): its weighted frequency `tf`, the listing's length `dl`
- *   and the hash `h` of the text it came from. The listing's marker (`SEARCH#<day>`) records the
- *   hash and the terms indexed, so a re-fetch of the same text writes nothing and a changed text
- *   deletes the postings it no longer has. Postings carry no index key: they stay out of every GSI.
+ * - Keyword search: `Query pk = TERM#<k>#<bucket(term)> [AND sk BETWEEN '<from>#' AND '<to>#\uffff']`
+ *   with `FilterExpression attribute_exists(tf.<term>)`, one range per word of the query at most
+ *   (words that share a bucket share its read). Each stemmed term (`shared/search/terms.ts`) hashes
+ *   into one of `k` ({@link TERM_BUCKETS}) buckets; a listing has one postings item per non-empty
+ *   bucket, holding the weighted frequency of each of its terms in that bucket (`tf`, a map), the
+ *   listing's length `dl` and the hash `h` of the text it came from. They are written in the
+ *   listing's own transaction whenever the text (or the layout) differs from the listing's
+ *   `searchIndexed` attribute, every bucket at once (a bucket the text no longer fills is deleted),
+ *   so a changed text leaves no old term behind and a re-fetch of the same text writes none.
+ *   `k` is part of the key: a table indexed with another `k` (or with the exact-term postings
+ *   `TERM#<term>` and markers `PAPER#<id>`/`SEARCH#<day>` of earlier versions) holds items no read
+ *   of this layout asks for. Postings carry no index key: they stay out of every GSI.
  * - Ranked ranges (`sort=upvotes|date`, `GET /categories`): `Query byDay dayPk = DAY#<day>` for each
  *   day of the range (at most 366), merged per paper in memory.
  * - A listing's upvote history: `Query pk = PAPER#<id> AND begins_with(sk, 'UPVOTES#<day>#')`,
@@ -60,9 +65,29 @@ export function categoryRange(from: IsoDate, to: IsoDate): { low: string; high: 
   return { low: `${from}#`, high: `${to}#\uffff` };
 }
 
-export const termPk = (term: string): string => `TERM#${term}`;
+/**
+ * Buckets the search terms are hashed into: a listing's postings are this many items at most,
+ * written in its transaction. Why 8: see `shared/store/search-index.ts` (write and read costs).
+ */
+export const TERM_BUCKETS = 8;
+
+/**
+ * The bucket of a term: FNV-1a over its UTF-16 code units, modulo `buckets`. Stable across
+ * versions and runtimes (no seed), as the postings already written depend on it.
+ */
+export function termBucket(term: string, buckets: number = TERM_BUCKETS): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < term.length; i++) {
+    hash ^= term.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % buckets;
+}
+
+/** A term is letters and digits (`shared/classify/tokenize.ts`), so `TERM#<k>#<b>` never names an older `TERM#<term>`. */
+export const termBucketPk = (bucket: number, buckets: number = TERM_BUCKETS): string =>
+  `TERM#${buckets}#${bucket}`;
 export const postingSk = (day: IsoDate, id: string): string => `${day}#${id}`;
-export const searchMarkerSk = (day: IsoDate): string => `SEARCH#${day}`;
 
 /** The inclusive posting `sk` bounds of a date range (the same shape as a category entry's `categorySk`). */
 export const postingRange = categoryRange;

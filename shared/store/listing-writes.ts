@@ -3,18 +3,20 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { assignedCategories, categoryChanges, classificationToken, stablePaperOf } from './category-entries';
 import { type ListingTableItem, ListingTableItemSchema, listingFigures } from './items';
-import { dayPk, listingSk, paperPk, upvoteSnapshotSk } from './keys';
+import { dayPk, listingSk, paperPk, TERM_BUCKETS, upvoteSnapshotSk } from './keys';
 import {
   type ListingWrite,
   type ListingWriteOutcome,
   type ListingWriteResult,
   StoreThrottledError,
 } from './paper-store';
+import { planPostings } from './search-index';
 
 /**
  * The pipeline's one write per listing: a batch of listings, each with its classification,
- * its category entries and its upvote snapshot, stored in as few TransactWriteItems as fit
- * (100 actions, 4 MB), after one consistent BatchGetItem of what the table holds.
+ * its category entries, its upvote snapshot and its keyword postings (`search-index.ts`), stored in
+ * as few TransactWriteItems as fit (100 actions, 4 MB), after one consistent BatchGetItem of what
+ * the table holds.
  *
  * Why a read, then a transaction conditioned on it:
  * - a transaction returns no old values, and the write needs them: the category codes a
@@ -56,11 +58,16 @@ interface Pending {
   alone: boolean;
 }
 
+/**
+ * @param termBuckets the keyword postings' layout (`keys.ts`); 0 writes no postings (the benchmark's
+ *   measure of what search adds to the write).
+ */
 export async function storeListingWrites(
   client: DynamoDBDocumentClient,
   tableName: string,
   writes: readonly ListingWrite[],
   now: () => Date,
+  termBuckets: number = TERM_BUCKETS,
 ): Promise<ListingWriteResult[]> {
   const results: (ListingWriteResult | undefined)[] = writes.map(() => undefined);
   // One action per item in a transaction: the same listing twice in a batch (a duplicate delivery)
@@ -95,7 +102,7 @@ export async function storeListingWrites(
     const planned: { entry: Pending; plan: Plan }[] = [];
     for (const entry of pending) {
       const write = writes[entry.index] as ListingWrite;
-      const plan = planListingWrite(write, stored.get(keyId(entry.key)), now(), tableName);
+      const plan = planListingWrite(write, stored.get(keyId(entry.key)), now(), tableName, termBuckets);
       if (plan.actions.length === 0) results[entry.index] = { outcome: plan.outcome };
       else planned.push({ entry, plan });
     }
@@ -169,13 +176,16 @@ export async function storeListingWrites(
  * newer fetch; nothing when it already holds this fetch as given (a redelivery); only the fetch
  * time and archive key when a newer fetch changed nothing (the figures, the paper and the
  * classification are the same: no snapshot, no entries); else the whole listing with its
- * classification, its category entries and, when the figures changed, a snapshot.
+ * classification, its category entries and, when the figures changed, a snapshot. In every case
+ * but the first, the keyword postings of its text when they are not the ones `searchIndexed` names
+ * (a new text, or a listing stored before postings went in its transaction).
  */
 export function planListingWrite(
   write: ListingWrite,
   stored: ListingTableItem | undefined,
   at: Date,
   tableName: string,
+  termBuckets: number = TERM_BUCKETS,
 ): Plan {
   const { paper, origin, classification } = write;
   if (stored && stored.fetchedAt > origin.fetchedAt) return { outcome: 'stale', actions: [] };
@@ -197,15 +207,35 @@ export function planListingWrite(
         classificationToken(undefined, classification) ||
       !isDeepStrictEqual(withoutUndefined(stored.classification), withoutUndefined(classification)));
   const condition = stored ? seenCondition(stored) : { ConditionExpression: 'attribute_not_exists(pk)' };
+  // In the listing's transaction, under its condition: the postings always match the text stored.
+  const postings =
+    termBuckets > 0
+      ? planPostings(
+          { id: paper.id, listedOn: origin.listedOn },
+          stable,
+          stored?.searchIndexed,
+          stored !== undefined,
+          tableName,
+          termBuckets,
+        )
+      : undefined;
 
   if (stored && !paperChanged && !figuresChanged && !classificationChanged) {
     const sameFetch = stored.fetchedAt === origin.fetchedAt && stored.archiveKey === origin.archiveKey;
     const classifiedAlready = classification === undefined || stored.classifiedFrom === origin.fetchedAt;
-    if (sameFetch && classifiedAlready) return { outcome: 'unchanged', actions: [] };
+    if (sameFetch && classifiedAlready && !postings) return { outcome: 'unchanged', actions: [] };
     // The fetch time still moves forward, or a later, older capture would pass the condition.
     const sets = ['fetchedAt = :fetchedAt', 'archiveKey = :archiveKey'];
+    const values: Record<string, unknown> = {
+      ':fetchedAt': origin.fetchedAt,
+      ':archiveKey': origin.archiveKey,
+    };
     if (upvotes !== undefined) sets.push('upvotesFetchedAt = :fetchedAt');
     if (classification !== undefined) sets.push('classifiedFrom = :fetchedAt');
+    if (postings) {
+      sets.push('searchIndexed = :searchIndexed');
+      values[':searchIndexed'] = postings.indexedAs;
+    }
     return {
       outcome: 'unchanged',
       actions: [
@@ -214,9 +244,10 @@ export function planListingWrite(
             TableName: tableName,
             Key: key,
             UpdateExpression: `SET ${sets.join(', ')}`,
-            ...withValues(condition, { ':fetchedAt': origin.fetchedAt, ':archiveKey': origin.archiveKey }),
+            ...withValues(condition, values),
           },
         },
+        ...(postings?.actions ?? []),
       ],
     };
   }
@@ -272,6 +303,11 @@ export function planListingWrite(
     );
     for (const item of changes.puts) actions.push({ Put: { TableName: tableName, Item: item } });
     for (const entryKey of changes.deletes) actions.push({ Delete: { TableName: tableName, Key: entryKey } });
+  }
+  if (postings) {
+    sets.push('searchIndexed = :searchIndexed');
+    values[':searchIndexed'] = postings.indexedAs;
+    actions.push(...postings.actions);
   }
   if (figuresChanged) {
     actions.push({

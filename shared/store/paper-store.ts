@@ -67,7 +67,8 @@ export interface PaperStore {
    * Stores a batch of listings, each in one piece with its classification, its category entries
    * (those it assigns; those a previous classification assigned and this one does not, removed)
    * and, when its upvotes or comments changed (its first capture included), an upvote snapshot
-   * (`UPVOTES#<day>#<fetchedAt>`). Ordered by fetch: a listing whose stored fetch is newer is left
+   * (`UPVOTES#<day>#<fetchedAt>`), and its keyword postings when its text is not the one indexed
+   * (`shared/store/search-index.ts`). Ordered by fetch: a listing whose stored fetch is newer is left
    * as it is (`stale`). Idempotent: a redelivery writes nothing. Safe against a concurrent writer
    * of the same listing (each write is conditioned on the state it was planned from, and planned
    * again when that moved). Never throws for one listing: each result is its outcome or its error.
@@ -119,14 +120,6 @@ export interface PaperStore {
    * a late write of an older classification's entries never outlives it.
    */
   applyCategoryChanges(changes: readonly CategoryChanges[]): Promise<ReadonlyMap<number, Error>>;
-
-  /**
-   * Brings the keyword postings of these listings in line with the text the table holds for each
-   * (`shared/store/search-index.ts`): batched across listings, nothing written for a text already
-   * indexed, the postings of words a changed text lost deleted. Idempotent. Returns the listings,
-   * by index, whose postings could not all be written (retry them); empty when all were.
-   */
-  indexForSearch(listings: readonly { id: string; listedOn: IsoDate }[]): Promise<ReadonlyMap<number, Error>>;
 
   /** The papers listed on `day`, most upvoted first (`upvotes`, the default) or by id (`id`). */
   papersListedOn(day: IsoDate, page: PageRequest, order?: DayOrder): Promise<Page<ListedPaper>>;

@@ -7,22 +7,16 @@ import { papersTable } from '../resources';
 import { type Candidate, compareCandidates, rankCandidates, tied } from '../search/rank';
 import { textHash } from '../search/terms';
 import { decodeCursor, encodeCursor, listedPaperFromListing } from './dynamo-paper-store';
-import {
-  type CategoryCount,
-  DayItemSchema,
-  type ListingTableItem,
-  ListingTableItemSchema,
-  type RankedPaper,
-} from './items';
-import { DAYS_PK, dayPk, listingSk, paperPk } from './keys';
+import { type CategoryCount, type ListingTableItem, ListingTableItemSchema, type RankedPaper } from './items';
+import { dayPk, listingSk, paperPk, TERM_BUCKETS } from './keys';
 import { InvalidCursorError, type Page } from './paper-store';
 import { batchGet, readPostings } from './search-index';
 
 /**
  * Reads that rank papers over a range, each paper once: keyword search over the postings, ranked
  * ranges (`sort=upvotes|date`) and per-category counts over the days' listings. Every read is a
- * Query on one partition (a term's postings, a day's listings, the days) or a BatchGet by key; none
- * is a Scan.
+ * Query on one partition (a term bucket's postings, a day's listings, the days) or a BatchGet by
+ * key; none is a Scan.
  */
 
 export type RangeOrder = 'upvotes' | 'date';
@@ -64,19 +58,24 @@ const DAY_READ_CONCURRENCY = 8;
 const MAX_CANDIDATES_PER_PAGE = 500;
 
 /** Keyword search: see {@link SearchRequest}. */
+/** @param termBuckets the postings' layout (`keys.ts`), the one the listings were indexed with. */
 export async function searchPapers(
   client: DynamoDBDocumentClient,
   tableName: string,
   request: SearchRequest,
   skip: SkipReporter,
+  termBuckets: number = TERM_BUCKETS,
 ): Promise<Page<RankedPaper>> {
   const name = `search:${JSON.stringify([request.terms, request.range ?? null, filterName(request), request.order])}`;
   const offset = offsetOf(request.cursor, name);
-  const [postingsByTerm, corpusSize] = await Promise.all([
-    Promise.all(request.terms.map((term) => readPostings(client, tableName, term, request.range))),
-    listingsInRange(client, tableName, request.range),
-  ]);
-  let candidates = rankCandidates(postingsByTerm, corpusSize);
+  const { postingsByTerm, listingsInRange } = await readPostings(
+    client,
+    tableName,
+    request.terms,
+    request.range,
+    termBuckets,
+  );
+  let candidates = rankCandidates(postingsByTerm, listingsInRange);
   if (request.order === 'date') {
     // Newest first; among a day's papers the most relevant first. Every word must match.
     candidates = candidates
@@ -134,8 +133,9 @@ function sameRank(candidates: readonly Candidate[], a: number, b: number): boole
 
 /**
  * The candidates' listings as stored, each candidate's kept only where the text still hashes to
- * what its postings were made from (a posting left by an older text, deleted at the next re-index,
- * finds nothing here), and only when it passes the category filter.
+ * what its postings were made from (postings are written in the listing's transaction, but read
+ * before it here: a text that changed in between finds nothing until the next search), and only
+ * when it passes the category filter.
  */
 async function verifiedPapers(
   client: DynamoDBDocumentClient,
@@ -166,36 +166,6 @@ async function verifiedPapers(
     if (!listings.some((listing) => passes(listing.classification, filter))) return undefined;
     return { ...rankedPaper(listings), score: Number(candidate.score.toFixed(4)) };
   });
-}
-
-/** Listings in the range (BM25's N): the sum of the days' paper sets, from the `DAYS` partition. */
-async function listingsInRange(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  range: { from: IsoDate; to: IsoDate } | undefined,
-): Promise<number> {
-  let total = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: range ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
-        ExpressionAttributeValues: {
-          ':pk': DAYS_PK,
-          ...(range ? { ':from': range.from, ':to': range.to } : {}),
-        },
-        ProjectionExpression: 'pk, sk, paperIds',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const raw of page.Items ?? []) {
-      const day = DayItemSchema.safeParse(raw);
-      if (day.success) total += day.data.paperIds?.size ?? 0;
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return total;
 }
 
 /** Papers listed within `from`–`to`, each once, most upvoted or latest first. */

@@ -1,208 +1,176 @@
 import {
   BatchGetCommand,
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
   QueryCommand,
+  type TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { IsoDate } from '../paper';
 import type { Posting } from '../search/rank';
-import { indexedDocument } from '../search/terms';
-import { listingSk, paperPk, postingRange, postingSk, searchMarkerSk, termPk } from './keys';
+import { indexedDocument, type SearchableText } from '../search/terms';
+import { postingRange, postingSk, TERM_BUCKETS, termBucket, termBucketPk } from './keys';
 import { StoreThrottledError } from './paper-store';
 
 /**
- * The keyword index's table side: postings written when a listing is stored, and read one term at a
- * time when a search comes. The terms themselves are pure (`shared/search/terms.ts`).
+ * The keyword index's table side: postings written in the listing's own transaction, and read one
+ * bucket range per word (at most) when a search comes. The terms themselves are pure
+ * (`shared/search/terms.ts`).
  *
- * Write cost: one posting per distinct term of a listing, packed 25 to a BatchWriteItem across every
- * listing of the batch, and nothing at all when a listing's text is what was indexed before (the
- * marker's hash matches): a daily refresh of upvotes writes no posting.
+ * Layout: each term hashes into one of `k` buckets ({@link TERM_BUCKETS}); a listing has one item
+ * per bucket its text fills, `TERM#<k>#<bucket>` / `<day>#<id>`, holding the weighted frequency of
+ * each of its terms in that bucket (`tf`, a map), its length `dl` and its text's hash `h`.
+ *
+ * Why buckets, not one item per term: a listing has ~110 distinct terms, so exact-term postings
+ * cost at least 110/25 = 4.4 BatchWriteItem requests per paper, and per-(term, day) items would
+ * need one writer per day. With buckets a listing's postings are `k` items, few enough to go in the
+ * transaction that writes the listing (100 actions): written atomically with the text they come
+ * from and conditioned like it (no marker to keep, no stale posting, no write of their own), and
+ * nothing at all when the text is what the listing's `searchIndexed` says was indexed (a re-fetch,
+ * a daily refresh of upvotes, a redelivery).
+ *
+ * The price is on the read side: a listing's ~110 terms fill every bucket, so a word's range holds
+ * an item for every listing in the range (1/k of its terms each), all of which DynamoDB reads and
+ * bills before the filter keeps those holding the word; exact postings read only the word's own.
+ * Measured over 360 listings (`npm run bench -- search`, eventually consistent reads): k = 4 adds
+ * no request to the write (the classify batch's 10 listings still fit one transaction) but a
+ * word's range costs 13.5 read units; k = 8 adds 0.1 request per paper (two transactions) for 8
+ * units; k = 16 adds 0.17 for 5.5. k = 8 halves most of what k = 4 reads for a tenth of a request:
+ * a whole year of 50 papers a day is then ~400 read units per word, a few 1 MB pages.
  */
 
-type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
 
-const BATCH_WRITE_LIMIT = 25;
 const BATCH_GET_LIMIT = 100;
 const ATTEMPTS = 6;
-/** BatchWriteItem requests of one call in flight at once: quick, without a burst the table would throttle. */
-const WRITE_CONCURRENCY = 4;
 
-/** A listing to index, by its key. */
-export interface ListingRef {
-  id: string;
-  listedOn: IsoDate;
+/**
+ * What a listing's `searchIndexed` attribute holds once its postings are written: the layout and
+ * the text's hash. A listing written before postings lived in its transaction has none, so its
+ * next write indexes it (`papers replay` rewrites every listing of a range).
+ */
+export function searchIndexedToken(hash: string, buckets: number = TERM_BUCKETS): string {
+  return `${buckets}:${hash}`;
 }
 
-const MarkerSchema = z.object({
-  pk: z.string(),
-  sk: z.string(),
-  h: z.string(),
-  terms: z.set(z.string()).optional(),
-});
-
-const IndexedListingSchema = z.object({
-  pk: z.string(),
-  sk: z.string(),
-  listedOn: z.string(),
-  paper: z.object({
-    id: z.string(),
-    title: z.string(),
-    abstract: z.string(),
-    authors: z.array(z.string()).optional(),
-  }),
-});
+/**
+ * The postings of a listing's text, as transaction actions: a Put per bucket the text fills and,
+ * when the listing was stored before (`replacing`), a Delete per bucket it no longer fills, so no
+ * term of an older text survives. Undefined when `indexed` (the listing's `searchIndexed`) says
+ * this text is already indexed with this layout: nothing to write.
+ */
+export function planPostings(
+  listing: { id: string; listedOn: IsoDate },
+  text: SearchableText,
+  indexed: string | undefined,
+  replacing: boolean,
+  tableName: string,
+  buckets: number = TERM_BUCKETS,
+): { indexedAs: string; actions: TransactItem[] } | undefined {
+  const document = indexedDocument(text);
+  const indexedAs = searchIndexedToken(document.hash, buckets);
+  if (indexed === indexedAs) return undefined;
+  const byBucket: Record<string, number>[] = Array.from({ length: buckets }, () => ({}));
+  for (const [term, tf] of document.terms) {
+    (byBucket[termBucket(term, buckets)] as Record<string, number>)[term] = tf;
+  }
+  const sk = postingSk(listing.listedOn, listing.id);
+  const actions: TransactItem[] = [];
+  byBucket.forEach((tf, bucket) => {
+    const pk = termBucketPk(bucket, buckets);
+    if (Object.keys(tf).length > 0) {
+      actions.push({
+        Put: { TableName: tableName, Item: { pk, sk, tf, dl: document.length, h: document.hash } },
+      });
+    } else if (replacing) {
+      actions.push({ Delete: { TableName: tableName, Key: { pk, sk } } });
+    }
+  });
+  return { indexedAs, actions };
+}
 
 const PostingItemSchema = z.object({
   sk: z.string(),
-  tf: z.number(),
+  tf: z.record(z.string(), z.number()),
   dl: z.number(),
   h: z.string(),
 });
 
-/**
- * Makes the postings of `listings` match the text each listing holds in the table now (read
- * consistently, so a message older than the stored fetch indexes the stored text, not its own).
- * Idempotent: a redelivery rewrites the same postings, or none once the marker records them. A
- * listing whose text changed gets its new terms' postings and loses the postings of terms it no
- * longer has; the marker is written last, only when all of them were, so a failure leaves the
- * listing to be indexed again in full by its redelivery.
- *
- * Returns the listings (by index in `listings`) whose postings could not all be written; never
- * throws for those. A listing not in the table is skipped (there is nothing to index).
- */
-export async function indexListings(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  listings: readonly ListingRef[],
-): Promise<Map<number, Error>> {
-  const failures = new Map<number, Error>();
-  const unique = new Map<string, { ref: ListingRef; owners: number[] }>();
-  listings.forEach((ref, index) => {
-    const key = `${ref.id}\u0000${ref.listedOn}`;
-    const entry = unique.get(key) ?? { ref, owners: [] };
-    entry.owners.push(index);
-    unique.set(key, entry);
-  });
-  const entries = [...unique.values()];
-  const failAll = (owners: readonly number[], error: Error) => {
-    for (const owner of owners) if (!failures.has(owner)) failures.set(owner, error);
-  };
-
-  let stored: Map<string, Record<string, unknown>>;
-  try {
-    stored = await batchGet(
-      client,
-      tableName,
-      entries.flatMap(({ ref }) => [
-        { pk: paperPk(ref.id), sk: listingSk(ref.listedOn) },
-        { pk: paperPk(ref.id), sk: searchMarkerSk(ref.listedOn) },
-      ]),
-    );
-  } catch (thrown) {
-    failAll(
-      listings.map((_, index) => index),
-      asError(thrown),
-    );
-    return failures;
-  }
-
-  const requests: { request: WriteRequest; owner: number }[] = [];
-  const markers: { request: WriteRequest; owners: number[]; entry: number }[] = [];
-  entries.forEach(({ ref, owners }, entry) => {
-    const listing = IndexedListingSchema.safeParse(
-      stored.get(keyId(paperPk(ref.id), listingSk(ref.listedOn))),
-    );
-    if (!listing.success) return;
-    const marker = MarkerSchema.safeParse(stored.get(keyId(paperPk(ref.id), searchMarkerSk(ref.listedOn))));
-    const document = indexedDocument(listing.data.paper);
-    if (marker.success && marker.data.h === document.hash) return;
-    const sk = postingSk(ref.listedOn, ref.id);
-    for (const [term, tf] of document.terms) {
-      requests.push({
-        request: {
-          PutRequest: { Item: { pk: termPk(term), sk, tf, dl: document.length, h: document.hash } },
-        },
-        owner: entry,
-      });
-    }
-    for (const term of marker.success ? (marker.data.terms ?? []) : []) {
-      if (!document.terms.has(term)) {
-        requests.push({ request: { DeleteRequest: { Key: { pk: termPk(term), sk } } }, owner: entry });
-      }
-    }
-    markers.push({
-      request: {
-        PutRequest: {
-          Item: {
-            pk: paperPk(ref.id),
-            sk: searchMarkerSk(ref.listedOn),
-            h: document.hash,
-            // A string set may not be empty: a listing of stop words alone has no terms to record.
-            ...(document.terms.size > 0 ? { terms: new Set(document.terms.keys()) } : {}),
-          },
-        },
-      },
-      owners,
-      entry,
-    });
-  });
-
-  const failedEntries = new Map<number, Error>();
-  await writeAll(client, tableName, requests, failedEntries);
-  const markersToWrite = markers.filter(({ entry }) => !failedEntries.has(entry));
-  await writeAll(
-    client,
-    tableName,
-    markersToWrite.map(({ request, entry }) => ({ request, owner: entry })),
-    failedEntries,
-  );
-  for (const [entry, error] of failedEntries) failAll(entries[entry]?.owners ?? [], error);
-  return failures;
+/** What a search read from the postings. */
+export interface PostingsRead {
+  /** One array per term, in the order of the terms asked for. */
+  postingsByTerm: Posting[][];
+  /**
+   * Listings indexed in the range (BM25's N): the items a bucket's range held before the filter
+   * (DynamoDB's `ScannedCount`), the largest over the buckets read. A listing's ~110 terms leave a
+   * bucket of 8 empty with a chance of (7/8)^110, under one in a million, so the count is exact in
+   * practice, and it comes with the read instead of a Query of the day counts.
+   */
+  listingsInRange: number;
 }
 
 /**
- * Every posting of `term` within `from`–`to` (inclusive; the whole history when absent): one
- * Query range, followed across its pages.
+ * The postings of each of `terms` within `from`–`to` (inclusive; the whole history when absent):
+ * one Query range per bucket the terms fall in (so never more ranges than terms), followed across
+ * its pages, filtered to the listings holding one of the bucket's terms and projected to those
+ * terms' frequencies.
  */
 export async function readPostings(
   client: DynamoDBDocumentClient,
   tableName: string,
-  term: string,
+  terms: readonly string[],
   range?: { from: IsoDate; to: IsoDate },
-): Promise<Posting[]> {
-  const postings: Posting[] = [];
-  let start: Record<string, unknown> | undefined;
+  buckets: number = TERM_BUCKETS,
+): Promise<PostingsRead> {
+  const postingsByTerm: Posting[][] = terms.map(() => []);
+  let listingsInRange = 0;
+  const byBucket = new Map<number, number[]>();
+  terms.forEach((term, index) => {
+    const bucket = termBucket(term, buckets);
+    byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), index]);
+  });
   const bounds = range ? postingRange(range.from, range.to) : undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: bounds ? 'pk = :pk AND sk BETWEEN :low AND :high' : 'pk = :pk',
-        ExpressionAttributeValues: {
-          ':pk': termPk(term),
-          ...(bounds ? { ':low': bounds.low, ':high': bounds.high } : {}),
-        },
-        ProjectionExpression: 'sk, tf, dl, h',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const raw of page.Items ?? []) {
-      const item = PostingItemSchema.safeParse(raw);
-      if (!item.success) continue;
-      const separator = item.data.sk.indexOf('#');
-      postings.push({
-        day: item.data.sk.slice(0, separator),
-        id: item.data.sk.slice(separator + 1),
-        tf: item.data.tf,
-        length: item.data.dl,
-        hash: item.data.h,
-      });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return postings;
+  await Promise.all(
+    [...byBucket].map(async ([bucket, indexes]) => {
+      const names = Object.fromEntries(indexes.map((index, n) => [`#t${n}`, terms[index] as string]));
+      let scanned = 0;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: bounds ? 'pk = :pk AND sk BETWEEN :low AND :high' : 'pk = :pk',
+            FilterExpression: indexes.map((_, n) => `attribute_exists(tf.#t${n})`).join(' OR '),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: {
+              ':pk': termBucketPk(bucket, buckets),
+              ...(bounds ? { ':low': bounds.low, ':high': bounds.high } : {}),
+            },
+            ProjectionExpression: ['sk', 'dl', 'h', ...indexes.map((_, n) => `tf.#t${n}`)].join(', '),
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const raw of page.Items ?? []) {
+          const item = PostingItemSchema.safeParse(raw);
+          if (!item.success) continue;
+          const separator = item.data.sk.indexOf('#');
+          const day = item.data.sk.slice(0, separator);
+          const id = item.data.sk.slice(separator + 1);
+          for (const index of indexes) {
+            const term = terms[index] as string;
+            const tf = Object.hasOwn(item.data.tf, term) ? item.data.tf[term] : undefined;
+            if (tf === undefined) continue;
+            postingsByTerm[index]?.push({ day, id, tf, length: item.data.dl, hash: item.data.h });
+          }
+        }
+        scanned += page.ScannedCount ?? 0;
+        start = page.LastEvaluatedKey;
+      } while (start);
+      listingsInRange = Math.max(listingsInRange, scanned);
+    }),
+  );
+  return { postingsByTerm, listingsInRange };
 }
 
 function keyId(pk: string, sk: string): string {
@@ -250,67 +218,6 @@ export async function batchGet(
     }),
   );
   return found;
-}
-
-/** Writes `requests` 25 at a time; records in `failures` (by owner) every owner of a request not written. */
-async function writeAll(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  requests: readonly { request: WriteRequest; owner: number }[],
-  failures: Map<number, Error>,
-): Promise<void> {
-  const chunks: (typeof requests)[] = [];
-  for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT)
-    chunks.push(requests.slice(i, i + BATCH_WRITE_LIMIT));
-  let next = 0;
-  const worker = async () => {
-    while (next < chunks.length) {
-      const chunk = chunks[next++] ?? [];
-      try {
-        const unprocessed = await batchWrite(
-          client,
-          tableName,
-          chunk.map(({ request }) => request),
-        );
-        if (unprocessed.size === 0) continue;
-        const error = new StoreThrottledError(
-          `${unprocessed.size} postings still unprocessed after ${ATTEMPTS} attempts`,
-        );
-        for (const { request, owner } of chunk) {
-          if (unprocessed.has(requestKey(request)) && !failures.has(owner)) failures.set(owner, error);
-        }
-      } catch (thrown) {
-        const error = asError(thrown);
-        for (const { owner } of chunk) if (!failures.has(owner)) failures.set(owner, error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, chunks.length) }, worker));
-}
-
-function requestKey(request: WriteRequest): string {
-  const key = request.PutRequest?.Item ?? request.DeleteRequest?.Key ?? {};
-  return keyId(String(key.pk), String(key.sk));
-}
-
-/** One BatchWriteItem, its unprocessed items retried with backoff; the keys still unprocessed after the last try. */
-async function batchWrite(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  requests: WriteRequest[],
-): Promise<Set<string>> {
-  let pending = requests;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    if (attempt > 0) await sleep(25 * 2 ** attempt);
-    const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-    pending = result.UnprocessedItems?.[tableName] ?? [];
-    if (pending.length === 0) return new Set();
-  }
-  return new Set(pending.map(requestKey));
-}
-
-function asError(thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(String(thrown));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
 import { functionUrlEvent, localLambdaContext } from '../../local/http-adapter';
@@ -9,11 +9,13 @@ import { runIngest } from '../../local/ingest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import { termBucket } from '../../shared/store/keys';
+import { readPostings } from '../../shared/store/search-index';
 
 /**
  * Keyword search, ranked ranges and category counts end to end: real listings ingested through
- * the four handlers (the parse stage writes the postings), then asked for through the Function URL
- * handler, on the stand-ins.
+ * the four handlers (classify-paper's transaction writes the postings with each listing), then
+ * asked for through the Function URL handler, on the stand-ins.
  */
 
 const FIXTURES = path.resolve('test/fixtures/listings');
@@ -74,15 +76,24 @@ async function everyPage(url: string): Promise<string[][]> {
   return pages;
 }
 
-async function postingsOf(term: string): Promise<Record<string, unknown>[]> {
-  const result = await client.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': `TERM#${term}` },
-    }),
+/** The postings of one stemmed term, as a search reads them. */
+async function postingsOf(term: string) {
+  const {
+    postingsByTerm: [postings],
+  } = await readPostings(client, tableName, [term]);
+  return postings ?? [];
+}
+
+/** DynamoDB requests `act` made, by operation. */
+async function requestsOf(act: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = stack.requestCounts().dynamodb;
+  await act();
+  const after = stack.requestCounts().dynamodb;
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([op, n]) => [op.replace('DynamoDB_20120810.', ''), n - (before[op] ?? 0)] as const)
+      .filter(([, n]) => n > 0),
   );
-  return result.Items ?? [];
 }
 
 describe('GET /papers?q=words', () => {
@@ -149,6 +160,42 @@ describe('GET /papers?q=words', () => {
     expect(days).toEqual([...days].sort().reverse());
   });
 
+  it('finds a singular with the plural typed (transformers finds "Transformer")', async () => {
+    const { body } = await get('/papers?q=transformers&limit=100');
+
+    // Their titles and abstracts say "transformer" only, never "transformers".
+    expect(ids(body)).toEqual(expect.arrayContaining(['2606.13289', '2606.09446', '2607.09424']));
+  });
+
+  it('reads at most one postings range per word of a two-word query, and never scans', async () => {
+    const direct = await requestsOf(() => readPostings(client, tableName, ['panoram', 'generat']));
+    const viaHandler = await requestsOf(() => get('/papers?q=panoramic%20generation'));
+
+    expect(direct.Query ?? 0).toBeGreaterThan(0);
+    expect(direct.Query).toBeLessThanOrEqual(2);
+    expect(Object.keys(direct)).toEqual(['Query']);
+    // Beside the postings ranges, the handler reads only the hits' listings, by key.
+    expect(viaHandler.Query).toBeLessThanOrEqual(2);
+    expect(Object.keys(viaHandler).sort()).toEqual(['BatchGetItem', 'Query']);
+  });
+
+  it('reads one range for two words that share a bucket', async () => {
+    // Nine terms in eight buckets: two of them share one.
+    const terms = ['diffus', 'agent', 'model', 'languag', 'generat', 'panoram', 'transform', 'train', 'imag'];
+    const pairs = terms.flatMap((a, i) => terms.slice(i + 1).map((b) => [a, b] as const));
+    const [a, b] = pairs.find(([x, y]) => termBucket(x) === termBucket(y)) ?? [];
+    if (!a || !b) throw new Error('no two terms share a bucket');
+
+    let read: Awaited<ReturnType<typeof readPostings>> | undefined;
+    const requests = await requestsOf(async () => {
+      read = await readPostings(client, tableName, [a, b]);
+    });
+
+    expect(requests).toEqual({ Query: 1 });
+    expect(read?.postingsByTerm.map((postings) => postings.length > 0)).toEqual([true, true]);
+    expect(read?.postingsByTerm[0]).toEqual((await readPostings(client, tableName, [a])).postingsByTerm[0]);
+  });
+
   it('answers an empty list for a word no paper holds', async () => {
     const { status, body } = await get('/papers?q=zyzzyva');
 
@@ -156,7 +203,7 @@ describe('GET /papers?q=words', () => {
     expect(body).toEqual({ items: [] });
   });
 
-  it('wrote one posting per distinct term of each listing, and none twice on a re-ingest', async () => {
+  it('gives each listing one posting per term, and the same again after a re-ingest of the same text', async () => {
     const before = await postingsOf('diffus');
 
     await runIngest(
@@ -171,46 +218,85 @@ describe('GET /papers?q=words', () => {
 
     const after = await postingsOf('diffus');
     expect(after).toEqual(before);
-    expect(new Set(after.map((item) => item.sk)).size).toBe(after.length);
-    expect(after.map((item) => item.sk)).toContain(`${JUNE_12}#2606.08788`);
+    const keys = after.map((posting) => `${posting.day}#${posting.id}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toContain(`${JUNE_12}#2606.08788`);
+  });
+
+  it('reads no posting left by an older layout (exact-term items, search markers)', async () => {
+    // Prepare: what a table indexed by an earlier version holds for a word no listing has now.
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: 'TERM#quokka', sk: `${JUNE_12}#2606.08788`, tf: 3, dl: 100, h: 'old' },
+      }),
+    );
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: 'PAPER#2606.08788', sk: `SEARCH#${JUNE_12}`, h: 'old', terms: new Set(['quokka']) },
+      }),
+    );
+
+    // Act
+    const { status, body } = await get('/papers?q=quokka');
+    const paper = await get('/papers/2606.08788');
+
+    // Assess
+    expect(status).toBe(200);
+    expect(body).toEqual({ items: [] });
+    expect(paper.status).toBe(200);
   });
 });
 
 describe('re-indexing a listing whose text changed', () => {
-  it('drops the postings of the words it lost and adds the new ones', async () => {
+  it('drops the postings of the words it lost and adds the new ones, in the listing write itself', async () => {
     // Prepare: a new fetch of MaskAlign with another title.
     const store = new DynamoPaperStore(client, tableName);
-    const key = `${JUNE_12}#2606.08788`;
-    const before = (await postingsOf('diffus')).find((item) => item.sk === key);
+    const before = (await postingsOf('train')).find((posting) => posting.id === '2606.08788');
     const paper = await store.listedPaper('2606.08788', JUNE_12);
     if (!paper) throw new Error('MaskAlign is not stored');
-    await store.putListing(
-      {
-        ...paper,
-        title: 'MaskAlign: Token-Subset Representation Alignment for Efficient Zeppelin Training',
-        abstract: paper.abstract.replace(/diffusion/gi, 'flow'),
-      },
-      { listedOn: JUNE_12, fetchedAt: '2026-07-20T08:00:00.000Z', archiveKey: 'listings/test.json' },
-    );
+    const changed = {
+      ...paper,
+      title: 'MaskAlign: Token-Subset Representation Alignment for Efficient Zeppelin Training',
+      abstract: paper.abstract.replace(/diffusion/gi, 'flow'),
+    };
+    const fetch = {
+      listedOn: JUNE_12,
+      fetchedAt: '2026-07-20T08:00:00.000Z',
+      archiveKey: 'listings/test.json',
+    };
 
     // Act
-    const failures = await store.indexForSearch([{ id: '2606.08788', listedOn: JUNE_12 }]);
+    const requests = await requestsOf(() => store.putListing(changed, fetch));
 
-    // Assess
-    expect(failures.size).toBe(0);
-    expect((await get('/papers?q=zeppelin')).body.items.map((item: { id: string }) => item.id)).toEqual([
-      '2606.08788',
-    ]);
-    // "Diffusion" is gone from title and abstract: its posting is deleted; "Training" stays, rehashed.
+    // Assess: one read and one transaction, no write of its own for the postings.
+    expect(requests).toEqual({ BatchGetItem: 1, TransactWriteItems: 1 });
+    expect(ids((await get('/papers?q=zeppelin')).body)).toEqual(['2606.08788']);
+    // "Diffusion" is gone from title and abstract: no posting of it is left; "Training" stays, rehashed.
     expect(before).toBeDefined();
-    expect((await postingsOf('diffus')).map((item) => item.sk)).not.toContain(key);
-    const training = (await postingsOf('train')).find((item) => item.sk === key);
-    expect(training?.h).not.toBe(before?.h);
-    expect(
-      (await get('/papers?q=diffusion')).body.items.map((item: { id: string }) => item.id),
-    ).not.toContain('2606.08788');
-    // An indexing run again writes nothing new and fails nothing (idempotent).
-    expect((await store.indexForSearch([{ id: '2606.08788', listedOn: JUNE_12 }])).size).toBe(0);
+    expect((await postingsOf('diffus')).map((posting) => posting.id)).not.toContain('2606.08788');
+    const training = (await postingsOf('train')).find((posting) => posting.id === '2606.08788');
+    expect(training?.hash).not.toBe(before?.hash);
+    expect(ids((await get('/papers?q=diffusion&limit=100')).body)).not.toContain('2606.08788');
+  });
+
+  it('writes nothing for a redelivery of the write', async () => {
+    const store = new DynamoPaperStore(client, tableName);
+    const paper = await store.listedPaper('2606.08788', JUNE_12);
+    if (!paper) throw new Error('MaskAlign is not stored');
+    const fetch = {
+      listedOn: JUNE_12,
+      fetchedAt: '2026-07-20T08:00:00.000Z',
+      archiveKey: 'listings/test.json',
+    };
+
+    const requests = await requestsOf(async () =>
+      expect(await store.putListing(paper, fetch)).toBe('unchanged'),
+    );
+
+    expect(requests).toEqual({ BatchGetItem: 1 });
+    expect(ids((await get('/papers?q=zeppelin')).body)).toEqual(['2606.08788']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Posting, rankCandidates } from '../../shared/search/rank';
 import { indexedDocument, queryTerms, textHash } from '../../shared/search/terms';
+import { TERM_BUCKETS, termBucket } from '../../shared/store/keys';
 
 describe('queryTerms', () => {
   it('stems, lower-cases and drops stop words, so a query meets the indexed text', () => {
@@ -69,3 +70,30 @@ describe('rankCandidates', () => {
     expect(ranked[0]?.id).toBe('r');
   });
 });
+
+describe('termBucket', () => {
+  it('is 32-bit FNV-1a, so the postings already written keep their bucket in every version', () => {
+    // Published FNV-1a test vectors (http://www.isthe.com/chongo/tech/comp/fnv/).
+    expect(termBucket('a', 2 ** 32)).toBe(0xe40c292c);
+    expect(termBucket('foobar', 2 ** 32)).toBe(0xbf9cf968);
+    expect(termBucket('foobar')).toBe(0xbf9cf968 % TERM_BUCKETS);
+  });
+
+  it('spreads the terms of a text over every bucket', () => {
+    const terms = [
+      ...indexedDocument({ title: 'x', abstract: queryTerms(LONG_TEXT).join(' ') }).terms.keys(),
+    ];
+    const sizes = new Array(TERM_BUCKETS).fill(0);
+    for (const term of terms) sizes[termBucket(term)]++;
+
+    expect(terms.length).toBeGreaterThan(40);
+    for (const size of sizes) expect(size).toBeGreaterThan(0);
+  });
+});
+
+const LONG_TEXT = `Large language models trained on web-scale corpora show emergent reasoning, yet their
+behaviour under distribution shift remains poorly understood. We study retrieval augmented generation for
+question answering over scientific literature, comparing dense and sparse retrievers, rerankers and
+long-context transformers on benchmarks spanning biology, chemistry, physics and mathematics. Our analysis
+reveals that citation graphs improve recall, that calibration degrades with context length, and that small
+distilled students can match their teachers when supervised with rationales.`;

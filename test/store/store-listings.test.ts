@@ -8,7 +8,10 @@ import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import type { Classification } from '../../shared/classification';
 import type { Paper } from '../../shared/paper';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import { ListingTableItemSchema } from '../../shared/store/items';
 import { UPVOTES_SK_PREFIX, upvoteSnapshotSk } from '../../shared/store/keys';
+import { planListingWrite } from '../../shared/store/listing-writes';
+import { readPostings } from '../../shared/store/search-index';
 
 let stack: LocalStack;
 let store: DynamoPaperStore;
@@ -212,5 +215,91 @@ describe('DynamoPaperStore.storeListings', () => {
 
     expect(results.map((result) => result.outcome)).toEqual(['created', 'stale']);
     expect((await partitionOf(id)).get(`LISTED#${day}`)).toMatchObject({ upvotes: 5 });
+  });
+});
+
+describe('keyword postings, written with the listing', () => {
+  const day = '2026-06-13';
+  const texted = (id: string, title: string, upvotes: number): Paper => ({
+    ...paper(id, { upvotes }, day),
+    title,
+  });
+  const client = () => makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
+  /** The ids whose postings hold `term` on `day`, as a search reads them. */
+  const holding = async (term: string) => {
+    const { postingsByTerm } = await readPostings(
+      makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB),
+      stack.env.TABLE_NAME ?? '',
+      [term],
+      { from: day, to: day },
+    );
+    return (postingsByTerm[0] ?? []).map((posting) => posting.id);
+  };
+
+  it('plans no posting for a refresh of the upvotes, and none for a redelivery', async () => {
+    // Prepare: a listing stored, read back as the next write will read it.
+    const id = '2606.30401';
+    const first = {
+      paper: texted(id, 'Walrus Detection', 1),
+      origin: origin(day, '2026-06-13T08:00:00.000Z'),
+    };
+    await store.storeListings([first]);
+    const stored = ListingTableItemSchema.parse((await partitionOf(id)).get(`LISTED#${day}`));
+    const refresh = {
+      paper: texted(id, 'Walrus Detection', 9),
+      origin: origin(day, '2026-06-13T20:00:00.000Z'),
+    };
+
+    // Act
+    const refreshed = planListingWrite(refresh, stored, new Date(), stack.env.TABLE_NAME ?? '');
+    const redelivered = planListingWrite(first, stored, new Date(), stack.env.TABLE_NAME ?? '');
+
+    // Assess: the refresh updates the listing and writes a snapshot, and touches no posting.
+    expect(refreshed.actions.length).toBeGreaterThan(0);
+    const keys = refreshed.actions.map((action) => String((action.Put?.Item ?? action.Update?.Key)?.pk));
+    expect(keys.every((pk) => pk === `PAPER#${id}`)).toBe(true);
+    expect(redelivered.actions).toEqual([]);
+    expect(await holding('walru')).toEqual([id]);
+  });
+
+  it('indexes a listing stored before postings lived in its transaction at its next write, even a redelivery', async () => {
+    // Prepare: a listing as an older version left it: no searchIndexed, no bucketed postings.
+    const id = '2606.30601';
+    const write = {
+      paper: texted(id, 'Narwhal Tracking', 2),
+      origin: origin(day, '2026-06-13T08:00:00.000Z'),
+    };
+    await new DynamoPaperStore(
+      client(),
+      stack.env.TABLE_NAME ?? '',
+      () => new Date(),
+      { warn() {} },
+      0,
+    ).storeListings([write]);
+    expect(await holding('narwhal')).toEqual([]);
+
+    // Act: the same write again (a replay of the same capture).
+    const [result] = await store.storeListings([write]);
+
+    // Assess
+    expect(result?.outcome).toBe('unchanged');
+    expect(await holding('narwhal')).toEqual([id]);
+    expect((await partitionOf(id)).get(`LISTED#${day}`)?.searchIndexed).toEqual(expect.any(String));
+  });
+
+  it('leaves the postings of the newest text only, whatever order concurrent writers land in', async () => {
+    const id = '2606.30501';
+    const words = ['amber', 'birch', 'cedar', 'dune', 'ember', 'fjord'];
+    const writers = words.map((word, i) => ({
+      paper: texted(id, `Sensing the ${word}`, i),
+      origin: origin(day, `2026-06-13T1${i}:00:00.000Z`),
+    }));
+
+    const results = await Promise.all(writers.map((write) => store.storeListings([write])));
+
+    expect(results.every(([result]) => result && !result.error)).toBe(true);
+    expect(await holding('fjord')).toEqual([id]);
+    for (const word of words.slice(0, -1)) expect(await holding(word), word).toEqual([]);
+    expect(await holding('sens')).toEqual([id]);
   });
 });
