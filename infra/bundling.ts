@@ -54,8 +54,8 @@ export const bundleOptions = {
   minify: true,
   /**
    * External `.map` files, uploaded with the code for mapping a logged stack trace back to the
-   * sources. Node reads one only under `--enable-source-maps`, and then at load, not when an
-   * error is mapped: it parses the whole map while it loads the bundle (see
+   * sources. Node reads one only under `--enable-source-maps`: Node 24 (Lambda's) at the first
+   * stack trace through the bundle, Node 20 while it loads the bundle (see
    * `PipelineFunctionProps.sourceMapsAtRuntime`, off by default).
    */
   sourcemap: true,

@@ -16,6 +16,7 @@ import {
   SCHEDULE_CRON_EXPECTED,
   SCHEDULE_TIME_ZONE_EXPECTED,
 } from './pipeline-stack';
+import { PUBLIC_FRONT_RATE_LIMIT_MAX, PUBLIC_FRONT_RATE_LIMIT_MIN, WEB_ACL_REGION } from './public-front';
 
 export const STACK_NAME = 'DailyPapersPipeline';
 
@@ -84,6 +85,7 @@ function contextText(check: z.ZodType<string, string>) {
 }
 
 const REVISIT_DAYS_EXPECTED = `must be a whole number of days from 0 to ${MAX_REVISIT_DAYS}`;
+const PUBLIC_FRONT_RATE_LIMIT_EXPECTED = `must be a whole number of requests per IP per 5 minutes from ${PUBLIC_FRONT_RATE_LIMIT_MIN} to ${PUBLIC_FRONT_RATE_LIMIT_MAX}`;
 const RESERVED_CONCURRENCY_EXPECTED = `must be a whole number from 1 to ${MAX_QUERY_RESERVED_CONCURRENCY}`;
 
 /**
@@ -138,6 +140,29 @@ export const PipelineContextSchema = z.object({
       error: 'must be * or origins such as https://app.example.com separated by commas',
     }),
   ),
+  publicFront: z.preprocess(
+    (value) => (value === '' || value === null ? undefined : value),
+    z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((text) => text === 'true')], {
+        error: 'must be true or false',
+      })
+      .optional(),
+  ),
+  publicFrontRateLimit: z.preprocess(
+    (value) => (value === '' || value === null ? undefined : value),
+    z
+      .union([z.number(), z.string().regex(/^\d+$/).transform(Number)], {
+        error: PUBLIC_FRONT_RATE_LIMIT_EXPECTED,
+      })
+      .pipe(
+        z
+          .number()
+          .int({ error: PUBLIC_FRONT_RATE_LIMIT_EXPECTED })
+          .min(PUBLIC_FRONT_RATE_LIMIT_MIN, { error: PUBLIC_FRONT_RATE_LIMIT_EXPECTED })
+          .max(PUBLIC_FRONT_RATE_LIMIT_MAX, { error: PUBLIC_FRONT_RATE_LIMIT_EXPECTED }),
+      )
+      .optional(),
+  ),
   stackName: contextText(
     z
       .string()
@@ -186,6 +211,24 @@ export function readPipelineContext(app: App): { context: PipelineContext; probl
   return { context, problems: [...keyProblems, ...valueProblems.values()] };
 }
 
+/**
+ * A rate limit without the front it limits is a mistake worth saying. And the stack is environment-agnostic, so `cdk deploy` puts it in the CLI's region, which the CLI
+ * passes to the app as CDK_DEFAULT_REGION: with the public front on, that must be us-east-1, the
+ * only region with CLOUDFRONT-scoped web ACLs. (Without a region, the template's own rule refuses
+ * a deployment elsewhere.)
+ */
+function publicFrontProblems(context: PipelineContext): string[] {
+  if (!context.publicFront && context.publicFrontRateLimit !== undefined) {
+    return ['context "publicFrontRateLimit" is set but "publicFront" is not true: it would have no effect'];
+  }
+  const region = process.env.CDK_DEFAULT_REGION;
+  if (!context.publicFront || region === undefined || region === '' || region === WEB_ACL_REGION) return [];
+  return [
+    `context "publicFront" needs the stack in ${WEB_ACL_REGION} (its CLOUDFRONT-scoped WAF web ACL exists only there), ` +
+      `but the region is ${region}: run with AWS_REGION=${WEB_ACL_REGION} (or a profile in ${WEB_ACL_REGION}), or leave publicFront off`,
+  ];
+}
+
 /** Stack settings from checked context; unset keys keep the stack's defaults. */
 export function settingsFromContext(context: PipelineContext): PipelineStackProps {
   const { stackName: _stackName, ...settings } = context;
@@ -204,7 +247,8 @@ export function settingsFromContext(context: PipelineContext): PipelineStackProp
  */
 export function createPipelineApp(props: AppProps = {}): { app: App; stack: PipelineStack } {
   const app = new App({ ...props, context: { ...featureFlags, ...props.context } });
-  const { context, problems } = readPipelineContext(app);
+  const { context, problems: contextProblems } = readPipelineContext(app);
+  const problems = [...contextProblems, ...publicFrontProblems(context)];
   if (problems.length > 0) {
     // Nothing will be deployed: spare the four esbuild runs, so the errors come at once, and
     // leave out where in this file they were recorded, which says nothing about the value.

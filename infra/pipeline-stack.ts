@@ -22,6 +22,8 @@ import {
   QueryEnvSchema,
 } from '../shared/config';
 import { fetchRunBudgetMs } from '../shared/fetch/http';
+import { QUALITY_FIGURES, type QualityFigure } from '../shared/quality/live-quality';
+import { shippedValidationFigures } from '../shared/quality/validation-figures';
 import {
   type AllowedOrigins,
   CORS_ALLOWED_HEADERS,
@@ -35,10 +37,11 @@ import {
   type QueueDefinition,
   queues,
 } from '../shared/resources';
-import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetry';
+import { METRICS_NAMESPACE, metricNames, qualityMetricNames, serviceNames } from '../shared/telemetry';
 import { BackfillStateMachine } from './backfill-state-machine';
 import { ExportsCatalog } from './exports-catalog';
 import { PipelineFunction } from './pipeline-function';
+import { PublicFront } from './public-front';
 import {
   createAccessLogBucket,
   createArchiveBucket,
@@ -66,6 +69,26 @@ export const DEFAULT_SCHEDULE_TIME_ZONE = 'Etc/UTC';
  * alarms that fire within minutes.
  */
 export const NO_PAPERS_ALARM_DAYS = 4;
+
+/**
+ * The model drift alarms: a live figure over the last {@link DRIFT_WINDOW_DAYS} days this many
+ * points below the shipped model's validation figure (read from its metrics.json at synth time).
+ */
+export const DRIFT_POINTS = 5;
+export const DRIFT_WINDOW_DAYS = 7;
+/**
+ * Fewer enriched papers than this in the window say too little to alarm on (a 5-point drop is within
+ * the noise of a few dozen papers: the standard error of a 70% rate on 50 papers is 6.5 points); about
+ * a weekday's listing.
+ */
+export const DRIFT_MIN_PAPERS = 50;
+
+/** The drift alarm of each live quality figure, by construct id. */
+export const DRIFT_ALARM_IDS: Record<QualityFigure, string> = {
+  top1IsPrimary: 'ModelDriftTop1IsPrimaryAlarm',
+  top1InCategories: 'ModelDriftTop1InCategoriesAlarm',
+  primaryInTop3: 'ModelDriftPrimaryInTop3Alarm',
+};
 
 /**
  * Concurrent executions reserved for the query function, and the most it may run: a burst of
@@ -102,6 +125,13 @@ export interface PipelineStackProps extends StackProps {
    * and comments on HF move for one to two weeks. 0 turns revisits off. @default DEFAULT_REVISIT_DAYS
    */
   readonly revisitDays?: number;
+  /**
+   * Puts the public read-only front (CloudFront, Origin Access Control, WAF) before the query
+   * API's Function URL, which stays AWS_IAM. Needs the stack in us-east-1. @default false
+   */
+  readonly publicFront?: boolean;
+  /** Requests per IP per five minutes the public front's WAF lets through. @default DEFAULT_PUBLIC_FRONT_RATE_LIMIT */
+  readonly publicFrontRateLimit?: number;
 }
 
 /** Past days the daily run fetches again (see {@link PipelineStackProps.revisitDays}). */
@@ -195,6 +225,7 @@ const actions = {
  *                                     classify queue ─▶ classify-paper
  *                                            │(DLQ)
  *   downstream (IAM) ─▶ Function URL ─▶ query ─▶ papers table (Query only)
+ *   public (publicFront=true) ─▶ WAF ─▶ CloudFront ─(OAC, SigV4)─┘
  */
 export class PipelineStack extends Stack {
   readonly functions: Readonly<
@@ -422,6 +453,15 @@ export class PipelineStack extends Stack {
       ],
     });
 
+    // ── The public read-only front (off unless asked for) ──────────────────
+    const publicFront = props.publicFront
+      ? new PublicFront(this, 'PublicFront', {
+          queryUrl,
+          accessLogs,
+          ...(props.publicFrontRateLimit === undefined ? {} : { rateLimit: props.publicFrontRateLimit }),
+        })
+      : undefined;
+
     // ── Alarms ─────────────────────────────────────────────────────────────
     const alarmTopic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'daily-papers alarms',
@@ -483,6 +523,49 @@ export class PipelineStack extends Stack {
       })
       .addAlarmAction(notify);
 
+    // ── Model drift: the live quality figures against the validation ones ──
+    // classify-paper emits each figure as one 0/100 Percent value per enriched paper stored, so the
+    // Average over a period is the figure of that period's papers. The 7-day figure is that Average
+    // over one 7-day period: CloudWatch allows a metric alarm's Period × EvaluationPeriods up to
+    // 604,800 s (7 days) when the period is an hour or more, and a 1-week period is a supported one
+    // (PutMetricAlarm, WallClockWindow in the CloudWatch API reference); the default sliding window
+    // makes it the last 7 days at each evaluation. Seven daily periods would not do: an alarm
+    // compares each period's datapoint with the threshold (M of N), it never averages across
+    // periods, and metric math has no moving window an alarm can use. A scheduled function that
+    // reads the table and publishes a 7-day metric would, at the cost of a function and a schedule
+    // for what CloudWatch already computes. The math drops the datapoint (no data: not breaching)
+    // while the window holds fewer than DRIFT_MIN_PAPERS papers, so a thin week cannot fire it.
+    const validation = shippedValidationFigures();
+    const driftWindow = Duration.days(DRIFT_WINDOW_DAYS);
+    for (const figure of QUALITY_FIGURES) {
+      const live = (statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: qualityMetricNames[figure],
+          dimensionsMap: { service: serviceNames.classifyPaper },
+          statistic,
+          period: driftWindow,
+        });
+      const floor = Math.round((validation.percent[figure] - DRIFT_POINTS) * 100) / 100;
+      new cloudwatch.MathExpression({
+        expression: `IF(papers >= ${DRIFT_MIN_PAPERS}, live)`,
+        usingMetrics: { live: live('Average'), papers: live('SampleCount') },
+        period: driftWindow,
+        label: `${qualityMetricNames[figure]}, last ${DRIFT_WINDOW_DAYS} days (%)`,
+      })
+        .createAlarm(this, DRIFT_ALARM_IDS[figure], {
+          alarmDescription:
+            `Model drift: over the last ${DRIFT_WINDOW_DAYS} days ${qualityMetricNames[figure]} on the papers enriched ` +
+            `from arXiv fell below ${floor}%, ${DRIFT_POINTS} points under the shipped model ` +
+            `${validation.model}'s validation figure (${validation.percent[figure]}%). See papers quality / GET /quality.`,
+          threshold: floor,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        })
+        .addAlarmAction(notify);
+    }
+
     // ── Exports for analytics ──────────────────────────────────────────────
     const exportsTable = new ExportsCatalog(this, 'Exports', { bucket: archive });
     // ── Backfill: fetch-listing over a range of days, run by Step Functions ──
@@ -497,6 +580,13 @@ export class PipelineStack extends Stack {
       value: queryApiPolicy.managedPolicyArn,
       description: 'Attach to the downstream role or user that calls the query API',
     });
+    if (publicFront) {
+      new CfnOutput(this, 'PublicFrontUrl', {
+        value: `https://${publicFront.distribution.distributionDomainName}/`,
+        description: 'The public read-only front: the web page at /, the feeds and the read API',
+      });
+      new CfnOutput(this, 'PublicFrontDistributionId', { value: publicFront.distribution.distributionId });
+    }
     new CfnOutput(this, 'PapersTableName', { value: table.tableName });
     new CfnOutput(this, 'ArchiveBucketName', { value: archive.bucketName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });

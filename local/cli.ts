@@ -72,6 +72,10 @@ const commands: Record<string, Command> = {
     summary: 'classify again the stored listings the shipped model did not classify',
     load: () => import('./commands/reclassify'),
   },
+  quality: {
+    summary: "the shipped model against arXiv's categories on the enriched papers, per day",
+    load: () => import('./commands/quality'),
+  },
   start: {
     summary: "ingest today's listing, then serve the query API",
     load: () => import('./commands/start'),

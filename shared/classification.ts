@@ -27,7 +27,10 @@ export const ClassificationSchema = z.object({
   primaryCategory: z.string().min(1),
   /** Identifies the model, so results can be recomputed when it changes. */
   classifierVersion: z.string().min(1),
-  /** `source` when the feed gave the categories (arXiv feeds), `model` when predicted. */
-  categorySource: z.enum(['source', 'model']),
+  /**
+   * `source` when the feed gave the categories (arXiv feeds), `arxiv` when the arXiv API did
+   * (an enriched paper), `model` when predicted.
+   */
+  categorySource: z.enum(['source', 'model', 'arxiv']),
 });
 export type Classification = z.infer<typeof ClassificationSchema>;

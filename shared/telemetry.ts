@@ -19,6 +19,20 @@ export const metricNames = {
   recordsDeadLettered: 'RecordsDeadLettered',
 } as const;
 
+/**
+ * classify-paper: the live quality of the shipped model, one value per enriched paper stored
+ * (`shared/pipeline/quality-metrics-stage.ts`): 100 when the fact holds, 0 when not (unit Percent),
+ * so the Average statistic over any period is the percentage of that period's papers.
+ */
+export const qualityMetricNames = {
+  /** The model's first category is arXiv's primary. */
+  top1IsPrimary: 'ModelTop1IsPrimary',
+  /** The model's first category is one of arXiv's categories. */
+  top1InCategories: 'ModelTop1InCategories',
+  /** arXiv's primary is among the model's first three. */
+  primaryInTop3: 'ModelPrimaryInTop3',
+} as const;
+
 export const serviceNames = {
   fetchListing: 'fetch-listing',
   parsePaper: 'parse-paper',

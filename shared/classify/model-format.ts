@@ -90,36 +90,8 @@ export const ModelHeaderSchema = z.object({
 });
 export type ModelHeader = z.infer<typeof ModelHeaderSchema>;
 
-const RateSchema = z.number().min(0).max(1);
-
-const FiguresSchema = z.object({
-  papers: z.number().int().positive(),
-  top1IsPrimary: RateSchema,
-  top1InCategories: RateSchema,
-  primaryInTop3: RateSchema,
-  assignedMicroF1: RateSchema,
-  assignedPrecision: RateSchema,
-  assignedRecall: RateSchema,
-  meanAssigned: z.number().nonnegative(),
-  /** Mean calibrated score minus observed rate, per score decile: near zero when calibrated. */
-  calibrationError: z.number().nonnegative(),
-});
-
-/** Validation figures of a trained model, as the training script printed them. */
-export const ModelMetricsSchema = z.object({
-  /** The version of the model these figures are of. */
-  model: z.string().min(1),
-  split: z.object({ train: z.number().int(), calibration: z.number().int(), validation: z.number().int() }),
-  /** The whole validation split. */
-  validation: FiguresSchema,
-  /**
-   * The evaluation sample committed for the tests (a subset of the validation
-   * split, written by the training script with the model): its path from the
-   * repository root and the model's figures on it.
-   */
-  sample: z.object({ path: z.string().min(1), figures: FiguresSchema }),
-});
-export type ModelMetrics = z.infer<typeof ModelMetricsSchema>;
+// In a module of its own so what reads the figures alone (the query API, the stack) bundles no inference code.
+export { type ModelMetrics, ModelMetricsSchema } from './model-metrics';
 
 /** The model or its files are missing, unreadable or inconsistent. */
 export class ClassifierModelError extends Error {
@@ -249,7 +221,9 @@ export function decodeModel(
     const reason = error instanceof Error ? error.message : String(error);
     throw new ClassifierModelError(`model header is not JSON: ${reason}`);
   }
-  const parsed = ModelHeaderSchema.safeParse(json);
+  // Parsed once a process: zod's compiled fast path would cost more to build (a few ms on a cold
+  // start, a sixth of the load) than it could save on one header.
+  const parsed = ModelHeaderSchema.safeParse(json, { jitless: true });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new ClassifierModelError(`model header is invalid: ${issues}`);

@@ -89,5 +89,6 @@ export function withSealedCursors(reader: PaperReader, seal: CursorSeal): PaperR
     papersInRange: async (request) => sealed(await reader.papersInRange(opened(request))),
     categoryCounts: (from, to) => reader.categoryCounts(from, to),
     ingestedDay: (day) => reader.ingestedDay(day),
+    qualityListingsOn: (day) => reader.qualityListingsOn(day),
   };
 }

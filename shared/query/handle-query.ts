@@ -1,4 +1,6 @@
 import type { IsoDate } from '../paper';
+import type { QualityReport } from '../quality/live-quality';
+import { readQualityReport } from '../quality/read-quality';
 import type { CategoryCount, IngestedDay, ListedPaper, PaperRecord, RankedPaper } from '../store/items';
 import { InvalidCursorError, type Page, type PaperReader } from '../store/paper-store';
 import { BadParameterError } from './errors';
@@ -11,6 +13,8 @@ import {
   parsePaperId,
   parseParameters,
   parseQueryString,
+  QualityQuerySchema,
+  qualityDateRange,
 } from './parameters';
 import { CategoriesQuerySchema, RangeQuerySchema, SearchQuerySchema, searchRange } from './ranked-parameters';
 
@@ -43,6 +47,7 @@ export const ROUTE_NAMES = [
   'GET /papers/{id}',
   'GET /days',
   'GET /categories',
+  'GET /quality',
 ] as const;
 
 /** The route a request matched; absent when none did. */
@@ -71,6 +76,7 @@ export type QueryResponseBody =
   | Page<RankedPaper>
   | Page<IngestedDay>
   | { items: CategoryCount[]; from: IsoDate; to: IsoDate }
+  | QualityReport
   | PaperRecord
   | ErrorBody;
 
@@ -94,7 +100,7 @@ export const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
 export const ROUTES_HELP =
   'GET /papers?date=YYYY-MM-DD[&sort=upvotes|id], GET /papers?category=CODE[&from=YYYY-MM-DD&to=YYYY-MM-DD], ' +
   'GET /papers?q=WORDS, GET /papers?from=YYYY-MM-DD&to=YYYY-MM-DD[&category=CODE[,CODE]][&sort=upvotes|date], ' +
-  'GET /papers/{id}, GET /days, GET /categories[?from&to]';
+  'GET /papers/{id}, GET /days, GET /categories[?from&to], GET /quality[?from&to]';
 
 /**
  * Answers one query API request.
@@ -146,6 +152,11 @@ export async function handleQuery(
       const query = parseParameters(CategoriesQuerySchema, parameters, route);
       const { from, to } = categoryDateRange(query, today());
       return respond(200, { items: await store.categoryCounts(from, to), from, to }, route);
+    }
+    if (match.kind === 'quality') {
+      route = 'GET /quality';
+      const query = parseParameters(QualityQuerySchema, parameters, route);
+      return respond(200, await readQualityReport(store, qualityDateRange(query, today())), route);
     }
     if (match.kind === 'days') {
       route = 'GET /days';
@@ -261,6 +272,7 @@ export type RouteMatch =
   | { kind: 'papers' }
   | { kind: 'days' }
   | { kind: 'categories' }
+  | { kind: 'quality' }
   | { kind: 'paper'; id: string };
 
 /**
@@ -292,6 +304,7 @@ export function matchRoute(path: string): RouteMatch | undefined {
   if (path === '/papers') return { kind: 'papers' };
   if (path === '/days') return { kind: 'days' };
   if (path === '/categories') return { kind: 'categories' };
+  if (path === '/quality') return { kind: 'quality' };
   if (path.startsWith(PAPER_PATH_PREFIX)) {
     // The rest of the path is the id: old-style arXiv ids hold a slash (`hep-th/9901001`),
     // which a client may send as is or encoded (`hep-th%2F9901001`).

@@ -13,7 +13,6 @@ import {
   matchHttpRoute,
   NoQuerySchema,
 } from './http-routes';
-import { openApiDocument } from './openapi';
 import { addDays, CategoryCodeSchema, parseParameters, parseQueryString } from './parameters';
 import {
   cacheControl,
@@ -212,7 +211,9 @@ async function answerOwnRoute(
       }
     }
     case 'GET /openapi.json':
-      openApiJson ??= JSON.stringify(openApiDocument());
+      // Loaded at the first request for it: its ~30 zod schemas and route tables are built
+      // then, not at every cold start of a function that mostly answers queries.
+      openApiJson ??= JSON.stringify((await import('./openapi')).openApiDocument());
       return {
         statusCode: 200,
         contentType: JSON_TYPE,

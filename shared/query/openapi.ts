@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { QualityReportSchema } from '../quality/live-quality';
 import {
   CategoryCountSchema,
   IngestedDaySchema,
@@ -14,6 +15,7 @@ import {
   DayQuerySchema,
   DaysQuerySchema,
   PaperQuerySchema,
+  QualityQuerySchema,
 } from './parameters';
 import { CategoriesQuerySchema, RangeQuerySchema, SearchQuerySchema } from './ranked-parameters';
 import { RepresentationQuerySchema } from './representation';
@@ -100,6 +102,15 @@ const QUERY_ROUTES: Record<RouteName, RouteDescription> = {
     response: { schema: 'CategoryCounts' },
     csv: true,
     example: '/categories?from=2026-06-01&to=2026-06-12',
+  },
+  'GET /quality': {
+    path: '/quality',
+    summary:
+      "The shipped model against arXiv on the enriched papers listed within [from, to] (7 days ending today by default): per day and in total, how often the model's first category is arXiv's primary, is one of arXiv's categories, and how often arXiv's primary is in its top 3; with the model's validation figures",
+    query: QualityQuerySchema,
+    response: { schema: 'QualityReport' },
+    csv: true,
+    example: '/quality?from=2026-06-06&to=2026-06-12',
   },
   'GET /days': {
     path: '/days',
@@ -192,6 +203,7 @@ const COMPONENT_SCHEMAS: Record<string, z.ZodType> = {
   IngestedDayPage: pageOf(IngestedDaySchema),
   RankedPaperPage: pageOf(RankedPaperSchema),
   CategoryCounts: z.object({ items: z.array(CategoryCountSchema), from: z.string(), to: z.string() }),
+  QualityReport: QualityReportSchema,
   Health: HealthSchema,
   Error: ErrorBodySchema,
 };

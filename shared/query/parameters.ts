@@ -119,6 +119,27 @@ export function checkDateRange(query: { from?: IsoDate; to?: IsoDate }, context:
 }
 export type CategoryQuery = z.infer<typeof CategoryQuerySchema>;
 
+/** The window `GET /quality` covers without bounds: the drift alarm's 7 days. */
+export const QUALITY_DEFAULT_DAYS = 7;
+
+/**
+ * `GET /quality[?from=D&to=D]`: the model's live figures per day and over the range. `from` must not
+ * be after `to`, at most {@link MAX_RANGE_DAYS} days; missing bounds are filled by {@link qualityDateRange}.
+ */
+export const QualityQuerySchema = z
+  .strictObject({ from: isoDate.optional(), to: isoDate.optional() })
+  .superRefine(checkDateRange);
+export type QualityQuery = z.infer<typeof QualityQuerySchema>;
+
+/** Both bounds as given; one bound and a {@link QUALITY_DEFAULT_DAYS}-day window anchored at it; neither and the window ending `today`. */
+export function qualityDateRange(query: QualityQuery, today: IsoDate): { from: IsoDate; to: IsoDate } {
+  const window = QUALITY_DEFAULT_DAYS - 1;
+  if (query.from !== undefined && query.to !== undefined) return { from: query.from, to: query.to };
+  if (query.from !== undefined) return { from: query.from, to: addDays(query.from, window) };
+  const to = query.to ?? today;
+  return { from: addDays(to, -window), to };
+}
+
 /** `GET /papers/{id}` takes no query parameters: the answer is one record. */
 export const PaperQuerySchema = z.strictObject({});
 

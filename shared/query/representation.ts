@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { IsoDate } from '../paper';
+import { ITEMS_JSON, type Page } from '../store/paper-store';
 import { daysCsv, genericCsv, paperRecordsCsv, papersCsv } from './csv';
 import { BadParameterError } from './errors';
 import { addDays } from './parameters';
@@ -80,10 +81,25 @@ const CSV_LAYOUTS: Record<string, (rows: Record<string, unknown>[]) => string> =
 
 /** A 200 body in `format`: JSON as is; CSV as the route's rows (a list's items, or the one record). */
 export function renderBody(body: unknown, format: MediaFormat, route: string | undefined): string {
-  if (format === 'json') return JSON.stringify(body);
+  if (format === 'json') return bodyJson(body);
   const items = (body as { items?: unknown }).items;
   const rows = (Array.isArray(items) ? items : [body]) as Record<string, unknown>[];
   return (CSV_LAYOUTS[route ?? ''] ?? genericCsv)(rows);
+}
+
+/**
+ * `JSON.stringify(body)`, with a page's items written from the JSON the store gave for them
+ * ({@link ITEMS_JSON}) when it did: the same bytes, without serialising the items again.
+ */
+export function bodyJson(body: unknown): string {
+  const texts = (body as Partial<Page<unknown>> | null)?.[ITEMS_JSON];
+  if (texts === undefined) return JSON.stringify(body);
+  const { items, ...rest } = body as Page<unknown>;
+  // The items' text goes first: only a body whose first key is `items` is written that way.
+  if (Object.keys(body as object)[0] !== 'items' || items.length !== texts.length)
+    return JSON.stringify(body);
+  const others = JSON.stringify(rest);
+  return `{"items":[${texts.join(',')}]${others === '{}' ? '}' : `,${others.slice(1)}`}`;
 }
 
 /** A strong validator of a representation's bytes. */

@@ -1,6 +1,7 @@
 import type { Classification } from '../classification';
 import { canonicalCategory } from '../classify/taxonomy';
 import type { IsoDate, Paper } from '../paper';
+import { categoryEntryView, LISTED_PAPER_VIEW } from './items';
 import { categoryEntrySk, categoryPk, categorySk, paperPk } from './keys';
 import type { CategoryChanges } from './paper-store';
 
@@ -60,17 +61,21 @@ export function categoryChanges(
   return {
     listing,
     classification: classificationToken(classifiedFrom, classification),
-    puts: [...assigned].map(([code, category]) => ({
-      pk: paperPk(paper.id),
-      sk: categoryEntrySk(code, listedOn),
-      categoryPk: categoryPk(code),
-      categorySk: categorySk(listedOn, paper.id),
-      code,
-      score: category.score,
-      listedOn,
-      paper,
-      classification,
-    })),
+    puts: [...assigned].map(([code, category]) => {
+      const entry = {
+        pk: paperPk(paper.id),
+        sk: categoryEntrySk(code, listedOn),
+        categoryPk: categoryPk(code),
+        categorySk: categorySk(listedOn, paper.id),
+        code,
+        score: category.score,
+        listedOn,
+        paper,
+        classification,
+      };
+      const view = categoryEntryView(entry);
+      return view === undefined ? entry : { ...entry, [LISTED_PAPER_VIEW]: view };
+    }),
     deletes: [...indexedBefore]
       // `assigned` holds canonical codes only, so an entry an older version wrote under an alias
       // (`CATEGORY#cs.SY#…`) goes too, as the canonical one replaces it.

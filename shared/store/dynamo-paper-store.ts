@@ -10,18 +10,21 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { ClassificationSchema } from '../classification';
 import { canonicalCategory } from '../classify/taxonomy';
 import { type IsoDate, IsoDateSchema, type Paper } from '../paper';
 import { type IndexDefinition, type KeyAttribute, papersTable } from '../resources';
 import { assignedCategories, categoryChanges, classificationToken, stablePaperOf } from './category-entries';
 import {
   CategoryEntryTableItemSchema,
+  classificationFields,
   DayItemSchema,
   type IngestedDay,
+  LISTED_PAPER_VIEW,
   type ListedPaper,
   type ListingOrigin,
   ListingTableItemSchema,
+  listedPaperFromEntry,
+  listedPaperFromListing,
   listingFigures,
   type PaperRecord,
   type UpvoteSnapshot,
@@ -47,6 +50,7 @@ import {
   type ClassificationWrite,
   type DayOrder,
   InvalidCursorError,
+  ITEMS_JSON,
   ListingNotStoredError,
   type ListingWrite,
   type ListingWriteOutcome,
@@ -56,6 +60,7 @@ import {
   type PaperStore,
   StoreThrottledError,
 } from './paper-store';
+import { qualityListingsOn } from './quality-listings';
 import {
   categoryCounts,
   papersInRange,
@@ -175,8 +180,10 @@ export class DynamoPaperStore implements PaperStore {
           ConditionExpression: 'attribute_exists(pk) AND fetchedAt <= :fetchedAt',
           // `indexedCategories` only grows: every code that may have an entry stays in it, so a
           // redelivery after a failed batch write still knows which stale entries to remove.
-          UpdateExpression:
-            'SET classification = :classification, classifiedFrom = :fetchedAt ADD indexedCategories :codes',
+          // It cannot know the rest of the listing, so it cannot write the listing's view: it removes
+          // it, and the listing is read in full until the pipeline's write (`storeListings`) gives
+          // it one again.
+          UpdateExpression: `SET classification = :classification, classifiedFrom = :fetchedAt ADD indexedCategories :codes REMOVE ${LISTED_PAPER_VIEW}`,
           ExpressionAttributeValues: {
             ':classification': classification,
             ':fetchedAt': fetchedAt,
@@ -349,14 +356,17 @@ export class DynamoPaperStore implements PaperStore {
   ): Promise<Page<ListedPaper>> {
     const { items, cursor } = await this.query(
       order === 'id'
-        ? { name: `day-by-id:${day}`, index: papersTable.indexes.byDayId, partition: dayPk(day) }
-        : { name: `day:${day}`, index: papersTable.indexes.byDay, partition: dayPk(day), descending: true },
+        ? { name: `day-by-id:${day}`, index: papersTable.indexes.byDayId, partition: dayPk(day), views: true }
+        : {
+            name: `day:${day}`,
+            index: papersTable.indexes.byDay,
+            partition: dayPk(day),
+            descending: true,
+            views: true,
+          },
       page,
     );
-    return {
-      items: this.readable(items, ListingTableItemSchema).map(listedPaperFromListing),
-      cursor,
-    };
+    return { ...this.listedPapers(items, ListingTableItemSchema, listedPaperFromListing), cursor };
   }
 
   async papersInCategory(
@@ -382,16 +392,12 @@ export class DynamoPaperStore implements PaperStore {
           expression: '#sort BETWEEN :low AND :high',
           values: { ':low': low, ':high': high },
         },
+        views: true,
       },
       { limit: page.limit, start },
       rollingRange ? { r: range } : {},
     );
-    return {
-      items: this.readable(items, CategoryEntryTableItemSchema).map((entry) =>
-        listedPaper(entry.paper, entry.listedOn, entry.classification),
-      ),
-      cursor,
-    };
+    return { ...this.listedPapers(items, CategoryEntryTableItemSchema, listedPaperFromEntry), cursor };
   }
 
   async listedPaper(id: string, listedOn: IsoDate): Promise<Paper | undefined> {
@@ -452,6 +458,10 @@ export class DynamoPaperStore implements PaperStore {
     return categoryCounts(this.client, this.tableName, from, to, this.reportSkipped);
   }
 
+  qualityListingsOn(day: IsoDate) {
+    return qualityListingsOn(this.client, this.tableName, day, this.reportSkipped);
+  }
+
   async ingestedDay(day: IsoDate): Promise<IngestedDay | undefined> {
     const { Item: item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: DAYS_PK, sk: day } }),
@@ -499,6 +509,34 @@ export class DynamoPaperStore implements PaperStore {
       items: this.readable(items, DayItemSchema).map(ingestedDayOf),
       cursor,
     };
+  }
+
+  /**
+   * A list page's papers and their JSON: an item's stored view (see {@link LISTED_PAPER_VIEW}) as
+   * it is, checked only for being a JSON object with an id and a day (it was validated when
+   * written); an item without one through `schema` and `toPaper`, as every item was read before.
+   */
+  private listedPapers<S extends z.ZodType>(
+    items: readonly Record<string, unknown>[],
+    schema: S,
+    toPaper: (item: z.infer<S>) => ListedPaper,
+  ): Pick<Page<ListedPaper>, 'items' | typeof ITEMS_JSON> {
+    const papers: ListedPaper[] = [];
+    const texts: string[] = [];
+    for (const item of items) {
+      const view = readView(item);
+      if (view) {
+        papers.push(view.paper);
+        texts.push(view.text);
+        continue;
+      }
+      const [read] = this.readable([item], schema);
+      if (read === undefined) continue;
+      const paper = toPaper(read);
+      papers.push(paper);
+      texts.push(JSON.stringify(paper));
+    }
+    return { items: papers, [ITEMS_JSON]: texts };
   }
 
   /**
@@ -557,14 +595,20 @@ export class DynamoPaperStore implements PaperStore {
       Limit: limit + 1,
       ExclusiveStartKey: startKey,
     });
-    const result = await this.client.send(command).catch((error: unknown) => {
-      // The query is valid without a start key (the code builds it); with one, DynamoDB's
-      // ValidationException can only be about the key a client tampered with (e.g. outside the range).
-      if (startKey !== undefined && error instanceof Error && error.name === 'ValidationException') {
-        throw new InvalidCursorError('cursor does not fit this query');
-      }
-      throw error;
-    });
+    const send = (query: QueryCommand) =>
+      this.client.send(query).catch((error: unknown) => {
+        // The query is valid without a start key (the code builds it); with one, DynamoDB's
+        // ValidationException can only be about the key a client tampered with (e.g. outside the range).
+        if (startKey !== undefined && error instanceof Error && error.name === 'ValidationException') {
+          throw new InvalidCursorError('cursor does not fit this query');
+        }
+        throw error;
+      });
+    let result = await send(spec.views ? viewQuery(command, spec.index) : command);
+    // An item without a readable view (written before views were) needs all its attributes: the
+    // same page again, in full. Old tables pay one more Query a page; new ones never do.
+    if (spec.views && result.Items?.some((item) => readView(item) === undefined))
+      result = await send(command);
     const items = result.Items ?? [];
     if (items.length > limit) {
       const last = items[limit - 1] as Record<string, unknown>;
@@ -595,6 +639,55 @@ interface QuerySpec {
   sortKeyCondition?: { expression: string; values: Record<string, string> };
   /** Highest sort key first. */
   descending?: boolean;
+  /** Read only the items' API views and keys (list pages of listings or category entries). */
+  views?: boolean;
+}
+
+/** `command` reading only the keys (for the cursor) and the API view of each item. */
+function viewQuery(command: QueryCommand, index: IndexDefinition | undefined): QueryCommand {
+  const names = Object.fromEntries(
+    [...keyAttributes(index).map(({ name }) => name), LISTED_PAPER_VIEW].map((name, i) => [`#p${i}`, name]),
+  );
+  return new QueryCommand({
+    ...command.input,
+    ProjectionExpression: Object.keys(names).join(', '),
+    ExpressionAttributeNames: { ...command.input.ExpressionAttributeNames, ...names },
+  });
+}
+
+/**
+ * An item's stored view, when it has one that is a JSON object with a string id and day: the
+ * cheap check of what was validated at write time (a view cut short or written by hand fails it,
+ * and the item is read in full instead).
+ */
+function readView(item: Record<string, unknown>): View | undefined {
+  // The page's check and its mapping both ask: parse each view once.
+  if (readViews.has(item)) return readViews.get(item);
+  const view = parseView(item);
+  readViews.set(item, view);
+  return view;
+}
+
+interface View {
+  paper: ListedPaper;
+  text: string;
+}
+
+const readViews = new WeakMap<object, View | undefined>();
+
+function parseView(item: Record<string, unknown>): View | undefined {
+  const text = item[LISTED_PAPER_VIEW];
+  if (typeof text !== 'string') return undefined;
+  let paper: unknown;
+  try {
+    paper = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof paper !== 'object' || paper === null) return undefined;
+  const { id, listedOn } = paper as { id?: unknown; listedOn?: unknown };
+  if (typeof id !== 'string' || typeof listedOn !== 'string') return undefined;
+  return { paper: paper as ListedPaper, text };
 }
 
 /** The key attributes DynamoDB puts in a LastEvaluatedKey for an item of the table or of one index. */
@@ -691,35 +784,6 @@ function ingestedDayOf(day: z.infer<typeof DayItemSchema>): IngestedDay {
     lastFetchedAt: day.lastFetchedAt,
     lastStoredAt: day.lastStoredAt,
   };
-}
-
-function classificationFields(classification: z.infer<typeof ClassificationSchema> | undefined) {
-  if (!classification) return {};
-  return {
-    categories: classification.categories,
-    primaryCategory: classification.primaryCategory,
-    classifierVersion: classification.classifierVersion,
-    categorySource: classification.categorySource,
-  };
-}
-
-function listedPaper(
-  paper: Paper,
-  listedOn: IsoDate,
-  classification: z.infer<typeof ClassificationSchema> | undefined,
-  fetchedAt?: string,
-): ListedPaper {
-  return { ...paper, listedOn, fetchedAt, ...classificationFields(classification) };
-}
-
-export function listedPaperFromListing(item: z.infer<typeof ListingTableItemSchema>): ListedPaper {
-  const { upvotes: _upvotes, comments: _comments, ...paper } = item.paper;
-  return listedPaper(
-    { ...paper, ...listingFigures(item) },
-    item.listedOn,
-    item.classification,
-    item.fetchedAt,
-  );
 }
 
 /** Snapshots as the API gives them: oldest fetch first, a fetch's listing days in day order. */

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { ClassificationSchema } from '../classification';
-import { IsoDateSchema, PaperSchema } from '../paper';
+import { CategoryScoreSchema, ClassificationSchema } from '../classification';
+import { type IsoDate, IsoDateSchema, type Paper, PaperSchema } from '../paper';
 
 /**
  * Table items as they come back from DynamoDB: one schema per item kind, so a
@@ -18,6 +18,25 @@ export const ListingOriginSchema = z.object({
   archiveKey: z.string().min(1),
 });
 export type ListingOrigin = z.infer<typeof ListingOriginSchema>;
+
+/** What the arXiv API said of a paper, as stored on its listing (`arxiv`). */
+export const ArxivEnrichmentSchema = z.object({
+  /** arXiv's categories in arXiv's order, primary first. */
+  categories: z.array(z.string().min(1)),
+  comment: z.string().optional(),
+  journalRef: z.string().optional(),
+  doi: z.string().optional(),
+  version: z.number().int().positive().optional(),
+  versionUpdated: z.string().optional(),
+  /** The archived Atom response the enrichment came from. */
+  atomArchiveKey: z.string().min(1),
+  enrichedAt: z.string(),
+});
+export type ArxivEnrichment = z.infer<typeof ArxivEnrichmentSchema>;
+
+/** Whether a listing's categories came from arXiv yet: `not-arxiv` for a paper arXiv does not hold (`title-` ids). */
+export const EnrichmentStateSchema = z.enum(['enriched', 'pending', 'missing', 'not-arxiv']);
+export type EnrichmentState = z.infer<typeof EnrichmentStateSchema>;
 
 /** One paper on one listing day (`PAPER#<id>` / `LISTED#<day>`). */
 export const ListingTableItemSchema = ListingOriginSchema.extend({
@@ -38,6 +57,10 @@ export const ListingTableItemSchema = ListingOriginSchema.extend({
   indexedCategories: z.set(z.string()).optional(),
   /** The postings layout and text hash the listing's keyword postings were written from (`search-index.ts`). */
   searchIndexed: z.string().optional(),
+  /** The model's ranked categories (its top five, most likely first), whatever `classification` holds. */
+  predictedCategories: z.array(CategoryScoreSchema).optional(),
+  arxiv: ArxivEnrichmentSchema.optional(),
+  enrichment: EnrichmentStateSchema.optional(),
   storedAt: timestamp,
 });
 export type ListingTableItem = z.infer<typeof ListingTableItemSchema>;
@@ -98,6 +121,96 @@ export const ListedPaperSchema = PaperSchema.extend({
   categorySource: ClassificationSchema.shape.categorySource.optional(),
 });
 export type ListedPaper = z.infer<typeof ListedPaperSchema>;
+
+/**
+ * The one mapping of a listing to the paper the API returns for it: its paper, its figures as
+ * the latest fetches gave them, its day and fetch, and its categories once classified. The store
+ * reads through it, and writes its JSON beside the listing ({@link LISTED_PAPER_VIEW}), so a field
+ * added here reaches both.
+ */
+export function listedPaperFromListing(item: ListingTableItem): ListedPaper {
+  const { upvotes: _upvotes, comments: _comments, ...paper } = item.paper;
+  return listedPaper(
+    { ...paper, ...listingFigures(item) },
+    item.listedOn,
+    item.classification,
+    item.fetchedAt,
+  );
+}
+
+/** A category entry as the API returns it: the paper (without per-day figures), its day and its categories. */
+export function listedPaperFromEntry(entry: CategoryEntryTableItem): ListedPaper {
+  return listedPaper(entry.paper, entry.listedOn, entry.classification);
+}
+
+/** The classification's fields of an API answer (none before the listing is classified). */
+export function classificationFields(classification: z.infer<typeof ClassificationSchema> | undefined) {
+  if (!classification) return {};
+  return {
+    categories: classification.categories,
+    primaryCategory: classification.primaryCategory,
+    classifierVersion: classification.classifierVersion,
+    categorySource: classification.categorySource,
+  };
+}
+
+function listedPaper(
+  paper: Paper,
+  listedOn: IsoDate,
+  classification: z.infer<typeof ClassificationSchema> | undefined,
+  fetchedAt?: string,
+): ListedPaper {
+  return { ...paper, listedOn, fetchedAt, ...classificationFields(classification) };
+}
+
+/**
+ * The attribute of a listing and of a category entry that holds the API's JSON for it, written
+ * in the same write as the item and validated then, so a list query projects it alone and sends
+ * it as is: no parse of the whole item, no schema check, no re-serialisation per request. An
+ * item without it (written before it existed, or by a write that cannot know the whole item) is
+ * read in full and checked, as every item was before.
+ */
+export const LISTED_PAPER_VIEW = 'apiView';
+
+/**
+ * A projection of a listing's attributes without its view, for reads that check the whole item
+ * (ranked ranges, search hits): the view would double what they transfer and unmarshal, for
+ * nothing. Every attribute the item's schema names, so a field added there is read too.
+ */
+export const LISTING_WITHOUT_VIEW = (() => {
+  const names = Object.fromEntries(
+    Object.keys(ListingTableItemSchema.shape).map((name, i) => [`#l${i}`, name]),
+  );
+  return { expression: Object.keys(names).join(', '), names };
+})();
+
+/**
+ * Views larger than this are not stored: the item holds its paper twice with one, and a paper
+ * this large (the parse stage stores those too large for a queue message) must still fit
+ * DynamoDB's 400 KB item; it is read in full instead.
+ */
+export const MAX_VIEW_BYTES = 100_000;
+
+/**
+ * The JSON of a listing's API answer, from the item the write leaves in the table: checked
+ * against the table item's schema (which also puts its fields in the order a read gives them),
+ * so the view is exactly what reading the item would send. Undefined when larger than
+ * {@link MAX_VIEW_BYTES}.
+ * @throws z.ZodError when the item would not be readable (the write then fails, storing nothing).
+ */
+export function listingView(item: unknown): string | undefined {
+  return bounded(JSON.stringify(listedPaperFromListing(ListingTableItemSchema.parse(item))));
+}
+
+/** {@link listingView} for a category entry. */
+export function categoryEntryView(entry: unknown): string | undefined {
+  return bounded(JSON.stringify(listedPaperFromEntry(CategoryEntryTableItemSchema.parse(entry))));
+}
+
+function bounded(view: string): string | undefined {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: count the bytes only when it could matter.
+  return view.length * 3 <= MAX_VIEW_BYTES || Buffer.byteLength(view) <= MAX_VIEW_BYTES ? view : undefined;
+}
 
 /**
  * One upvote snapshot (`PAPER#<id>` / `UPVOTES#<day>#<fetchedAt>`): a listing's figures as one fetch

@@ -38,6 +38,8 @@ import type { IsoDate } from '../paper';
  *   `k` is part of the key: a table indexed with another `k` (or with the exact-term postings
  *   `TERM#<term>` and markers `PAPER#<id>`/`SEARCH#<day>` of earlier versions) holds items no read
  *   of this layout asks for. Postings carry no index key: they stay out of every GSI.
+ * - Live quality of a day (`GET /quality`, `papers quality`): `Query byDayId dayPk = DAY#<day>`, projecting only
+ *   the paper id, `enrichment`, `arxiv.categories` and the codes of `predictedCategories[0..2]`.
  * - Ranked ranges (`sort=upvotes|date`, `GET /categories`): `Query byDay dayPk = DAY#<day>` for each
  *   day of the range (at most 366), merged per paper in memory.
  * - A listing's upvote history: `Query pk = PAPER#<id> AND begins_with(sk, 'UPVOTES#<day>#')`,

@@ -2,7 +2,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { assignedCategories, categoryChanges, classificationToken, stablePaperOf } from './category-entries';
-import { type ListingTableItem, ListingTableItemSchema, listingFigures } from './items';
+import {
+  LISTED_PAPER_VIEW,
+  type ListingTableItem,
+  ListingTableItemSchema,
+  listingFigures,
+  listingView,
+} from './items';
 import { dayPk, listingSk, paperPk, TERM_BUCKETS, upvoteSnapshotSk } from './keys';
 import {
   type ListingWrite,
@@ -236,6 +242,15 @@ export function planListingWrite(
       sets.push('searchIndexed = :searchIndexed');
       values[':searchIndexed'] = postings.indexedAs;
     }
+    // The view shows the fetch time, so it is written again with it.
+    const view = listingView({
+      ...stored,
+      fetchedAt: origin.fetchedAt,
+      archiveKey: origin.archiveKey,
+      ...(upvotes === undefined ? {} : { upvotesFetchedAt: origin.fetchedAt }),
+      ...(classification === undefined ? {} : { classifiedFrom: origin.fetchedAt }),
+    });
+    const removeView = viewUpdate(view, sets, values);
     return {
       outcome: 'unchanged',
       actions: [
@@ -243,7 +258,7 @@ export function planListingWrite(
           Update: {
             TableName: tableName,
             Key: key,
-            UpdateExpression: `SET ${sets.join(', ')}`,
+            UpdateExpression: `SET ${sets.join(', ')}${removeView}`,
             ...withValues(condition, values),
           },
         },
@@ -324,15 +339,42 @@ export function planListingWrite(
       },
     });
   }
+  // The listing as this update leaves it (the condition pins what it was), and its API view.
+  const view = listingView({
+    ...stored,
+    ...key,
+    paper: stable,
+    listedOn: origin.listedOn,
+    fetchedAt: origin.fetchedAt,
+    archiveKey: origin.archiveKey,
+    storedAt: stored?.storedAt ?? values[':now'],
+    upvotes: upvotes ?? stored?.upvotes ?? 0,
+    ...(upvotes === undefined ? {} : { upvotesFetchedAt: origin.fetchedAt }),
+    ...(comments === undefined ? {} : { comments }),
+    ...(classification === undefined ? {} : { classification, classifiedFrom: origin.fetchedAt }),
+  });
+  const removeView = viewUpdate(view, sets, values);
   actions.unshift({
     Update: {
       TableName: tableName,
       Key: key,
-      UpdateExpression: `SET ${sets.join(', ')}${add}`,
+      UpdateExpression: `SET ${sets.join(', ')}${add}${removeView}`,
       ...withValues(condition, values),
     },
   });
   return { outcome: stored ? 'updated' : 'created', actions };
+}
+
+/**
+ * Adds the view to an update's `sets` and `values`, or gives the clause that removes a view the
+ * item may hold when there is none to write (too large): a view never outlives its item's state.
+ */
+function viewUpdate(view: string | undefined, sets: string[], values: Record<string, unknown>): string {
+  // Call it before joining `sets`: it adds to them.
+  if (view === undefined) return ` REMOVE ${LISTED_PAPER_VIEW}`;
+  sets.push(`${LISTED_PAPER_VIEW} = :view`);
+  values[':view'] = view;
+  return '';
 }
 
 /** The listing is as it was read: the same fetch, the same indexed category codes (a set that only grows). */

@@ -1,5 +1,6 @@
 import type { Classification } from '../classification';
 import type { IsoDate, Paper } from '../paper';
+import type { QualityListing } from '../quality/live-quality';
 import type {
   CategoryCount,
   IngestedDay,
@@ -20,7 +21,16 @@ export interface Page<T> {
   items: T[];
   /** Opaque; pass it back to get the next page. Absent on the last page. */
   cursor?: string;
+  /**
+   * When the store has them: each item's JSON, exactly `JSON.stringify(items[i])`, as stored
+   * beside it (see `LISTED_PAPER_VIEW`), so the API can send a page without serialising it again.
+   * A symbol key: spreading a page keeps it, `JSON.stringify` leaves it out.
+   */
+  [ITEMS_JSON]?: readonly string[];
 }
+
+/** The key of {@link Page}'s items as JSON. */
+export const ITEMS_JSON: unique symbol = Symbol('itemsJson');
 
 export interface PageRequest {
   limit: number;
@@ -138,6 +148,12 @@ export interface PaperStore {
   papersInRange(request: RangeRequest): Promise<Page<RankedPaper>>;
   /** Papers per category within a range, most first. */
   categoryCounts(from: IsoDate, to: IsoDate): Promise<CategoryCount[]>;
+  /**
+   * Every listing stored for `day`, as live quality reads it: its enrichment state, arXiv's
+   * categories and the model's first categories (`shared/quality/live-quality.ts`). One Query on
+   * the day's partition of `byDayId` (all its pages), projecting only those; never a Scan.
+   */
+  qualityListingsOn(day: IsoDate): Promise<QualityListing[]>;
   /** The day's record, if the day was fetched or has papers stored (tells an empty day from one never fetched). */
   ingestedDay(day: IsoDate): Promise<IngestedDay | undefined>;
 
@@ -160,6 +176,7 @@ export type PaperReader = Pick<
   | 'papersInRange'
   | 'categoryCounts'
   | 'ingestedDay'
+  | 'qualityListingsOn'
 >;
 
 export interface ClassificationWrite {

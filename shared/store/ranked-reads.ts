@@ -6,8 +6,15 @@ import type { IsoDate } from '../paper';
 import { papersTable } from '../resources';
 import { type Candidate, compareCandidates, rankCandidates, tied } from '../search/rank';
 import { textHash } from '../search/terms';
-import { decodeCursor, encodeCursor, listedPaperFromListing } from './dynamo-paper-store';
-import { type CategoryCount, type ListingTableItem, ListingTableItemSchema, type RankedPaper } from './items';
+import { decodeCursor, encodeCursor } from './dynamo-paper-store';
+import {
+  type CategoryCount,
+  LISTING_WITHOUT_VIEW,
+  type ListingTableItem,
+  ListingTableItemSchema,
+  listedPaperFromListing,
+  type RankedPaper,
+} from './items';
 import { dayPk, listingSk, paperPk, TERM_BUCKETS } from './keys';
 import { InvalidCursorError, type Page } from './paper-store';
 import { batchGet, readPostings } from './search-index';
@@ -150,6 +157,7 @@ async function verifiedPapers(
     candidates.flatMap((candidate) =>
       candidate.listings.map(({ day }) => ({ pk: paperPk(candidate.id), sk: listingSk(day) })),
     ),
+    LISTING_WITHOUT_VIEW,
   );
   return candidates.map((candidate) => {
     const listings: ListingTableItem[] = [];
@@ -259,6 +267,8 @@ async function listingsOfDays(
             IndexName: papersTable.indexes.byDay.indexName,
             KeyConditionExpression: 'dayPk = :day',
             ExpressionAttributeValues: { ':day': dayPk(day) },
+            ProjectionExpression: LISTING_WITHOUT_VIEW.expression,
+            ExpressionAttributeNames: LISTING_WITHOUT_VIEW.names,
             ExclusiveStartKey: start,
           }),
         );

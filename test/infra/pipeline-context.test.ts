@@ -56,6 +56,25 @@ describe('readPipelineContext', () => {
     expect(contextOf({ queryReservedConcurrency: 4 }).context).toEqual({ queryReservedConcurrency: 4 });
   });
 
+  it('reads publicFront as true or false (-c text or a cdk.json boolean) and publicFrontRateLimit as a number', () => {
+    expect(contextOf({ publicFront: 'true', publicFrontRateLimit: '300' })).toEqual({
+      context: { publicFront: true, publicFrontRateLimit: 300 },
+      problems: [],
+    });
+    expect(contextOf({ publicFront: false }).context).toEqual({ publicFront: false });
+  });
+
+  it.each([
+    ['publicFront', 'yes', 'must be true or false; got "yes"'],
+    [
+      'publicFrontRateLimit',
+      '5',
+      'must be a whole number of requests per IP per 5 minutes from 10 to 2000000000; got "5"',
+    ],
+  ])('refuses %s=%j', (key, value, expected) => {
+    expect(contextOf({ [key]: value }).problems).toEqual([`context "${key}" ${expected}`]);
+  });
+
   it('reads queryCorsAllowedOrigins as * or a list of origins', () => {
     expect(contextOf({ queryCorsAllowedOrigins: 'https://a.example.com, http://localhost:5173' })).toEqual({
       context: { queryCorsAllowedOrigins: ['https://a.example.com', 'http://localhost:5173'] },
@@ -139,7 +158,7 @@ describe('readPipelineContext with keys it does not read', () => {
     const { context, problems } = contextOf({ alarmemail: 'ops@example.org', loglevel: 'DEBUG' });
 
     const known =
-      'known keys: scheduleCron, scheduleTimeZone, alarmEmail, logLevel, listingUrlTemplate, userAgent, queryReservedConcurrency, revisitDays, queryCorsAllowedOrigins, stackName';
+      'known keys: scheduleCron, scheduleTimeZone, alarmEmail, logLevel, listingUrlTemplate, userAgent, queryReservedConcurrency, revisitDays, queryCorsAllowedOrigins, publicFront, publicFrontRateLimit, stackName';
     expect(problems).toEqual([
       `context key "alarmemail" is not one this app reads (did you mean "alarmEmail"?); ${known}`,
       `context key "loglevel" is not one this app reads (did you mean "logLevel"?); ${known}`,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { QualityListing } from '../../shared/quality/live-quality';
 import { handleQuery, type QueryRequest } from '../../shared/query/handle-query';
 import type {
   CategoryCount,
@@ -57,6 +58,10 @@ class RecordingStore implements PaperReader {
   async ingestedDay(day: string): Promise<IngestedDay | undefined> {
     this.calls.push(['ingestedDay', day]);
     return undefined;
+  }
+  async qualityListingsOn(day: string): Promise<QualityListing[]> {
+    this.calls.push(['qualityListingsOn', day]);
+    return [];
   }
   private answer<T>(call: unknown[], page: PageRequest): Page<T> {
     this.calls.push(call);

@@ -1,0 +1,67 @@
+import * as z from 'zod';
+import { dynamoEndpoint, s3Endpoint, sqsEndpoint } from './endpoints';
+
+/** fetch-listing's environment, checked once at cold start (see `shared/config.ts`). */
+
+/**
+ * What bounds one fetch-listing run: attempts and their timeout, the longest wait between
+ * attempts, the pages of a day and the pause between them. Their worst case
+ * (`fetchRunBudgetMs`) must fit in the function's timeout; the stack checks it at synth.
+ */
+export const FetchRunEnvSchema = z.object({
+  /** One attempt, from the request to the last byte of the body. */
+  FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  FETCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  /** The longest wait between two attempts, a `Retry-After` included. */
+  FETCH_BACKOFF_MAX_MS: z.coerce.number().int().nonnegative().default(15_000),
+  /** Pages of one day at most (the HF API at `limit=100`: 500 papers; a day has had fewer than 150). */
+  FETCH_MAX_PAGES: z.coerce.number().int().min(1).max(50).default(5),
+  /** Pause between pages of one listing: HF allows ~500 unauthenticated requests per 5 minutes. */
+  FETCH_PAGE_DELAY_MS: z.coerce.number().int().nonnegative().default(1_000),
+});
+export type FetchRunEnv = z.infer<typeof FetchRunEnvSchema>;
+
+/** {@link FetchRunEnv} as the fetch options and `fetchRunBudgetMs` name them. */
+export function fetchRunSettings(env: FetchRunEnv) {
+  return {
+    timeoutMs: env.FETCH_TIMEOUT_MS,
+    maxAttempts: env.FETCH_MAX_ATTEMPTS,
+    backoffMaxMs: env.FETCH_BACKOFF_MAX_MS,
+    maxPages: env.FETCH_MAX_PAGES,
+    pageDelayMs: env.FETCH_PAGE_DELAY_MS,
+  };
+}
+
+export const FetchListingEnvSchema = z.object({
+  ...s3Endpoint,
+  ...sqsEndpoint,
+  ...dynamoEndpoint,
+  /** The day fetched is recorded in the table, so an empty day still counts as ingested. */
+  TABLE_NAME: z.string().min(1),
+  ARCHIVE_BUCKET: z.string().min(1),
+  PARSE_QUEUE_URL: z.url(),
+  /** Listing URL template; `{date}` is replaced by the listing day. */
+  LISTING_URL_TEMPLATE: z
+    .string()
+    .includes('{date}')
+    .default('https://huggingface.co/api/daily_papers?date={date}&limit=100'),
+  USER_AGENT: z
+    .string()
+    .min(1)
+    .default('daily-papers-pipeline/0.1 (+https://github.com/daily-papers-pipeline; polite daily fetch)'),
+  ...FetchRunEnvSchema.shape,
+  /** The largest listing body accepted; a larger one is refused while it streams in. */
+  FETCH_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024),
+  /**
+   * Requests to the upstream per 5 minutes, pages and retries included, for every fetch this
+   * process makes (a local backfill runs many days in one process). HF allows ~500: half is polite.
+   */
+  FETCH_MAX_REQUESTS_PER_5_MIN: z.coerce.number().positive().default(250),
+  /** The first day the template's source has a listing for; earlier days are refused. Default: HF Daily Papers'. */
+  LISTING_FIRST_DAY: z.iso.date().default('2023-05-01'),
+});
+export type FetchListingEnv = z.infer<typeof FetchListingEnvSchema>;

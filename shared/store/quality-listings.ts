@@ -1,0 +1,90 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import type { IsoDate } from '../paper';
+import type { QualityListing } from '../quality/live-quality';
+import { papersTable } from '../resources';
+import { EnrichmentStateSchema } from './items';
+import { dayPk } from './keys';
+
+/**
+ * What live quality reads of a day's listings (`shared/quality/live-quality.ts`): one Query on
+ * `byDayId` (`dayPk = DAY#<day>`, paged), projecting only the paper id, the enrichment state,
+ * arXiv's categories and the codes of the model's first three categories (all the figures look
+ * at); never a Scan.
+ */
+
+/** The model's categories the figures look at: the first, and the first three for `primaryInTop3`. */
+const PREDICTED_DEPTH = 3;
+
+const ProjectedListingSchema = z.object({
+  paper: z.object({ id: z.string().min(1) }),
+  enrichment: EnrichmentStateSchema.optional(),
+  arxiv: z.object({ categories: z.array(z.string().min(1)).optional() }).optional(),
+  // A projection of list elements keeps their order and leaves out the ones the list lacks.
+  predictedCategories: z.array(z.object({ code: z.string().min(1) })).optional(),
+});
+
+// `pk` and `sk` only to name a skipped item in the log.
+const PROJECTION = [
+  'pk',
+  'sk',
+  '#paper.#id',
+  '#enrichment',
+  '#arxiv.#categories',
+  ...Array.from({ length: PREDICTED_DEPTH }, (_, i) => `#predicted[${i}].#code`),
+].join(', ');
+
+/** A listing the projection cannot read is skipped and reported, as the store's other reads do. */
+export type UnreadableQualityListing = (item: Record<string, unknown>, problem: string) => void;
+
+/** Every listing stored for `day`, as live quality reads it (all pages). */
+export async function qualityListingsOn(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  day: IsoDate,
+  reportSkipped: UnreadableQualityListing,
+): Promise<QualityListing[]> {
+  const index = papersTable.indexes.byDayId;
+  const listings: QualityListing[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: index.indexName,
+        KeyConditionExpression: '#partition = :partition',
+        ProjectionExpression: PROJECTION,
+        ExpressionAttributeNames: {
+          '#partition': index.partitionKey.name,
+          '#paper': 'paper',
+          '#id': 'id',
+          '#enrichment': 'enrichment',
+          '#arxiv': 'arxiv',
+          '#categories': 'categories',
+          '#predicted': 'predictedCategories',
+          '#code': 'code',
+        },
+        ExpressionAttributeValues: { ':partition': dayPk(day) },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const parsed = ProjectedListingSchema.safeParse(item);
+      if (!parsed.success) {
+        reportSkipped(item, z.prettifyError(parsed.error));
+        continue;
+      }
+      const { paper, enrichment, arxiv, predictedCategories } = parsed.data;
+      listings.push({
+        id: paper.id,
+        ...(enrichment === undefined ? {} : { enrichment }),
+        ...(arxiv?.categories === undefined ? {} : { arxivCategories: arxiv.categories }),
+        ...(predictedCategories === undefined
+          ? {}
+          : { predictedCodes: predictedCategories.map(({ code }) => code) }),
+      });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return listings;
+}
