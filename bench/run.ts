@@ -30,6 +30,7 @@ const suites: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   bundle: () => import('./suites/bundle'),
   'history-export': () => import('./suites/history-export'),
   'history-replay': () => import('./suites/history-replay'),
+  enrich: () => import('./suites/enrich'),
 };
 
 const SUITE_FLAG = '--run-suite';

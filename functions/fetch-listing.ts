@@ -1,6 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { enrichPendingDays } from '../shared/arxiv/enrich-pending';
+import { enrichmentFromEnv } from '../shared/arxiv/enrichment-from-env';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { makeS3Client } from '../shared/aws/s3';
 import { makeSqsClient } from '../shared/aws/sqs';
@@ -20,12 +22,43 @@ import { METRICS_NAMESPACE, metricNames, serviceNames } from '../shared/telemetr
 const config = loadConfig(FetchListingEnvSchema);
 const logger = new Logger({ serviceName: serviceNames.fetchListing });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: serviceNames.fetchListing });
+const s3 = makeS3Client(config.AWS_ENDPOINT_URL_S3);
+const sqs = makeSqsClient(config.AWS_ENDPOINT_URL_SQS);
+const documentClient = makeDocumentClient(config.AWS_ENDPOINT_URL_DYNAMODB);
+/** The current run's deadline: enrichment never starts an attempt at arXiv it could not finish. */
+let runDeadline: number | undefined;
+const enrich = enrichmentFromEnv(
+  config,
+  { client: documentClient, tableName: config.TABLE_NAME, s3, bucket: config.ARCHIVE_BUCKET },
+  {
+    onPending: (problem, ids) =>
+      logger.warn('arXiv did not answer; papers stay pending', { problem, papers: ids.length }),
+    onRetry: (problem, attempt, waitMs) =>
+      logger.warn('arXiv attempt failed; retrying', { problem, attempt, waitMs: Math.round(waitMs) }),
+  },
+  () => runDeadline,
+);
+const classifyQueueUrl = config.CLASSIFY_QUEUE_URL;
 const targets = {
-  s3: makeS3Client(config.AWS_ENDPOINT_URL_S3),
-  sqs: makeSqsClient(config.AWS_ENDPOINT_URL_SQS),
+  s3,
+  sqs,
   bucket: config.ARCHIVE_BUCKET,
   parseQueueUrl: config.PARSE_QUEUE_URL,
-  days: new DynamoPaperStore(makeDocumentClient(config.AWS_ENDPOINT_URL_DYNAMODB), config.TABLE_NAME),
+  days: new DynamoPaperStore(documentClient, config.TABLE_NAME),
+  enrich,
+  // Only with an arXiv to ask (locally enrichment is off unless ARXIV_API_URL is set).
+  ...(classifyQueueUrl && config.ARXIV_API_URL
+    ? {
+        enrichPending: (day: string) =>
+          enrichPendingDays([day], {
+            client: documentClient,
+            tableName: config.TABLE_NAME,
+            sqs,
+            classifyQueueUrl,
+            enrich,
+          }),
+      }
+    : {}),
 };
 const fetchOptions = {
   ...fetchRunSettings(config),
@@ -54,6 +87,7 @@ export const handler = async (event: unknown, context?: Pick<Context, 'getRemain
   const deadline = context
     ? Date.now() + context.getRemainingTimeInMillis() - PAGE_HANDLING_ALLOWANCE_MS
     : undefined;
+  runDeadline = deadline;
   let report: DailyIngestReport;
   try {
     report = await fetchAndIngestDay(
@@ -79,6 +113,7 @@ export const handler = async (event: unknown, context?: Pick<Context, 'getRemain
     throw error;
   }
   for (const listing of report.listings) logger.info('listing ingested', { ...listing });
+  if (report.pendingEnriched) logger.info('pending papers asked about again', { ...report.pendingEnriched });
   metrics.addMetric(metricNames.papersListed, MetricUnit.Count, report.papers);
   metrics.addMetric(metricNames.listingsMalformed, MetricUnit.Count, 0);
   metrics.publishStoredMetrics();

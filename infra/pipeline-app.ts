@@ -107,6 +107,10 @@ export const PipelineContextSchema = z.object({
     z.string().refine(acceptedListingUrlTemplate, 'must be an http(s) URL containing {date}'),
   ),
   userAgent: contextText(z.string().trim().min(1, 'must not be blank')),
+  /** The arXiv export API enrichment asks (`ARXIV_API_URL`); default `http://export.arxiv.org/api/query`. */
+  arxivApiUrl: contextText(
+    z.string().refine((url) => /^https?:\/\//.test(url) && URL.canParse(url), 'must be an http(s) URL'),
+  ),
   queryReservedConcurrency: z.preprocess(
     (value) => (value === '' || value === null ? undefined : value),
     z

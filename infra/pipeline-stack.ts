@@ -12,6 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { DEFAULT_ARXIV_API_URL } from '../shared/arxiv/client';
 import {
   ClassifyPaperEnvSchema,
   FetchListingEnvSchema,
@@ -111,6 +112,11 @@ export interface PipelineStackProps extends StackProps {
   readonly listingUrlTemplate?: string;
   /** Overrides the fetch function's User-Agent. @default - the schema's */
   readonly userAgent?: string;
+  /**
+   * The arXiv export API fetch-listing enriches papers from (`ARXIV_API_URL`, CDK context
+   * `arxivApiUrl`). @default DEFAULT_ARXIV_API_URL
+   */
+  readonly arxivApiUrl?: string;
   /** Reserved concurrency of the query function. @default DEFAULT_QUERY_RESERVED_CONCURRENCY */
   readonly queryReservedConcurrency?: number;
   /** Origins whose browser scripts may read the query API (CORS). @default '*' - any */
@@ -182,8 +188,13 @@ const actions = {
   sendMessages: ['sqs:SendMessage'],
   /** A consumer sends a record it gives up on to its own dead-letter queue, with the reason. */
   deadLetterRecords: ['sqs:SendMessage'],
-  /** recordFetchedDay: the day fetched, even when empty. */
-  fetchTable: ['dynamodb:UpdateItem'],
+  /**
+   * recordFetchedDay: the day fetched, even when empty (UpdateItem); the arXiv request gate
+   * (`RATE#arxiv`: GetItem, conditional UpdateItem).
+   */
+  fetchTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  /** A revisit finds the day's listings still pending enrichment: one Query on byDayId. */
+  pendingListings: ['dynamodb:Query'],
   /**
    * A paper too large for a classify message is stored by parse-paper (storeListings: one
    * BatchGetItem, then a TransactWriteItems, authorised as the UpdateItem of the listing, the
@@ -263,6 +274,9 @@ export class PipelineStack extends Stack {
         TABLE_NAME: table.tableName,
         ...(props.listingUrlTemplate ? { LISTING_URL_TEMPLATE: props.listingUrlTemplate } : {}),
         ...(props.userAgent ? { USER_AGENT: props.userAgent } : {}),
+        // Always set on AWS: enrichment is on (locally it is off unless ARXIV_API_URL is set).
+        ARXIV_API_URL: props.arxivApiUrl ?? DEFAULT_ARXIV_API_URL,
+        CLASSIFY_QUEUE_URL: classify.queue.queueUrl,
         ...Object.fromEntries(Object.entries(fetchRun).map(([name, value]) => [name, String(value)])),
       },
       // Holds the worst case of the settings above (checkedFetchRun); the handler stops retrying
@@ -270,7 +284,11 @@ export class PipelineStack extends Stack {
       timeout: FETCH_LISTING_TIMEOUT,
       logLevel,
     });
-    const archivePrefixes = [archiveBucket.listingsPrefix, archiveBucket.quarantinePrefix];
+    const archivePrefixes = [
+      archiveBucket.listingsPrefix,
+      archiveBucket.quarantinePrefix,
+      archiveBucket.arxivPrefix,
+    ];
     allow(
       fetchListing,
       actions.archiveObjects,
@@ -279,6 +297,16 @@ export class PipelineStack extends Stack {
     allow(fetchListing, actions.archiveBucket, [archive.bucketArn]);
     allow(fetchListing, actions.sendMessages, [parse.queue.queueArn]);
     allow(fetchListing, actions.fetchTable, [table.tableArn]);
+    allow(fetchListing, actions.pendingListings, [
+      `${table.tableArn}/index/${papersTable.indexes.byDayId.indexName}`,
+    ]);
+    // A revisit sends the pending papers arXiv has since answered for to be stored.
+    allow(fetchListing, actions.sendMessages, [classify.queue.queueArn]);
+    Validations.of(fetchListing.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${archiveBucket.arxivPrefix}*]`,
+      reason:
+        "arXiv's answers are archived under content-addressed, date-partitioned keys; the grant is Get/PutObject under arxiv/ of this stack's archive bucket only.",
+    });
     Validations.of(fetchListing.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(archive.node.defaultChild as s3.CfnBucket)}.Arn>/${archiveBucket.listingsPrefix}*]`,
       reason:

@@ -72,6 +72,10 @@ const commands: Record<string, Command> = {
     summary: 'classify again the stored listings the shipped model did not classify',
     load: () => import('./commands/reclassify'),
   },
+  enrich: {
+    summary: 'ask arXiv again about the stored papers still pending enrichment',
+    load: () => import('./commands/enrich'),
+  },
   quality: {
     summary: "the shipped model against arXiv's categories on the enriched papers, per day",
     load: () => import('./commands/quality'),
@@ -91,7 +95,9 @@ function usage(): string {
     'environment:\n' +
     '  PAPERS_DATA_DIR   the local data folder (default .papers-data/ in the project root;\n' +
     '                    a relative path is taken from the folder the command was typed in)\n' +
-    "  PAPERS_LOG_LEVEL  the handlers' log level: ERROR (default), WARN, INFO, DEBUG, …\n"
+    "  PAPERS_LOG_LEVEL  the handlers' log level: ERROR (default), WARN, INFO, DEBUG, …\n" +
+    '  ARXIV_API_URL     the arXiv export API to enrich papers from (unset: enrichment off,\n' +
+    '                    arXiv papers stored pending; e.g. http://export.arxiv.org/api/query)\n'
   );
 }
 

@@ -1,5 +1,8 @@
+import { type EnrichPendingReport, enrichPendingDays } from '../shared/arxiv/enrich-pending';
+import { enrichmentFromEnv } from '../shared/arxiv/enrichment-from-env';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
 import { classifierVersion } from '../shared/classify';
+import { ArxivEnvSchema, loadConfig } from '../shared/config';
 import { replayArchivedDay } from '../shared/history/archive-replay';
 import { sendForReclassification, staleListings } from '../shared/history/reclassify';
 import type { IsoDate } from '../shared/paper';
@@ -110,6 +113,59 @@ export async function runReclassify(
     examined: before.examined,
     stale: before.stale.length,
     redone: before.stale.filter((listing) => !stillStale.has(key(listing))).length,
+    consumers,
+  };
+}
+
+export interface EnrichReport extends EnrichPendingReport {
+  days: number;
+  /** True when no ARXIV_API_URL is set: nothing was asked. */
+  off: boolean;
+  /** Records that reached the classify dead-letter queue meanwhile. */
+  deadLettered: number;
+  consumers: ConsumerReport[];
+}
+
+/**
+ * Asks arXiv about the pending listings of `days` (default: every ingested day) through the
+ * table's request gate, and drains the classify queue so the answers are stored.
+ */
+export async function runEnrich(
+  stack: LocalStack,
+  handlers: LocalHandlers,
+  days?: readonly IsoDate[],
+  options: {
+    retryDelaySeconds?: number;
+    env?: NodeJS.ProcessEnv;
+    onPending?: (problem: string) => void;
+  } = {},
+): Promise<EnrichReport> {
+  const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
+  const tableName = stack.env.TABLE_NAME ?? '';
+  const bucket = stack.env.ARCHIVE_BUCKET ?? '';
+  const range = days ?? (await allDays(new DynamoPaperStore(client, tableName))).map((day) => day.day).sort();
+  const env = loadConfig(ArxivEnvSchema, options.env ?? process.env);
+  const enrich = enrichmentFromEnv(
+    env,
+    { client, tableName, s3: stack.s3, bucket },
+    { onPending: (problem) => options.onPending?.(problem) },
+  );
+  const before = await deadLetterCounts(stack);
+  const report = await enrichPendingDays(range, {
+    client,
+    tableName,
+    sqs: stack.sqs,
+    classifyQueueUrl: stack.queueUrls.classify,
+    enrich,
+  });
+  const consumers = await drainPipeline(stack, handlers, options);
+  await stack.persistArchive();
+  const after = await deadLetterCounts(stack);
+  return {
+    ...report,
+    days: range.length,
+    off: env.ARXIV_API_URL === undefined,
+    deadLettered: after.classify - before.classify,
     consumers,
   };
 }

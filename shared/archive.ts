@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   NotFound,
   PutObjectCommand,
   type S3Client,
@@ -44,6 +45,8 @@ export interface ArchiveRequest {
   items: number;
   /** Why the bytes are not a listing, for `malformed` ones (they go to the quarantine). */
   reason?: string;
+  /** Where `parsed` bytes go. @default archiveBucket.listingsPrefix (an arXiv API answer: `arxivPrefix`) */
+  prefix?: string;
 }
 
 export interface ArchivedListing {
@@ -100,7 +103,7 @@ export async function archiveListing(
   const key =
     request.parseStatus === 'malformed'
       ? quarantineKey(request.listedOn, request.bytes, request.format)
-      : listingArchiveKey(request.listedOn, request.bytes, request.format);
+      : listingArchiveKey(request.listedOn, request.bytes, request.format, request.prefix);
   const existing = await archivedMetadata(s3, bucket, key);
   if (existing) {
     const first = FetchedAtSchema.safeParse(existing['fetched-at']);
@@ -134,6 +137,44 @@ export async function readArchivedListing(s3: S3Client, bucket: string, key: str
 }
 
 const FetchedAtSchema = z.iso.datetime({ offset: true });
+
+/** The keys of every object archived for `day` under `prefix` (listings by default). */
+export async function archivedKeysOfDay(
+  s3: S3Client,
+  bucket: string,
+  day: IsoDate,
+  prefix: string = archiveBucket.listingsPrefix,
+): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: listingDayPrefix(day, prefix),
+        ContinuationToken: token,
+      }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+/** An archived object's bytes and the capture time its metadata records (undefined when it records none). */
+export async function readArchivedCapture(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ bytes: Uint8Array; fetchedAt?: string }> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!object.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+  const fetchedAt = FetchedAtSchema.safeParse(object.Metadata?.['fetched-at']);
+  return {
+    bytes: await object.Body.transformToByteArray(),
+    ...(fetchedAt.success ? { fetchedAt: fetchedAt.data } : {}),
+  };
+}
 
 /** The object's user metadata, or undefined when there is no object under `key`. */
 async function archivedMetadata(

@@ -10,6 +10,7 @@
  * ~500 a function built at load). This module gathers them for the stack, the local CLI and
  * the tests.
  */
+export { type ArxivEnv, ArxivEnvSchema } from './env/arxiv';
 export { type ClassifyPaperEnv, ClassifyPaperEnvSchema } from './env/classify-paper';
 export {
   type FetchListingEnv,

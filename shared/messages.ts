@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { PaperEnrichmentSchema } from './enrichment';
 import { IsoDateSchema, ListingFormatSchema, PaperSchema } from './paper';
 import { ListingOriginSchema } from './store/items';
 
@@ -31,6 +32,8 @@ export const ParseItemMessageSchema = z.object({
     raw: z.unknown(),
     listedOn: IsoDateSchema.optional(),
   }),
+  /** What arXiv said about the paper, when fetch-listing asked (see `shared/arxiv/enrich.ts`). */
+  enrichment: PaperEnrichmentSchema.optional(),
 });
 export type ParseItemMessage = z.infer<typeof ParseItemMessageSchema>;
 
@@ -46,6 +49,7 @@ export const ParseReferenceMessageSchema = z.object({
     format: ListingFormatSchema,
     index: z.number().int().nonnegative(),
   }),
+  enrichment: PaperEnrichmentSchema.optional(),
 });
 export type ParseReferenceMessage = z.infer<typeof ParseReferenceMessageSchema>;
 
@@ -61,6 +65,11 @@ export const ClassifyPaperMessageSchema = z.object({
   v: z.literal(1),
   paper: PaperSchema,
   origin: ListingOriginSchema,
+  /**
+   * What arXiv said about the paper: its categories are stored as the paper's when `enriched`.
+   * Absent (an older message, a reclassify): the model's categories, and a stored enrichment kept.
+   */
+  enrichment: PaperEnrichmentSchema.optional(),
 });
 export type ClassifyPaperMessage = z.infer<typeof ClassifyPaperMessageSchema>;
 
@@ -72,6 +81,8 @@ export const ClassifyReferenceMessageSchema = z.object({
   v: z.literal(2),
   paperId: z.string().min(1),
   origin: ListingOriginSchema,
+  /** As in v1; `papers enrich` sends the stored pending listings this way, with arXiv's answer. */
+  enrichment: PaperEnrichmentSchema.optional(),
 });
 export type ClassifyReferenceMessage = z.infer<typeof ClassifyReferenceMessageSchema>;
 

@@ -118,6 +118,11 @@ export const archiveBucket = {
    */
   quarantinePrefix: 'quarantine/',
   quarantineExpiryDays: 90,
+  /**
+   * The arXiv export API's raw answers (Atom), content-addressed and date-partitioned like the
+   * listings (`arxiv/<yyyy>/<mm>/<dd>/<sha256>.xml`, the listing day): a replay reads them back.
+   */
+  arxivPrefix: 'arxiv/',
 } as const;
 
 /** Names the local runner gives the resources (on AWS, CloudFormation names them). */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ArxivEnvSchema } from './arxiv';
 import { dynamoEndpoint, s3Endpoint, sqsEndpoint } from './endpoints';
 
 /** fetch-listing's environment, checked once at cold start (see `shared/config.ts`). */
@@ -63,5 +64,8 @@ export const FetchListingEnvSchema = z.object({
   FETCH_MAX_REQUESTS_PER_5_MIN: z.coerce.number().positive().default(250),
   /** The first day the template's source has a listing for; earlier days are refused. Default: HF Daily Papers'. */
   LISTING_FIRST_DAY: z.iso.date().default('2023-05-01'),
+  ...ArxivEnvSchema.shape,
+  /** A revisit sends the day's listings arXiv has since answered for to the classify queue. */
+  CLASSIFY_QUEUE_URL: z.url().optional(),
 });
 export type FetchListingEnv = z.infer<typeof FetchListingEnvSchema>;

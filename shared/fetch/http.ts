@@ -13,6 +13,8 @@ import type { RequestLimiter } from './request-limiter';
 
 export interface FetchOptions {
   userAgent: string;
+  /** The `Accept` header. @default JSON, then HTML, then anything */
+  accept?: string;
   /** One attempt, from the request until the last byte of the body. */
   timeoutMs: number;
   maxAttempts: number;
@@ -146,17 +148,17 @@ export async function fetchListing(url: string, options: FetchOptions): Promise<
   let lastStatus: number | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     await options.limiter?.acquire();
-    if (Date.now() + timeoutMs > deadline) {
-      throw new ListingFetchError(
-        `GET ${url} gave up after ${attempt - 1} attempt(s): no time left in this run for another attempt ` +
-          `of up to ${timeoutMs} ms (last: ${lastProblem})`,
-        url,
-        lastStatus,
-        attempt - 1,
-      );
-    }
     let failure: AttemptFailure;
     try {
+      if (Date.now() + timeoutMs > deadline) {
+        throw new ListingFetchError(
+          `GET ${url} gave up after ${attempt - 1} attempt(s): no time left in this run for another attempt ` +
+            `of up to ${timeoutMs} ms (last: ${lastProblem})`,
+          url,
+          lastStatus,
+          attempt - 1,
+        );
+      }
       const fetched = await fetchOnce(url, options);
       return { ...fetched, attempts: attempt };
     } catch (error) {
@@ -164,6 +166,9 @@ export async function fetchListing(url: string, options: FetchOptions): Promise<
         throw new ListingTooLargeError(error.message, url, 200, attempt);
       if (!(error instanceof AttemptFailure)) throw error;
       failure = error;
+    } finally {
+      // The attempt is over, whatever its end: a one-at-a-time limiter lets the next one in.
+      await options.limiter?.release?.();
     }
     lastStatus = failure.status;
     lastProblem = failure.message;
@@ -208,7 +213,10 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<Omit<Fetch
   let response: Response;
   try {
     response = await fetch(url, {
-      headers: { 'user-agent': options.userAgent, accept: 'application/json, text/html;q=0.9, */*;q=0.8' },
+      headers: {
+        'user-agent': options.userAgent,
+        accept: options.accept ?? 'application/json, text/html;q=0.9, */*;q=0.8',
+      },
       signal,
       redirect: 'follow',
     });

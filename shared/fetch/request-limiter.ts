@@ -11,6 +11,11 @@ export interface RequestLimiter {
   acquire(): Promise<void>;
   /** Holds every request for `ms` from now (the upstream said `Retry-After`). */
   holdFor(ms: number): void;
+  /**
+   * Called when the request `acquire` admitted is over (answered, failed or timed out), for a
+   * limiter that allows one request at a time (`shared/arxiv/request-gate.ts`).
+   */
+  release?(): Promise<void>;
 }
 
 export interface RequestLimiterOptions {

@@ -1,6 +1,7 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { listingDayPrefix } from '../archive';
+import { archivedKeysOfDay } from '../archive';
+import { archivedArxivEnrichment } from '../arxiv/enrich';
 import { type IsoDate, IsoDateSchema } from '../paper';
 import { type IngestedListing, type IngestTargets, ingestListingBytes } from '../pipeline/ingest-listing';
 
@@ -8,7 +9,8 @@ import { type IngestedListing, type IngestTargets, ingestListingBytes } from '..
  * Replay: a day's archived raw listings sent through parse and classify again, with no
  * network. Each listing goes through the same splitter and messages as when it was fetched,
  * under its own metadata (source URL, first capture time, listing day), so the rows it ends in
- * are the ones a fresh ingest of the same bytes gives; an older capture never overwrites a newer
+ * are the ones a fresh ingest of the same bytes gives (arXiv's answers are read from their archive,
+ * `arxiv/<day>/`, not asked again); an older capture never overwrites a newer
  * one (the store orders writes by `fetchedAt`). The day's fetch record (`DAYS`) is left as it is:
  * nothing was fetched.
  */
@@ -36,16 +38,7 @@ export interface ArchivedListing {
 
 /** The keys of every listing archived for `day`. */
 export async function archivedListingKeys(s3: S3Client, bucket: string, day: IsoDate): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: listingDayPrefix(day), ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
+  return archivedKeysOfDay(s3, bucket, day);
 }
 
 /** @throws UnreadableArchivedListingError when the object's metadata is missing or wrong. */
@@ -77,7 +70,9 @@ export async function readArchivedListingWithMetadata(
  * @throws UnreadableArchivedListingError for an object without its capture metadata.
  * @throws MalformedListingError for archived bytes that no longer parse (a parser regression).
  */
-export async function replayArchivedDay(day: IsoDate, targets: IngestTargets): Promise<IngestedListing[]> {
+export async function replayArchivedDay(day: IsoDate, given: IngestTargets): Promise<IngestedListing[]> {
+  // arXiv's answers as archived for the day, never the network: the enrichment the live run had.
+  const targets = { ...given, enrich: given.enrich ?? archivedArxivEnrichment(given) };
   const listings: ArchivedListing[] = [];
   for (const key of await archivedListingKeys(targets.s3, targets.bucket, day)) {
     listings.push(await readArchivedListingWithMetadata(targets.s3, targets.bucket, key));

@@ -1,6 +1,9 @@
 import { classifyPaper } from '../classify';
+import { arxivClassification } from '../classify/arxiv-categories';
+import type { PaperEnrichment } from '../enrichment';
 import { type ClassifyMessage, ClassifyMessageSchema, parseMessage } from '../messages';
 import type { IsoDate, Paper } from '../paper';
+import type { EnrichmentFields } from '../store/items';
 import {
   ListingNotStoredError,
   type ListingWrite,
@@ -42,24 +45,65 @@ export type StoredListingStep = (stored: readonly StoredListing[]) => Promise<re
 export async function classifyListedPaper(body: string, store: PaperStore): Promise<ClassifiedListing> {
   const message = parseMessage(ClassifyMessageSchema, body);
   const { origin } = message;
-  const paper = await paperToClassify(message, store);
-  const classification = classifyPaper({
-    title: paper.title,
-    abstract: paper.abstract,
-    sourceCategories: paper.sourceCategories,
-  });
-  return { paper: { ...paper, listedOn: origin.listedOn }, origin, classification };
+  const { paper, enrichment } = await paperToClassify(message, store);
+  return {
+    paper: { ...paper, listedOn: origin.listedOn },
+    origin,
+    ...classifyWithEnrichment(paper, enrichment),
+  };
 }
 
-async function paperToClassify(message: ClassifyMessage, store: PaperStore): Promise<Paper> {
-  if (message.v === 1) return message.paper;
-  const paper = await store.listedPaper(message.paperId, message.origin.listedOn);
-  if (!paper) {
+/**
+ * The paper's categories: arXiv's when arXiv answered for it, else the feed's own (arXiv feeds),
+ * else the model's. The model runs on every paper all the same, and its ranking is kept beside
+ * (`predictedCategories`), so the API shows both and nothing is lost when arXiv is wrong or late.
+ */
+export function classifyWithEnrichment(
+  paper: Paper,
+  enrichment: PaperEnrichment | undefined,
+): Pick<ListingWrite, 'classification' | 'predictedCategories' | 'arxiv' | 'enrichment'> {
+  const predicted = classifyPaper({ title: paper.title, abstract: paper.abstract });
+  const predictedCategories = predicted.categories;
+  if (enrichment?.state === 'enriched') {
+    return {
+      classification: arxivClassification(enrichment.arxiv.categories, predicted),
+      predictedCategories,
+      arxiv: enrichment.arxiv,
+      enrichment: 'enriched',
+    };
+  }
+  const classification = paper.sourceCategories?.length
+    ? classifyPaper({
+        title: paper.title,
+        abstract: paper.abstract,
+        sourceCategories: paper.sourceCategories,
+      })
+    : predicted;
+  return { classification, predictedCategories, ...(enrichment ? { enrichment: enrichment.state } : {}) };
+}
+
+/**
+ * The paper and what arXiv said about it: the message's enrichment; for a reference message that
+ * carries none (a reclassify), the stored one, so a new model never replaces arXiv's categories.
+ */
+async function paperToClassify(
+  message: ClassifyMessage,
+  store: PaperStore,
+): Promise<{ paper: Paper; enrichment?: PaperEnrichment }> {
+  if (message.v === 1) return { paper: message.paper, enrichment: message.enrichment };
+  const stored = await store.listedPaperWithEnrichment(message.paperId, message.origin.listedOn);
+  if (!stored) {
     throw new ListingNotStoredError(
       `paper ${message.paperId} is not stored as listed on ${message.origin.listedOn}`,
     );
   }
-  return paper;
+  return { paper: stored.paper, enrichment: message.enrichment ?? storedEnrichment(stored.enrichment) };
+}
+
+function storedEnrichment(fields: EnrichmentFields): PaperEnrichment | undefined {
+  if (fields.enrichment === 'enriched' && fields.arxiv) return { state: 'enriched', arxiv: fields.arxiv };
+  if (fields.enrichment && fields.enrichment !== 'enriched') return { state: fields.enrichment };
+  return undefined;
 }
 
 /**

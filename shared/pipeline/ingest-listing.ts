@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { archiveListing } from '../archive';
+import type { EnrichmentSource } from '../arxiv/enrich';
+import type { EnrichPendingReport } from '../arxiv/enrich-pending';
+import type { EnrichmentState, PaperEnrichment } from '../enrichment';
 import { type FetchOptions, fetchListing } from '../fetch/http';
 import {
   type ListingItem,
@@ -34,6 +37,11 @@ export interface IngestTargets {
   sqs: SQSClient;
   bucket: string;
   parseQueueUrl: string;
+  /**
+   * Asks arXiv about the listing's papers before the fan-out, and each parse message carries the
+   * answer for its paper. Absent: the messages carry none (the model's categories, as before).
+   */
+  enrich?: EnrichmentSource;
 }
 
 /** Raw bytes of one listing and what is known about them. */
@@ -69,6 +77,8 @@ export interface IngestedListing {
   papersOfDay: number;
   /** Of those, the ones sent as a reference to the archive, being too large for one message. */
   byReference: number;
+  /** Papers by what arXiv said about them, when enrichment ran. */
+  enrichment?: Partial<Record<EnrichmentState, number>>;
 }
 
 /**
@@ -125,22 +135,37 @@ export async function ingestListingBytes(
     listedOn,
     url: listing.url,
   };
+  // A revisit finding the same bytes has nothing new to say. (Any other run sends them again: a
+  // rerun after a failure after archiving must finish the fan-out.)
+  const fannedOut = !(listing.revisit && !archived.written);
+  const dayContext = { url: listing.url, listedOn, fetchedAt: archived.fetchedAt };
+  const ids = split.items.map((item) => paperIdOf(item, dayContext));
+  // Every id of the listing is known here at once: one arXiv request per 100 of them.
+  const enrichments =
+    fannedOut && targets.enrich
+      ? await targets.enrich(
+          ids.filter((id): id is string => id !== undefined),
+          listedOn,
+        )
+      : undefined;
   let byReference = 0;
-  const messages = split.items.map((item) => {
-    const whole = JSON.stringify({ v: 1, listing: ref, item } satisfies ParseMessage);
+  const counts: Partial<Record<EnrichmentState, number>> = {};
+  const messages = split.items.map((item, index) => {
+    const id = ids[index];
+    const enrichment: PaperEnrichment | undefined = id === undefined ? undefined : enrichments?.get(id);
+    if (enrichment) counts[enrichment.state] = (counts[enrichment.state] ?? 0) + 1;
+    const extra = enrichment ? { enrichment } : {};
+    const whole = JSON.stringify({ v: 1, listing: ref, item, ...extra } satisfies ParseMessage);
     if (fitsInOneMessage(whole)) return whole;
     byReference++;
     return JSON.stringify({
       v: 2,
       listing: ref,
       ref: { format: item.format, index: item.index },
+      ...extra,
     } satisfies ParseMessage);
   });
-  // A revisit finding the same bytes has nothing new to say. (Any other run sends them again: a
-  // rerun after a failure after archiving must finish the fan-out.)
-  const fannedOut = !(listing.revisit && !archived.written);
   if (fannedOut) await sendMessages(targets.sqs, targets.parseQueueUrl, messages);
-  const dayContext = { url: listing.url, listedOn, fetchedAt: archived.fetchedAt };
   return {
     url: listing.url,
     fetchedAt: archived.fetchedAt,
@@ -152,7 +177,21 @@ export async function ingestListingBytes(
     fannedOut,
     papersOfDay: split.items.filter((item) => dayOfItem(item, dayContext) === listedOn).length,
     byReference,
+    ...(enrichments ? { enrichment: counts } : {}),
   };
+}
+
+/** The id parse-paper will give the item's paper; undefined for an item it will reject. */
+function paperIdOf(
+  item: ListingItem,
+  context: { url: string; listedOn: IsoDate; fetchedAt: string },
+): string | undefined {
+  try {
+    return normalizeItem(item, context).id;
+  } catch (error) {
+    if (error instanceof PaperParseError) return undefined;
+    throw error;
+  }
 }
 
 /** Keeps bytes that are not a listing, apart from the listings, and says where. */
@@ -246,7 +285,12 @@ export interface DailyIngestReport {
   day: IsoDate;
   listings: IngestedListing[];
   papers: number;
+  /** A revisit that sent nothing new: what asking arXiv again about the day's pending papers did. */
+  pendingEnriched?: EnrichPendingReport;
 }
+
+/** Asks arXiv again about a day's stored pending papers (`shared/arxiv/enrich-pending.ts`). */
+export type PendingEnricher = (day: IsoDate) => Promise<EnrichPendingReport>;
 
 /** The HF API's page size when the URL does not set `limit`. */
 const HF_DEFAULT_LIMIT = 50;
@@ -262,7 +306,7 @@ export const DEFAULT_MAX_PAGES = 5;
 export async function fetchAndIngestDay(
   request: DailyFetchRequest,
   options: DailyFetchOptions,
-  targets: IngestTargets & { days: FetchedDayRecorder },
+  targets: IngestTargets & { days: FetchedDayRecorder; enrichPending?: PendingEnricher },
 ): Promise<DailyIngestReport> {
   checkListingDay(
     request.day,
@@ -300,10 +344,17 @@ export async function fetchAndIngestDay(
     if (listing.format !== 'hf-api' || listing.papers < pageSize(firstUrl)) break;
   }
   await recordFetchedDay(targets.days, request.day, listings);
+  // A revisit whose listing changed was enriched as it was fanned out; one that changed nothing
+  // still asks arXiv about the papers it could not answer for before.
+  const pendingEnriched =
+    request.revisit && targets.enrichPending && !listings.some((listing) => listing.fannedOut)
+      ? await targets.enrichPending(request.day)
+      : undefined;
   return {
     day: request.day,
     listings,
     papers: listings.reduce((sum, listing) => sum + listing.papers, 0),
+    ...(pendingEnriched ? { pendingEnriched } : {}),
   };
 }
 

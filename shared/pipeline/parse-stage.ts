@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { PaperEnrichment } from '../enrichment';
 import { type ListingItem, normalizeItem, PaperParseError, paperListingDay, splitListing } from '../listing';
 import { type ClassifyMessage, type ParseMessage, ParseMessageSchema, parseMessage } from '../messages';
 import type { IsoDate, Paper } from '../paper';
@@ -63,7 +64,7 @@ export async function parseListedPaper(
   }
   const origin = { listedOn, fetchedAt: listing.fetchedAt, archiveKey: listing.archiveKey };
   const listed = { ...paper, listedOn };
-  const classifyMessage = classifyMessageBody(listed, origin);
+  const classifyMessage = classifyMessageBody(listed, origin, message.enrichment);
   // Too large to travel whole: stored now, and classify-paper reads it from its listing.
   if (isReference(classifyMessage)) await store.putListing(listed, origin);
   return { paper: listed, origin, classifyMessage };
@@ -80,10 +81,15 @@ function isReference(classifyMessage: string): boolean {
  * The classify message for a stored listing: the paper itself, or, when that is too large for
  * one SQS message (thousands of authors, a huge abstract), a reference to its listing item.
  */
-export function classifyMessageBody(paper: Paper, origin: ListingOrigin): string {
-  const whole = JSON.stringify({ v: 1, paper, origin } satisfies ClassifyMessage);
+export function classifyMessageBody(
+  paper: Paper,
+  origin: ListingOrigin,
+  enrichment?: PaperEnrichment,
+): string {
+  const extra = enrichment ? { enrichment } : {};
+  const whole = JSON.stringify({ v: 1, paper, origin, ...extra } satisfies ClassifyMessage);
   if (fitsInOneMessage(whole)) return whole;
-  return JSON.stringify({ v: 2, paperId: paper.id, origin } satisfies ClassifyMessage);
+  return JSON.stringify({ v: 2, paperId: paper.id, origin, ...extra } satisfies ClassifyMessage);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Classification } from '../classification';
 import { canonicalCategory } from '../classify/taxonomy';
 import type { IsoDate, Paper } from '../paper';
-import { categoryEntryView, LISTED_PAPER_VIEW } from './items';
+import { categoryEntryView, type EnrichmentFields, enrichmentFields, LISTED_PAPER_VIEW } from './items';
 import { categoryEntrySk, categoryPk, categorySk, paperPk } from './keys';
 import type { CategoryChanges } from './paper-store';
 
@@ -56,6 +56,7 @@ export function categoryChanges(
   classifiedFrom: string | undefined,
   classification: Classification,
   indexedBefore: ReadonlySet<string>,
+  enrichment: EnrichmentFields = {},
 ): CategoryChanges {
   const assigned = assignedCategories(classification);
   return {
@@ -72,6 +73,7 @@ export function categoryChanges(
         listedOn,
         paper,
         classification,
+        ...enrichmentFields(enrichment),
       };
       const view = categoryEntryView(entry);
       return view === undefined ? entry : { ...entry, [LISTED_PAPER_VIEW]: view };

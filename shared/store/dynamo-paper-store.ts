@@ -18,6 +18,8 @@ import {
   CategoryEntryTableItemSchema,
   classificationFields,
   DayItemSchema,
+  type EnrichmentFields,
+  enrichmentFields,
   type IngestedDay,
   LISTED_PAPER_VIEW,
   type ListedPaper,
@@ -401,6 +403,13 @@ export class DynamoPaperStore implements PaperStore {
   }
 
   async listedPaper(id: string, listedOn: IsoDate): Promise<Paper | undefined> {
+    return (await this.listedPaperWithEnrichment(id, listedOn))?.paper;
+  }
+
+  async listedPaperWithEnrichment(
+    id: string,
+    listedOn: IsoDate,
+  ): Promise<{ paper: Paper; enrichment: EnrichmentFields } | undefined> {
     const { Item: item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
@@ -411,7 +420,7 @@ export class DynamoPaperStore implements PaperStore {
     if (!item) return undefined;
     const listing = ListingTableItemSchema.parse(item);
     const { upvotes: _upvotes, comments: _comments, ...paper } = listing.paper;
-    return { ...paper, ...listingFigures(listing) };
+    return { paper: { ...paper, ...listingFigures(listing) }, enrichment: enrichmentFields(listing) };
   }
 
   async paperById(id: string): Promise<PaperRecord | undefined> {
@@ -424,12 +433,13 @@ export class DynamoPaperStore implements PaperStore {
     if (!latest) return undefined;
     const { listedOn: _listedOn, upvotes: _upvotes, comments: _comments, ...paper } = latest.paper;
     // The latest classification: listings are classified in turn, and a reclassification may lag.
-    const classification = listings
+    const classified = listings
       .filter((listing) => listing.classification)
       .reduce<(typeof listings)[number] | undefined>(
         (best, listing) => (!best || listing.fetchedAt > best.fetchedAt ? listing : best),
         undefined,
-      )?.classification;
+      );
+    const classification = classified?.classification;
     const snapshots = this.readable(
       await this.paperItems(id, UPVOTES_SK_PREFIX),
       UpvoteSnapshotTableItemSchema,
@@ -443,6 +453,7 @@ export class DynamoPaperStore implements PaperStore {
       })),
       upvoteHistory: upvoteHistory(snapshots),
       ...classificationFields(classification),
+      ...(classified ? enrichmentFields(classified) : {}),
     };
   }
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { CategoryScoreSchema, ClassificationSchema } from '../classification';
+import { type ArxivRecord, ArxivRecordSchema, EnrichmentStateSchema } from '../enrichment';
 import { type IsoDate, IsoDateSchema, type Paper, PaperSchema } from '../paper';
 
 /**
@@ -19,24 +20,24 @@ export const ListingOriginSchema = z.object({
 });
 export type ListingOrigin = z.infer<typeof ListingOriginSchema>;
 
-/** What the arXiv API said of a paper, as stored on its listing (`arxiv`). */
-export const ArxivEnrichmentSchema = z.object({
-  /** arXiv's categories in arXiv's order, primary first. */
-  categories: z.array(z.string().min(1)),
-  comment: z.string().optional(),
-  journalRef: z.string().optional(),
-  doi: z.string().optional(),
-  version: z.number().int().positive().optional(),
-  versionUpdated: z.string().optional(),
-  /** The archived Atom response the enrichment came from. */
-  atomArchiveKey: z.string().min(1),
-  enrichedAt: z.string(),
+/**
+ * What enrichment adds to a listing (`shared/arxiv/`), kept on the listing item, on its category
+ * entries and in the API's views. Absent on listings stored before enrichment.
+ */
+export const EnrichmentFieldsSchema = z.object({
+  /** The model's ranked categories (its top five), for every classified paper, whatever `classification` holds. */
+  predictedCategories: z.array(CategoryScoreSchema).optional(),
+  /** What arXiv said about the paper, once it did (`enrichment: 'enriched'`). */
+  arxiv: ArxivRecordSchema.optional(),
+  /** Where the paper stands with arXiv (see `EnrichmentStateSchema`). */
+  enrichment: EnrichmentStateSchema.optional(),
 });
-export type ArxivEnrichment = z.infer<typeof ArxivEnrichmentSchema>;
+export type EnrichmentFields = z.infer<typeof EnrichmentFieldsSchema>;
 
-/** Whether a listing's categories came from arXiv yet: `not-arxiv` for a paper arXiv does not hold (`title-` ids). */
-export const EnrichmentStateSchema = z.enum(['enriched', 'pending', 'missing', 'not-arxiv']);
-export type EnrichmentState = z.infer<typeof EnrichmentStateSchema>;
+/** What the arXiv API said of a paper, as stored on its listing (`arxiv`): one schema, `shared/enrichment.ts`. */
+export const ArxivEnrichmentSchema = ArxivRecordSchema;
+export type ArxivEnrichment = ArxivRecord;
+export { type EnrichmentState, EnrichmentStateSchema } from '../enrichment';
 
 /** One paper on one listing day (`PAPER#<id>` / `LISTED#<day>`). */
 export const ListingTableItemSchema = ListingOriginSchema.extend({
@@ -57,11 +58,8 @@ export const ListingTableItemSchema = ListingOriginSchema.extend({
   indexedCategories: z.set(z.string()).optional(),
   /** The postings layout and text hash the listing's keyword postings were written from (`search-index.ts`). */
   searchIndexed: z.string().optional(),
-  /** The model's ranked categories (its top five, most likely first), whatever `classification` holds. */
-  predictedCategories: z.array(CategoryScoreSchema).optional(),
-  arxiv: ArxivEnrichmentSchema.optional(),
-  enrichment: EnrichmentStateSchema.optional(),
   storedAt: timestamp,
+  ...EnrichmentFieldsSchema.shape,
 });
 export type ListingTableItem = z.infer<typeof ListingTableItemSchema>;
 
@@ -88,6 +86,7 @@ export const CategoryEntryTableItemSchema = z.object({
   listedOn: IsoDateSchema,
   paper: PaperSchema,
   classification: ClassificationSchema,
+  ...EnrichmentFieldsSchema.shape,
 });
 export type CategoryEntryTableItem = z.infer<typeof CategoryEntryTableItemSchema>;
 
@@ -119,6 +118,7 @@ export const ListedPaperSchema = PaperSchema.extend({
   primaryCategory: z.string().optional(),
   classifierVersion: z.string().optional(),
   categorySource: ClassificationSchema.shape.categorySource.optional(),
+  ...EnrichmentFieldsSchema.shape,
 });
 export type ListedPaper = z.infer<typeof ListedPaperSchema>;
 
@@ -135,12 +135,23 @@ export function listedPaperFromListing(item: ListingTableItem): ListedPaper {
     item.listedOn,
     item.classification,
     item.fetchedAt,
+    enrichmentFields(item),
   );
 }
 
 /** A category entry as the API returns it: the paper (without per-day figures), its day and its categories. */
 export function listedPaperFromEntry(entry: CategoryEntryTableItem): ListedPaper {
-  return listedPaper(entry.paper, entry.listedOn, entry.classification);
+  return listedPaper(entry.paper, entry.listedOn, entry.classification, undefined, enrichmentFields(entry));
+}
+
+/** The enrichment fields an item holds, only those set (an absent one is not sent as `undefined`). */
+export function enrichmentFields(item: EnrichmentFields): EnrichmentFields {
+  const { predictedCategories, arxiv, enrichment } = item;
+  return {
+    ...(predictedCategories === undefined ? {} : { predictedCategories }),
+    ...(arxiv === undefined ? {} : { arxiv }),
+    ...(enrichment === undefined ? {} : { enrichment }),
+  };
 }
 
 /** The classification's fields of an API answer (none before the listing is classified). */
@@ -159,8 +170,9 @@ function listedPaper(
   listedOn: IsoDate,
   classification: z.infer<typeof ClassificationSchema> | undefined,
   fetchedAt?: string,
+  enrichment: EnrichmentFields = {},
 ): ListedPaper {
-  return { ...paper, listedOn, fetchedAt, ...classificationFields(classification) };
+  return { ...paper, listedOn, fetchedAt, ...classificationFields(classification), ...enrichment };
 }
 
 /**
@@ -249,6 +261,7 @@ export const PaperRecordSchema = PaperSchema.omit({ listedOn: true, upvotes: tru
   primaryCategory: z.string().optional(),
   classifierVersion: z.string().optional(),
   categorySource: ClassificationSchema.shape.categorySource.optional(),
+  ...EnrichmentFieldsSchema.shape,
 });
 export type PaperRecord = z.infer<typeof PaperRecordSchema>;
 

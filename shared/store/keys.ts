@@ -11,6 +11,7 @@ import type { IsoDate } from '../paper';
  * | search postings  | `TERM#<k>#<b>`| `<day>#<id>`                | —                                                      |
  * | upvote snapshot  | `PAPER#<id>`  | `UPVOTES#<day>#<fetchedAt>` | —                                                      |
  * | ingested day     | `DAYS`        | `<day>`                     | —                                                      |
+ * | request gate     | `RATE#<name>` | `RATE`                      | —                                                      |
  *
  * - A paper listed on two days is one paper (one partition) with two listing items.
  *   `Query pk = PAPER#<id>` returns the paper, every day it was listed with its upvotes
@@ -26,6 +27,8 @@ import type { IsoDate } from '../paper';
  *   queries `<code>` as the canonical one of arXiv's alias pairs, so `cs.SY` and `eess.SY`
  *   name one entry and one index key.
  * - Days ingested with their counts: `Query pk = DAYS`, one item per day.
+ * - One upstream's request gate (`RATE#arxiv`): a GetItem and conditional UpdateItems that space
+ *   the requests of every process to it (`shared/arxiv/request-gate.ts`). No index key.
  * - Keyword search: `Query pk = TERM#<k>#<bucket(term)> [AND sk BETWEEN '<from>#' AND '<to>#\uffff']`
  *   with `FilterExpression attribute_exists(tf.<term>)`, one range per word of the query at most
  *   (words that share a bucket share its read). Each stemmed term (`shared/search/terms.ts`) hashes
@@ -51,6 +54,12 @@ import type { IsoDate } from '../paper';
  */
 
 export const DAYS_PK = 'DAYS';
+
+/** The item that spaces the requests to one upstream (`shared/arxiv/request-gate.ts`). */
+export const requestGateKey = (upstream: string): { pk: string; sk: string } => ({
+  pk: `RATE#${upstream}`,
+  sk: 'RATE',
+});
 
 export const paperPk = (id: string): string => `PAPER#${id}`;
 export const listingSk = (day: IsoDate): string => `LISTED#${day}`;

@@ -3,6 +3,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { assignedCategories, categoryChanges, classificationToken, stablePaperOf } from './category-entries';
 import {
+  enrichmentFields,
   LISTED_PAPER_VIEW,
   type ListingTableItem,
   ListingTableItemSchema,
@@ -187,13 +188,15 @@ export async function storeListingWrites(
  * (a new text, or a listing stored before postings went in its transaction).
  */
 export function planListingWrite(
-  write: ListingWrite,
+  given: ListingWrite,
   stored: ListingTableItem | undefined,
   at: Date,
   tableName: string,
   termBuckets: number = TERM_BUCKETS,
 ): Plan {
+  const write = keepEarlierAnswer(given, stored);
   const { paper, origin, classification } = write;
+  const enrichment = enrichmentFields(write);
   if (stored && stored.fetchedAt > origin.fetchedAt) return { outcome: 'stale', actions: [] };
   const key = listingKey(write);
   const { upvotes, comments } = paper;
@@ -212,6 +215,14 @@ export function planListingWrite(
       classificationToken(undefined, stored.classification) !==
         classificationToken(undefined, classification) ||
       !isDeepStrictEqual(withoutUndefined(stored.classification), withoutUndefined(classification)));
+  const enrichmentChanged =
+    (Object.keys(enrichment) as (keyof typeof enrichment)[]).some(
+      (name) =>
+        stored?.[name] === undefined ||
+        !isDeepStrictEqual(withoutUndefined(stored[name]), withoutUndefined(enrichment[name])),
+    ) ||
+    // A paper no longer enriched (arXiv answered without it) keeps no stale answer.
+    (write.enrichment !== undefined && write.enrichment !== 'enriched' && stored?.arxiv !== undefined);
   const condition = stored ? seenCondition(stored) : { ConditionExpression: 'attribute_not_exists(pk)' };
   // In the listing's transaction, under its condition: the postings always match the text stored.
   const postings =
@@ -226,7 +237,7 @@ export function planListingWrite(
         )
       : undefined;
 
-  if (stored && !paperChanged && !figuresChanged && !classificationChanged) {
+  if (stored && !paperChanged && !figuresChanged && !classificationChanged && !enrichmentChanged) {
     const sameFetch = stored.fetchedAt === origin.fetchedAt && stored.archiveKey === origin.archiveKey;
     const classifiedAlready = classification === undefined || stored.classifiedFrom === origin.fetchedAt;
     if (sameFetch && classifiedAlready && !postings) return { outcome: 'unchanged', actions: [] };
@@ -258,7 +269,7 @@ export function planListingWrite(
           Update: {
             TableName: tableName,
             Key: key,
-            UpdateExpression: `SET ${sets.join(', ')}${removeView}`,
+            UpdateExpression: `SET ${sets.join(', ')}${removeClause(removeView)}`,
             ...withValues(condition, values),
           },
         },
@@ -297,6 +308,14 @@ export function planListingWrite(
     sets.push('comments = :comments');
     values[':comments'] = comments;
   }
+  for (const [name, value] of Object.entries(enrichment)) {
+    sets.push(`${name} = :${name}`);
+    values[`:${name}`] = value;
+  }
+  const removes =
+    write.enrichment !== undefined && write.enrichment !== 'enriched' && stored?.arxiv !== undefined
+      ? ['arxiv']
+      : [];
   let add = '';
   const actions: TransactItem[] = [];
   if (classification !== undefined) {
@@ -315,6 +334,7 @@ export function planListingWrite(
       origin.fetchedAt,
       classification,
       stored?.indexedCategories ?? new Set(),
+      enrichment,
     );
     for (const item of changes.puts) actions.push({ Put: { TableName: tableName, Item: item } });
     for (const entryKey of changes.deletes) actions.push({ Delete: { TableName: tableName, Key: entryKey } });
@@ -352,13 +372,15 @@ export function planListingWrite(
     ...(upvotes === undefined ? {} : { upvotesFetchedAt: origin.fetchedAt }),
     ...(comments === undefined ? {} : { comments }),
     ...(classification === undefined ? {} : { classification, classifiedFrom: origin.fetchedAt }),
+    ...enrichment,
+    ...(removes.length > 0 ? { arxiv: undefined } : {}),
   });
   const removeView = viewUpdate(view, sets, values);
   actions.unshift({
     Update: {
       TableName: tableName,
       Key: key,
-      UpdateExpression: `SET ${sets.join(', ')}${add}${removeView}`,
+      UpdateExpression: `SET ${sets.join(', ')}${add}${removeClause([...removes, ...removeView])}`,
       ...withValues(condition, values),
     },
   });
@@ -366,15 +388,31 @@ export function planListingWrite(
 }
 
 /**
- * Adds the view to an update's `sets` and `values`, or gives the clause that removes a view the
- * item may hold when there is none to write (too large): a view never outlives its item's state.
+ * Adds the view to an update's `sets` and `values`, or gives the attribute to remove when there is
+ * no view to write (too large): a view never outlives its item's state.
  */
-function viewUpdate(view: string | undefined, sets: string[], values: Record<string, unknown>): string {
+function viewUpdate(view: string | undefined, sets: string[], values: Record<string, unknown>): string[] {
   // Call it before joining `sets`: it adds to them.
-  if (view === undefined) return ` REMOVE ${LISTED_PAPER_VIEW}`;
+  if (view === undefined) return [LISTED_PAPER_VIEW];
   sets.push(`${LISTED_PAPER_VIEW} = :view`);
   values[':view'] = view;
-  return '';
+  return [];
+}
+
+/** An update expression's REMOVE clause for `names`, or nothing. */
+function removeClause(names: readonly string[]): string {
+  return names.length === 0 ? '' : ` REMOVE ${names.join(', ')}`;
+}
+
+/**
+ * A write whose enrichment is `pending` (arXiv down this time) over a listing arXiv already
+ * enriched keeps arXiv's answer: the stored classification and enrichment stay, only the model's
+ * prediction is updated.
+ */
+function keepEarlierAnswer(write: ListingWrite, stored: ListingTableItem | undefined): ListingWrite {
+  if (write.enrichment !== 'pending' || stored?.enrichment !== 'enriched') return write;
+  const { classification: _classification, enrichment: _enrichment, arxiv: _arxiv, ...kept } = write;
+  return kept;
 }
 
 /** The listing is as it was read: the same fetch, the same indexed category codes (a set that only grows). */

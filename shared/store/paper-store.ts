@@ -1,8 +1,10 @@
-import type { Classification } from '../classification';
+import type { CategoryScore, Classification } from '../classification';
+import type { ArxivRecord, EnrichmentState } from '../enrichment';
 import type { IsoDate, Paper } from '../paper';
 import type { QualityListing } from '../quality/live-quality';
 import type {
   CategoryCount,
+  EnrichmentFields,
   IngestedDay,
   ListedPaper,
   ListingOrigin,
@@ -65,6 +67,15 @@ export interface ListingWrite {
   origin: ListingOrigin;
   /** Computed from this fetch of the paper. Absent: the stored classification, if any, is kept. */
   classification?: Classification;
+  /** The model's ranked categories, stored beside `classification` (which may be arXiv's). */
+  predictedCategories?: CategoryScore[];
+  /** What arXiv said (with `enrichment: 'enriched'`). */
+  arxiv?: ArxivRecord;
+  /**
+   * Where the paper stands with arXiv. Absent: the stored state is kept. `pending` never replaces
+   * an earlier `enriched`: arXiv's categories stay until arXiv answers again.
+   */
+  enrichment?: EnrichmentState;
 }
 
 /** One listing write's result: its outcome, or the error that kept it from being written (retry it). */
@@ -162,6 +173,12 @@ export interface PaperStore {
    * when that listing is not stored. For a classify message that carries only a reference.
    */
   listedPaper(id: string, listedOn: IsoDate): Promise<Paper | undefined>;
+
+  /** {@link PaperStore.listedPaper}, with what enrichment stored on the listing. */
+  listedPaperWithEnrichment(
+    id: string,
+    listedOn: IsoDate,
+  ): Promise<{ paper: Paper; enrichment: EnrichmentFields } | undefined>;
   ingestedDays(page: PageRequest): Promise<Page<IngestedDay>>;
 }
 

@@ -92,6 +92,20 @@ describe('readPipelineContext', () => {
     },
   );
 
+  it('reads arxivApiUrl as an http(s) URL, and puts it in fetch-listing’s environment', () => {
+    expect(contextOf({ arxivApiUrl: 'https://arxiv.example.org/api/query' }).context).toEqual({
+      arxivApiUrl: 'https://arxiv.example.org/api/query',
+    });
+    expect(contextOf({ arxivApiUrl: 'export.arxiv.org' }).problems).toEqual([
+      'context "arxivApiUrl" must be an http(s) URL; got "export.arxiv.org"',
+    ]);
+    const { template } = buildWithErrors({ arxivApiUrl: 'https://arxiv.example.org/api/query' });
+    const [, fetchListing] = resourceByPrefix(template, 'AWS::Lambda::Function', 'FetchListingFunction');
+    expect(
+      (fetchListing.Properties.Environment as { Variables: Record<string, unknown> }).Variables.ARXIV_API_URL,
+    ).toBe('https://arxiv.example.org/api/query');
+  });
+
   it.each(['0', '-1', '2.5', 'ten', '1001', ' 7'])('refuses queryReservedConcurrency=%j', (value) => {
     expect(contextOf({ queryReservedConcurrency: value }).problems).toEqual([
       `context "queryReservedConcurrency" must be a whole number from 1 to 1000; got ${JSON.stringify(value)}`,
@@ -158,7 +172,7 @@ describe('readPipelineContext with keys it does not read', () => {
     const { context, problems } = contextOf({ alarmemail: 'ops@example.org', loglevel: 'DEBUG' });
 
     const known =
-      'known keys: scheduleCron, scheduleTimeZone, alarmEmail, logLevel, listingUrlTemplate, userAgent, queryReservedConcurrency, revisitDays, queryCorsAllowedOrigins, publicFront, publicFrontRateLimit, stackName';
+      'known keys: scheduleCron, scheduleTimeZone, alarmEmail, logLevel, listingUrlTemplate, userAgent, arxivApiUrl, queryReservedConcurrency, revisitDays, queryCorsAllowedOrigins, publicFront, publicFrontRateLimit, stackName';
     expect(problems).toEqual([
       `context key "alarmemail" is not one this app reads (did you mean "alarmEmail"?); ${known}`,
       `context key "loglevel" is not one this app reads (did you mean "logLevel"?); ${known}`,

@@ -295,6 +295,10 @@ describe('IAM', () => {
         's3:ListBucket',
         's3:PutObject',
         'sqs:SendMessage',
+        // recordFetchedDay; the arXiv request gate (GetItem, conditional UpdateItem); a revisit's
+        // Query for the day's listings still pending enrichment.
+        'dynamodb:GetItem',
+        'dynamodb:Query',
         'dynamodb:UpdateItem',
       ],
       [functionIds['parse-paper']]: [
@@ -362,7 +366,7 @@ describe('IAM', () => {
     },
   );
 
-  it('lets the fetch function read and write objects only under listings/ and quarantine/ of the archive bucket', () => {
+  it('lets the fetch function read and write objects only under listings/, quarantine/ and arxiv/ of the archive bucket', () => {
     const [bucketId] = resourceByPrefix(template, 'AWS::S3::Bucket', 'ListingArchive');
     const [, policy] = resourceByPrefix(template, 'AWS::IAM::Policy', 'FetchListingRoleDefaultPolicy');
     const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
@@ -378,9 +382,38 @@ describe('IAM', () => {
       's3:PutObject',
     ]);
     expect(objectStatements.flatMap((statement) => asList(statement.Resource))).toEqual([
+      under('arxiv/'),
       under('listings/'),
       under('quarantine/'),
     ]);
+  });
+
+  it('lets the fetch function Query only the byDayId index, and send to the classify queue (a revisit’s enrichment)', () => {
+    const [tableId] = resourceByPrefix(template, 'AWS::DynamoDB::Table', papersTable.logicalName);
+    const [classifyId] = resourceByPrefix(template, 'AWS::SQS::Queue', queues.classify.logicalName);
+    const [, policy] = resourceByPrefix(template, 'AWS::IAM::Policy', 'FetchListingRoleDefaultPolicy');
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    const query = statements.filter((statement) => asList(statement.Action).includes('dynamodb:Query'));
+    expect(query.flatMap((statement) => asList(statement.Resource))).toEqual([
+      {
+        'Fn::Join': [
+          '',
+          [{ 'Fn::GetAtt': [tableId, 'Arn'] }, `/index/${papersTable.indexes.byDayId.indexName}`],
+        ],
+      },
+    ]);
+    const toClassify = statements.filter((statement) =>
+      referencedLogicalIds(statement.Resource).includes(classifyId),
+    );
+    expect(toClassify.flatMap((statement) => asList(statement.Action))).toEqual(['sqs:SendMessage']);
+  });
+
+  it('points fetch-listing at the arXiv export API and at the classify queue', () => {
+    const [, fn] = resourceByPrefix(template, 'AWS::Lambda::Function', 'FetchListingFunction');
+    const [classifyId] = resourceByPrefix(template, 'AWS::SQS::Queue', queues.classify.logicalName);
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.ARXIV_API_URL).toBe('http://export.arxiv.org/api/query');
+    expect(referencedLogicalIds(variables.CLASSIFY_QUEUE_URL)).toContain(classifyId);
   });
 
   it('lets the fetch function send to its dead-letter queue (the async on-failure destination)', () => {
