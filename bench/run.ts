@@ -26,6 +26,7 @@ const suites: Record<string, () => Promise<{ suite: BenchSuite }>> = {
   pipeline: () => import('./suites/pipeline'),
   query: () => import('./suites/query'),
   search: () => import('./suites/search'),
+  serve: () => import('./suites/serve'),
   bundle: () => import('./suites/bundle'),
   'history-export': () => import('./suites/history-export'),
   'history-replay': () => import('./suites/history-replay'),

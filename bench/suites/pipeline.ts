@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
 import { drainPipeline } from '../../local/ingest';
 import { type LocalStack, openLocalStack, type RequestCounts } from '../../local/stack';
+import { type CpuProfile, STAND_IN_SCRIPTS as STAND_IN_SHARED_SCRIPTS, standInShare } from '../cpu-profile';
 import type { BenchSuite, Metric } from '../harness';
 
 /**
@@ -30,12 +31,8 @@ import type { BenchSuite, Metric } from '../harness';
 const PAPERS = 520;
 /** Pages of 100: the sixth holds the last 20 papers (the default stops at five pages). */
 const PAGES = 6;
-/** Where a profiled function's script lives when it belongs to the stand-ins. */
-const STAND_IN_SCRIPTS = [
-  /node_modules\/(dynalite|fauxqs|fastify|@fastify|avvio|find-my-way|light-my-request|toad-cache|valibot|level|memory-level|classic-level|abstract-level|level-[a-z-]+|lazy|big\.js|buffer-crc32|lock|async|once)\//,
-  /local\/(dynamo-transactions|durable-fauxqs)\.ts/,
-  /node:_http_server|_http_server\.js/,
-];
+/** In this process only the stand-ins serve HTTP, so Node's HTTP server side counts as theirs. */
+const STAND_IN_SCRIPTS = [...STAND_IN_SHARED_SCRIPTS, /node:_http_server|_http_server\.js/];
 const DAY = '2026-06-20';
 /** The profiled ingest's day: other papers on another day, so it stores as much as the timed one. */
 const PROFILED_DAY = '2026-06-21';
@@ -100,32 +97,6 @@ async function ingestOnce(stack: LocalStack, handlers: LocalHandlers, day: strin
   }
 }
 
-interface ProfileNode {
-  id: number;
-  callFrame: { url: string };
-  children?: number[];
-}
-
-/** The share of `profile`'s samples whose stack holds a stand-in's frame. */
-function standInShare(profile: { nodes: ProfileNode[]; samples?: number[] }): number {
-  const parent = new Map<number, number>();
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const isStandIn = new Map<number, boolean>();
-  const standIn = (id: number): boolean => {
-    const known = isStandIn.get(id);
-    if (known !== undefined) return known;
-    const url = byId.get(id)?.callFrame.url ?? '';
-    const up = parent.get(id);
-    const answer = STAND_IN_SCRIPTS.some((pattern) => pattern.test(url)) || (up !== undefined && standIn(up));
-    isStandIn.set(id, answer);
-    return answer;
-  };
-  const samples = (profile.samples ?? []).filter((id) => byId.get(id)?.callFrame.url !== '');
-  const ours = samples.filter((id) => !standIn(id)).length;
-  return samples.length === 0 ? Number.NaN : 1 - ours / samples.length;
-}
-
 export const suite: BenchSuite = {
   name: 'pipeline',
   async run(): Promise<Metric[]> {
@@ -163,7 +134,7 @@ export const suite: BenchSuite = {
       await ingestOnce(stack, handlers, PROFILED_DAY);
       const { profile } = await session.post('Profiler.stop');
       session.disconnect();
-      const share = standInShare(profile as { nodes: ProfileNode[]; samples?: number[] });
+      const share = standInShare(profile as CpuProfile, STAND_IN_SCRIPTS);
 
       const byService = total(counts);
       const requests = Object.values(byService).reduce((a, b) => a + b, 0);

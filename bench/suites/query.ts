@@ -1,20 +1,19 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { loadQueryHandler } from '../../local/handlers';
 import { functionUrlEvent, localLambdaContext } from '../../local/http-adapter';
 import { openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import type { Classification } from '../../shared/classification';
-import type { IsoDate, Paper } from '../../shared/paper';
+import type { IsoDate } from '../../shared/paper';
 import { papersTable } from '../../shared/resources';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { categoryPk, categoryRange, dayPk } from '../../shared/store/keys';
-import type { ListingWrite } from '../../shared/store/paper-store';
 import { type BenchSuite, type Metric, median } from '../harness';
+import { benchPapers, seedPapers } from '../seed-papers';
 
 /**
  * `query.ratioToRawQuery`: the median time of a query through the Function URL
@@ -33,28 +32,6 @@ const ITERATIONS = 5;
 const CATEGORY = 'cs.CL';
 const CODES = ['cs.CL', 'cs.CV', 'cs.LG', 'cs.AI', 'stat.ML'];
 
-const FixtureSchema = z.array(
-  z.object({
-    paper: z.object({
-      title: z.string(),
-      summary: z.string(),
-      authors: z.array(z.object({ name: z.string() })),
-    }),
-  }),
-);
-
-async function templates(): Promise<{ title: string; abstract: string; authors: string[] }[]> {
-  const text = await readFile(
-    new URL('../../test/fixtures/listings/hf-daily-papers-2026-06-12.json', import.meta.url),
-    'utf8',
-  );
-  return FixtureSchema.parse(JSON.parse(text)).map(({ paper }) => ({
-    title: paper.title,
-    abstract: paper.summary,
-    authors: paper.authors.map((author) => author.name),
-  }));
-}
-
 function classification(rank: number): Classification {
   const codes = [...CODES.slice(rank % CODES.length), ...CODES.slice(0, rank % CODES.length)];
   return {
@@ -72,50 +49,6 @@ function classification(rank: number): Classification {
   };
 }
 
-/**
- * Stores the papers as the pipeline does (`storeListings`: each listing with its classification,
- * its category entries and its API view in one transaction), a day at a time.
- */
-async function seed(store: DynamoPaperStore): Promise<void> {
-  const samples = await templates();
-  const byDay = new Map<IsoDate, string[]>();
-  let n = 0;
-  for (const day of DAYS) {
-    const writes: ListingWrite[] = [];
-    for (let i = 0; i < PAPERS_PER_DAY; i++, n++) {
-      const sample = samples[n % samples.length];
-      if (!sample) throw new Error('no fixture papers');
-      const id = `2606.${String(10000 + n)}`;
-      const paper: Paper = {
-        id,
-        title: `${sample.title} (${n})`,
-        abstract: sample.abstract,
-        authors: sample.authors,
-        authorCount: sample.authors.length,
-        listedOn: day,
-        publishedOn: day,
-        upvotes: (n * 37) % 211,
-        comments: n % 7,
-        links: { arxiv: `https://arxiv.org/abs/${id}`, huggingface: `https://huggingface.co/papers/${id}` },
-        source: 'hf-api',
-      };
-      writes.push({
-        paper,
-        origin: {
-          listedOn: day,
-          fetchedAt: `${day}T08:00:00.000Z`,
-          archiveKey: `listings/${day}/bench.json`,
-        },
-        classification: classification(n),
-      });
-      byDay.set(day, [...(byDay.get(day) ?? []), id]);
-    }
-    const failed = (await store.storeListings(writes)).find((result) => result.error);
-    if (failed?.error) throw failed.error;
-  }
-  await store.recordListedDays(byDay);
-}
-
 interface Route {
   name: 'day' | 'category';
   url: string;
@@ -130,7 +63,11 @@ export const suite: BenchSuite = {
     const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
     try {
       const tableName = stack.env.TABLE_NAME ?? '';
-      await seed(new DynamoPaperStore(client, tableName));
+      await seedPapers(
+        new DynamoPaperStore(client, tableName),
+        await benchPapers({ days: DAYS, papersPerDay: PAPERS_PER_DAY, firstId: 10000 }),
+        { classify: (_, n) => classification(n) },
+      );
       // The handler logs every request at INFO on stdout, which would interleave with the report.
       process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
       const handler = await loadQueryHandler(stack.env);

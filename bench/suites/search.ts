@@ -1,9 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { loadQueryHandler } from '../../local/handlers';
 import { functionUrlEvent, localLambdaContext } from '../../local/http-adapter';
 import { openLocalStack, type RequestCounts } from '../../local/stack';
@@ -15,6 +14,7 @@ import { queryTerms } from '../../shared/search/terms';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { dayPk, postingRange, TERM_BUCKETS, termBucket, termBucketPk } from '../../shared/store/keys';
 import { type BenchSuite, type Metric, median } from '../harness';
+import { benchPapers } from '../seed-papers';
 
 /**
  * Keyword search's costs, on the stand-ins.
@@ -31,11 +31,6 @@ import { type BenchSuite, type Metric, median } from '../harness';
  * of the same size (a day's papers by upvotes), samples alternating.
  */
 
-const FIXTURES = [
-  'hf-daily-papers-2026-06-12.json',
-  'hf-daily-papers-2026-07-10+13.json',
-  'hf-daily-papers-2026-08-03.json',
-];
 const DAYS: IsoDate[] = ['2026-06-10', '2026-06-11', '2026-06-12'];
 const PAPERS_PER_DAY = 120;
 const BATCH = 10;
@@ -48,47 +43,9 @@ const COMPARED_BUCKETS = [0, 4, TERM_BUCKETS, 16];
 /** A frequent word (in most abstracts) and a rare one, for the read cost of one word's range. */
 const READ_TERMS = ['model', 'panoram'];
 
-const FixtureSchema = z.array(
-  z.object({
-    paper: z.object({
-      title: z.string(),
-      summary: z.string(),
-      authors: z.array(z.object({ name: z.string() })),
-    }),
-  }),
-);
-
 /** The bench's papers, listed on `days`, ids from `firstId`. */
-async function papers(days: readonly IsoDate[] = DAYS, firstId = 20000): Promise<Paper[]> {
-  const templates: { title: string; abstract: string; authors: string[] }[] = [];
-  for (const name of FIXTURES) {
-    const text = await readFile(new URL(`../../test/fixtures/listings/${name}`, import.meta.url), 'utf8');
-    for (const { paper } of FixtureSchema.parse(JSON.parse(text))) {
-      templates.push({
-        title: paper.title,
-        abstract: paper.summary,
-        authors: paper.authors.map((a) => a.name),
-      });
-    }
-  }
-  return days.flatMap((day, d) =>
-    Array.from({ length: PAPERS_PER_DAY }, (_, i) => {
-      const n = d * PAPERS_PER_DAY + i;
-      const sample = templates[n % templates.length] as (typeof templates)[number];
-      const id = `2606.${String(firstId + n)}`;
-      return {
-        id,
-        title: `${sample.title} (${n})`,
-        abstract: sample.abstract,
-        authors: sample.authors,
-        listedOn: day,
-        upvotes: (n * 37) % 211,
-        links: { arxiv: `https://arxiv.org/abs/${id}` },
-        source: 'hf-api' as const,
-      };
-    }),
-  );
-}
+const papers = (days: readonly IsoDate[] = DAYS, firstId = 20000): Promise<Paper[]> =>
+  benchPapers({ days, papersPerDay: PAPERS_PER_DAY, firstId });
 
 function dynamoRequests(after: RequestCounts, before: RequestCounts): Record<string, number> {
   const out: Record<string, number> = {};
