@@ -1,11 +1,10 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClassifyMessage } from '../messages';
 import type { IsoDate } from '../paper';
 import { sendMessages } from '../queue';
-import { papersTable } from '../resources';
+import { dayListingPages } from '../store/day-listings';
 import { type ListingOrigin, ListingOriginSchema } from '../store/items';
-import { dayPk } from '../store/keys';
 import { UnreadableListingError } from '../store/listing-classifications';
 import * as z from '../zod';
 import type { EnrichmentSource } from './enrich';
@@ -34,28 +33,14 @@ export async function pendingListingsOn(
   tableName: string,
   day: IsoDate,
 ): Promise<PendingListing[]> {
-  const index = papersTable.indexes.byDayId;
   const pending: PendingListing[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: index.indexName,
-        KeyConditionExpression: '#partition = :partition',
-        FilterExpression: '#enrichment = :pending',
-        ProjectionExpression: '#paper.#id, listedOn, fetchedAt, archiveKey',
-        ExpressionAttributeNames: {
-          '#partition': index.partitionKey.name,
-          '#paper': 'paper',
-          '#id': 'id',
-          '#enrichment': 'enrichment',
-        },
-        ExpressionAttributeValues: { ':partition': dayPk(day), ':pending': 'pending' },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
+  const pages = dayListingPages(client, tableName, day, {
+    projection: '#paper.#id, listedOn, fetchedAt, archiveKey',
+    names: { '#paper': 'paper', '#id': 'id', '#enrichment': 'enrichment' },
+    filter: { expression: '#enrichment = :pending', values: { ':pending': 'pending' } },
+  });
+  for await (const items of pages) {
+    for (const item of items) {
       const parsed = ProjectedPendingSchema.safeParse(item);
       if (!parsed.success) {
         throw new UnreadableListingError(
@@ -65,8 +50,7 @@ export async function pendingListingsOn(
       const { paper, listedOn, fetchedAt, archiveKey } = parsed.data;
       pending.push({ paperId: paper.id, origin: { listedOn, fetchedAt, archiveKey } });
     }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  }
   return pending;
 }
 

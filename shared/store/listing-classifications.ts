@@ -1,9 +1,8 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../paper';
-import { papersTable } from '../resources';
 import * as z from '../zod';
+import { dayListingPages } from './day-listings';
 import { type ListingOrigin, ListingOriginSchema } from './items';
-import { dayPk } from './keys';
 
 /**
  * Which model classified each listing of a day: what `papers reclassify` reads to find the
@@ -38,28 +37,13 @@ export async function* listingClassificationsOn(
   tableName: string,
   day: IsoDate,
 ): AsyncGenerator<ListingClassificationState[]> {
-  const index = papersTable.indexes.byDayId;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: index.indexName,
-        KeyConditionExpression: '#partition = :partition',
-        ProjectionExpression:
-          '#paper.#id, listedOn, fetchedAt, archiveKey, #classification.classifierVersion',
-        ExpressionAttributeNames: {
-          '#partition': index.partitionKey.name,
-          '#paper': 'paper',
-          '#id': 'id',
-          '#classification': 'classification',
-        },
-        ExpressionAttributeValues: { ':partition': dayPk(day) },
-        Limit: 100,
-        ExclusiveStartKey: start,
-      }),
-    );
-    yield (page.Items ?? []).map((item) => {
+  const pages = dayListingPages(client, tableName, day, {
+    projection: '#paper.#id, listedOn, fetchedAt, archiveKey, #classification.classifierVersion',
+    names: { '#paper': 'paper', '#id': 'id', '#classification': 'classification' },
+    pageSize: 100,
+  });
+  for await (const items of pages) {
+    yield items.map((item) => {
       const parsed = ProjectedListingSchema.safeParse(item);
       if (!parsed.success) {
         throw new UnreadableListingError(
@@ -73,6 +57,5 @@ export async function* listingClassificationsOn(
         ...(classification ? { classifierVersion: classification.classifierVersion } : {}),
       };
     });
-    start = page.LastEvaluatedKey;
-  } while (start);
+  }
 }

@@ -1,10 +1,9 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../paper';
 import type { QualityListing } from '../quality/live-quality';
-import { papersTable } from '../resources';
 import * as z from '../zod';
+import { dayListingPages } from './day-listings';
 import { EnrichmentStateSchema } from './items';
-import { dayPk } from './keys';
 
 /**
  * What live quality reads of a day's listings (`shared/quality/live-quality.ts`): one Query on
@@ -44,31 +43,21 @@ export async function qualityListingsOn(
   day: IsoDate,
   reportSkipped: UnreadableQualityListing,
 ): Promise<QualityListing[]> {
-  const index = papersTable.indexes.byDayId;
   const listings: QualityListing[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: index.indexName,
-        KeyConditionExpression: '#partition = :partition',
-        ProjectionExpression: PROJECTION,
-        ExpressionAttributeNames: {
-          '#partition': index.partitionKey.name,
-          '#paper': 'paper',
-          '#id': 'id',
-          '#enrichment': 'enrichment',
-          '#arxiv': 'arxiv',
-          '#categories': 'categories',
-          '#predicted': 'predictedCategories',
-          '#code': 'code',
-        },
-        ExpressionAttributeValues: { ':partition': dayPk(day) },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
+  const pages = dayListingPages(client, tableName, day, {
+    projection: PROJECTION,
+    names: {
+      '#paper': 'paper',
+      '#id': 'id',
+      '#enrichment': 'enrichment',
+      '#arxiv': 'arxiv',
+      '#categories': 'categories',
+      '#predicted': 'predictedCategories',
+      '#code': 'code',
+    },
+  });
+  for await (const items of pages) {
+    for (const item of items) {
       const parsed = ProjectedListingSchema.safeParse(item);
       if (!parsed.success) {
         reportSkipped(item, z.prettifyError(parsed.error));
@@ -84,7 +73,6 @@ export async function qualityListingsOn(
           : { predictedCodes: predictedCategories.map(({ code }) => code) }),
       });
     }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  }
   return listings;
 }
