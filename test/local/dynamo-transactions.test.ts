@@ -11,10 +11,10 @@ import { type DynamoFront, startDynamoFront } from '../../local/dynamo-transacti
 import { openPapersTable } from '../../local/papers-table';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { localOptions } from '../../shared/aws/local-options';
-import type { Classification } from '../../shared/classification';
 import type { Paper } from '../../shared/paper';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import type { ListingWrite } from '../../shared/store/paper-store';
+import { modelClassification } from '../support/classifications';
 
 /**
  * The local TransactWriteItems front carries a transaction out as several writes of dynalite, so a
@@ -27,7 +27,6 @@ import type { ListingWrite } from '../../shared/store/paper-store';
 
 const TABLE = 'papers-transactions-test';
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
-const CODES = ['cs.CL', 'cs.LG', 'cs.AI'];
 
 let dynamo: Server;
 let dynamoUrl: string;
@@ -93,21 +92,7 @@ async function dyingAfter(
   };
 }
 
-function classification(...assigned: string[]): Classification {
-  return {
-    categories: CODES.map((code, i) => ({
-      code,
-      name: code,
-      group: 'Computer Science',
-      score: 0.9 - i * 0.2,
-      assigned: assigned.includes(code),
-      terms: [],
-    })),
-    primaryCategory: assigned[0] ?? 'cs.CL',
-    classifierVersion: 'test-1',
-    categorySource: 'model',
-  };
-}
+const classification = modelClassification;
 
 /** A classify batch of three new listings, each assigning two categories, under ids of its own. */
 function classifyBatch(prefix: string): ListingWrite[] {

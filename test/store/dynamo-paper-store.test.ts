@@ -10,6 +10,7 @@ import type { Paper } from '../../shared/paper';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { UPVOTES_SK_PREFIX } from '../../shared/store/keys';
 import { ListingNotStoredError } from '../../shared/store/paper-store';
+import { modelClassification } from '../support/classifications';
 
 let stack: LocalStack;
 let store: DynamoPaperStore;
@@ -59,21 +60,7 @@ const origin = (fetchedAt: string) => ({
   archiveKey: 'listings/2026/06/12/x.json',
 });
 
-function classification(...assigned: string[]): Classification {
-  return {
-    categories: ['cs.CL', 'cs.LG', 'cs.AI'].map((code, i) => ({
-      code,
-      name: code,
-      group: 'Computer Science',
-      score: 0.9 - i * 0.2,
-      assigned: assigned.includes(code),
-      terms: [],
-    })),
-    primaryCategory: assigned[0] ?? 'cs.CL',
-    classifierVersion: 'test-1',
-    categorySource: 'model',
-  };
-}
+const classification = modelClassification;
 
 describe('DynamoPaperStore.putListing', () => {
   it('creates, leaves a redelivery unchanged, updates, and refuses an older fetch as stale', async () => {

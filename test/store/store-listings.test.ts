@@ -5,13 +5,13 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
-import type { Classification } from '../../shared/classification';
 import type { Paper } from '../../shared/paper';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { ListingTableItemSchema } from '../../shared/store/items';
 import { UPVOTES_SK_PREFIX, upvoteSnapshotSk } from '../../shared/store/keys';
 import { planListingWrite } from '../../shared/store/listing-writes';
 import { readPostings } from '../../shared/store/search-index';
+import { modelClassification } from '../support/classifications';
 
 let stack: LocalStack;
 let store: DynamoPaperStore;
@@ -62,21 +62,7 @@ const origin = (listedOn: string, fetchedAt: string) => ({
   archiveKey: `listings/${listedOn.replaceAll('-', '/')}/${fetchedAt}.json`,
 });
 
-function classification(...assigned: string[]): Classification {
-  return {
-    categories: ['cs.CL', 'cs.LG', 'cs.AI'].map((code, i) => ({
-      code,
-      name: code,
-      group: 'Computer Science',
-      score: 0.9 - i * 0.2,
-      assigned: assigned.includes(code),
-      terms: [],
-    })),
-    primaryCategory: assigned[0] ?? 'cs.CL',
-    classifierVersion: 'test-1',
-    categorySource: 'model',
-  };
-}
+const classification = modelClassification;
 
 describe('upvote snapshots', () => {
   it('writes one per capture that changed the figures, the first included, and none for an unchanged one', async () => {
