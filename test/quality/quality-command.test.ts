@@ -5,13 +5,13 @@ import { UsageError } from '../../shared/command-line';
 import { QualityReportSchema } from '../../shared/quality/live-quality';
 import { shippedValidationFigures } from '../../shared/quality/validation-figures';
 import { makeDataDir, openTestStack } from '../query/support';
+import { type CapturedOutput, captureOutput } from '../support/captured-output';
 import { runPapersCli } from '../support/papers-cli';
 import { JUNE_11, JUNE_12, seedQualityListings } from './support';
 
 describe('papers quality', () => {
   let dataDir: string;
-  let stdout: string;
-  let stderr: string;
+  let output: CapturedOutput;
 
   beforeAll(async () => {
     dataDir = await makeDataDir();
@@ -27,25 +27,16 @@ describe('papers quality', () => {
 
   beforeEach(() => {
     vi.stubEnv('PAPERS_DATA_DIR', dataDir);
-    stdout = '';
-    stderr = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      stdout += String(chunk);
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      stderr += String(chunk);
-      return true;
-    });
+    output = captureOutput();
     return () => vi.restoreAllMocks();
   });
 
   it('prints a row per day, the total and the validation figures, "-" for a day without an enriched paper', async () => {
     const code = await run(['--from', '2026-06-11', '--to', '2026-06-13']);
 
-    expect(code, stderr).toBe(0);
+    expect(code, output.stderr).toBe(0);
     const validation = shippedValidationFigures().percent;
-    const rows = stdout
+    const rows = output.stdout
       .trimEnd()
       .split('\n')
       .map((line) => line.trim().split(/\s{2,}/));
@@ -76,16 +67,18 @@ describe('papers quality', () => {
   it('covers the last ingested days with listings by default, and says so', async () => {
     const code = await run([]);
 
-    expect(code, stderr).toBe(0);
-    expect(stdout).toContain('quality 2026-06-11..2026-06-12 (the last 2 ingested day(s) with listings)');
-    expect(stdout).not.toContain('2026-06-13');
+    expect(code, output.stderr).toBe(0);
+    expect(output.stdout).toContain(
+      'quality 2026-06-11..2026-06-12 (the last 2 ingested day(s) with listings)',
+    );
+    expect(output.stdout).not.toContain('2026-06-13');
   });
 
   it('prints the report GET /quality gives with --json', async () => {
     const code = await run(['--from', '2026-06-11', '--to', '2026-06-12', '--json']);
 
-    expect(code, stderr).toBe(0);
-    const report = QualityReportSchema.parse(JSON.parse(stdout));
+    expect(code, output.stderr).toBe(0);
+    const report = QualityReportSchema.parse(JSON.parse(output.stdout));
     expect(report.items.map((day) => day.day)).toEqual(['2026-06-11', '2026-06-12']);
     expect(report.total).toMatchObject({ enriched: 6, counts: { top1IsPrimary: 3 } });
   });
@@ -95,7 +88,7 @@ describe('papers quality', () => {
     try {
       vi.stubEnv('PAPERS_DATA_DIR', empty);
       expect(await run([])).toBe(1);
-      expect(stderr).toContain('no ingested day has listings yet');
+      expect(output.stderr).toContain('no ingested day has listings yet');
     } finally {
       await rm(empty, { recursive: true, force: true });
     }

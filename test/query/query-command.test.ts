@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { parseQueryArgs, run, toCsv } from '../../local/commands/query';
 import { UsageError } from '../../shared/command-line';
 import { csvField } from '../../shared/query/csv';
+import { type CapturedOutput, captureOutput } from '../support/captured-output';
 import { makeDataDir, openTestStack, type SeedPaper, seed } from './support';
 
 const DAY = '2026-06-11';
@@ -91,8 +92,7 @@ describe('toCsv', () => {
 
 describe('papers query', () => {
   let dataDir: string;
-  let stdout: string;
-  let stderr: string;
+  let output: CapturedOutput;
 
   beforeAll(async () => {
     dataDir = await makeDataDir();
@@ -110,18 +110,7 @@ describe('papers query', () => {
     // Each run opens the stack afresh on a new port: load the handler afresh too, as a new process would.
     vi.resetModules();
     vi.stubEnv('PAPERS_DATA_DIR', dataDir);
-    stdout = '';
-    stderr = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk, ...rest) => {
-      stdout += String(chunk);
-      const callback = rest.find((arg) => typeof arg === 'function');
-      if (callback) callback();
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      stderr += String(chunk);
-      return true;
-    });
+    output = captureOutput();
     return () => vi.restoreAllMocks();
   });
 
@@ -129,7 +118,7 @@ describe('papers query', () => {
     const code = await run(['--date', DAY]);
 
     expect(code).toBe(0);
-    const lines = stdout
+    const lines = output.stdout
       .trimEnd()
       .split('\n')
       .map((line) => JSON.parse(line));
@@ -140,8 +129,11 @@ describe('papers query', () => {
     const code = await run(['--date', DAY, '--limit', '2', '--format', 'json']);
 
     expect(code).toBe(0);
-    expect(JSON.parse(stdout).map((paper: { id: string }) => paper.id)).toEqual(['2606.00001', '2606.00002']);
-    expect(stderr).toMatch(/continue with --cursor [A-Za-z0-9_-]+/);
+    expect(JSON.parse(output.stdout).map((paper: { id: string }) => paper.id)).toEqual([
+      '2606.00001',
+      '2606.00002',
+    ]);
+    expect(output.stderr).toMatch(/continue with --cursor [A-Za-z0-9_-]+/);
   });
 
   it('prints CSV with correct quoting, leaving unknown values empty', async () => {
@@ -149,7 +141,7 @@ describe('papers query', () => {
     const code = await run(['--category', 'cs.CV', '--from', DAY, '--to', DAY, '--format', 'csv']);
 
     expect(code).toBe(0);
-    expect(stdout.split('\r\n')).toEqual([
+    expect(output.stdout.split('\r\n')).toEqual([
       'id,title,listedOn,upvotes,primaryCategory,authors,arxiv',
       '2606.00001,"Seeing, ""clearly""",2026-06-11,,cs.CV,Ada Lovelace; Alan Turing,https://arxiv.org/abs/2606.00001',
       '2606.00003,Paper 2606.00003,2026-06-11,,cs.CV,Ada Lovelace; Alan Turing,https://arxiv.org/abs/2606.00003',
@@ -163,13 +155,13 @@ describe('papers query', () => {
       new UsageError('date: must be a real date YYYY-MM-DD'),
     );
 
-    expect(stdout).toBe('');
+    expect(output.stdout).toBe('');
   });
 
   it('exits 1 with the API message for an unknown paper', async () => {
     const code = await run(['--id', '2606.99999']);
 
     expect(code).toBe(1);
-    expect(stderr).toContain('no paper with id 2606.99999');
+    expect(output.stderr).toContain('no paper with id 2606.99999');
   });
 });
