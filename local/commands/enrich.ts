@@ -1,5 +1,5 @@
 import { readCommandLine } from '../../shared/command-line';
-import { dayRangeOption, daysBetween } from '../../shared/history/day-range';
+import { daysBetween, optionalDayRangeOption } from '../../shared/history/day-range';
 import { runEnrich } from '../history';
 import { withLocalStack } from '../stack';
 import { loadCliHandlers } from './ingest';
@@ -26,7 +26,7 @@ const options = { from: { type: 'string' }, to: { type: 'string' } } as const;
 
 export async function run(args: string[]): Promise<number> {
   const { values } = readCommandLine(args, options);
-  const range = values.from === undefined && values.to === undefined ? undefined : dayRangeOption(values);
+  const range = optionalDayRangeOption(values);
   return withLocalStack(async (stack) => {
     const days = range ? daysBetween(range.from, range.to) : undefined;
     const report = await runEnrich(stack, await loadCliHandlers(stack), days, {

@@ -1,6 +1,6 @@
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { readCommandLine } from '../../shared/command-line';
-import { dayRangeOption } from '../../shared/history/day-range';
+import { optionalDayRangeOption } from '../../shared/history/day-range';
 import type { IsoDate } from '../../shared/paper';
 import { qualityTable } from '../../shared/quality/quality-table';
 import { readQualityReport } from '../../shared/quality/read-quality';
@@ -34,7 +34,7 @@ const stderrLogger: StoreLogger = {
 
 export async function run(args: string[]): Promise<number> {
   const { values } = readCommandLine(args, options);
-  const range = values.from === undefined && values.to === undefined ? undefined : dayRangeOption(values);
+  const range = optionalDayRangeOption(values);
   return withLocalStack(async (stack) => {
     const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
     try {

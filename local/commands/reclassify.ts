@@ -1,5 +1,5 @@
 import { readCommandLine } from '../../shared/command-line';
-import { dayRangeOption, daysBetween } from '../../shared/history/day-range';
+import { daysBetween, optionalDayRangeOption } from '../../shared/history/day-range';
 import { runReclassify } from '../history';
 import { withLocalStack } from '../stack';
 import { loadCliHandlers } from './ingest';
@@ -22,7 +22,7 @@ const options = { from: { type: 'string' }, to: { type: 'string' } } as const;
 
 export async function run(args: string[]): Promise<number> {
   const { values } = readCommandLine(args, options);
-  const range = values.from === undefined && values.to === undefined ? undefined : dayRangeOption(values);
+  const range = optionalDayRangeOption(values);
   return withLocalStack(async (stack) => {
     const days = range ? daysBetween(range.from, range.to) : undefined;
     const report = await runReclassify(stack, await loadCliHandlers(stack), days);

@@ -29,6 +29,14 @@ export interface DayRange {
  *   past tomorrow (UTC), is refused.
  * @throws UsageError when either is missing or not a real day, or `--from` is after `--to`.
  */
+/**
+ * `--from` and `--to` when the range is optional: undefined when neither is given (the command
+ * then covers every ingested day), else as {@link dayRangeOption} reads them.
+ */
+export function optionalDayRangeOption(values: { from?: string; to?: string }): DayRange | undefined {
+  return values.from === undefined && values.to === undefined ? undefined : dayRangeOption(values);
+}
+
 export function dayRangeOption(values: { from?: string; to?: string }, firstDay?: IsoDate): DayRange {
   if (values.from === undefined) throw new UsageError('--from is required');
   if (values.to === undefined) throw new UsageError('--to is required');
