@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from '../zod';
-import { TermIndex, VocabularyError } from './features';
+import { TermIndex, VocabularyError, vocabularyLines } from './features';
 
 /**
  * The on-disk format of the classifier, written by `scripts/train-classifier.ts`
@@ -244,16 +244,15 @@ export function decodeModel(
   checkData('weights', weightsBytes, header.weights);
   checkData('vocab', vocabBytes, header.vocab);
 
-  const terms = new TextDecoder('utf-8', { fatal: true }).decode(vocabBytes).split('\n');
-  if (terms.at(-1) === '') terms.pop();
-  if (terms.length !== header.terms) {
+  const lines = vocabularyLines(new TextDecoder('utf-8', { fatal: true }).decode(vocabBytes));
+  if (lines.count !== header.terms) {
     throw new ClassifierModelError(
-      `vocabulary has ${terms.length} terms, the header declares ${header.terms}`,
+      `vocabulary has ${lines.count} terms, the header declares ${header.terms}`,
     );
   }
   let index: TermIndex;
   try {
-    index = new TermIndex(terms);
+    index = new TermIndex(lines);
   } catch (error) {
     if (error instanceof VocabularyError) throw new ClassifierModelError(error.message);
     throw error;
@@ -272,7 +271,10 @@ export function decodeModel(
     header,
     version: `${header.name}-${sha256Hex(headerText).slice(0, 12)}`,
     index,
-    terms,
+    // Built when first read: inference reads single terms through the index.
+    get terms() {
+      return index.terms;
+    },
     idf: float('idf'),
     scale: float('scale'),
     hiddenBias: float('hiddenBias'),

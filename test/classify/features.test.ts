@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TermIndex, vectorize } from '../../shared/classify/features';
+import { TermIndex, VocabularyError, vectorize, vocabularyLines } from '../../shared/classify/features';
 import { loadClassifier } from '../../shared/classify/index';
 import { paperTerms } from '../../shared/classify/tokenize';
 import { languageModelTranslation, primeNumbers, quantumErrorCorrection, visionTransformer } from './papers';
@@ -29,6 +29,34 @@ describe('TermIndex.termIds', () => {
     const index = new TermIndex(['zeta', 'riemann zeta', 'alpha beta']);
 
     expect(index.termIds('Riemann zeta', 'alpha beta zeta', 2)).toEqual([0, 1, 0, 1, 2, 0]);
+  });
+});
+
+describe('TermIndex of a vocabulary file', () => {
+  it('takes one term a line, a last newline or none, and finds each by its text', () => {
+    for (const text of ['zeta\nriemann zeta\nschrödinger\n', 'zeta\nriemann zeta\nschrödinger']) {
+      const index = new TermIndex(vocabularyLines(text));
+
+      expect(index.terms).toEqual(['zeta', 'riemann zeta', 'schrödinger']);
+      expect([index.idOf('zeta'), index.idOf('riemann zeta'), index.idOf('schrödinger')]).toEqual([0, 1, 2]);
+    }
+  });
+
+  it('tells a term from its prefixes and extensions, by word and by pair', () => {
+    const index = new TermIndex(vocabularyLines('zeta\nzetas\nriemann zeta\n'));
+
+    expect([
+      index.idOf('zet'),
+      index.idOf('zetas'),
+      index.idOf('riemann zetas'),
+      index.idOf('riemann'),
+    ]).toEqual([undefined, 1, undefined, undefined]);
+    expect(index.termIds('Riemann zetas', 'riemann zeta')).toEqual([1, 0, 2]);
+  });
+
+  it('refuses an empty or a repeated line, naming it', () => {
+    expect(() => new TermIndex(vocabularyLines('alpha\n\nbeta\n'))).toThrow(new VocabularyError(2));
+    expect(() => new TermIndex(vocabularyLines('alpha\nbeta\nalpha\n'))).toThrow(new VocabularyError(3));
   });
 });
 

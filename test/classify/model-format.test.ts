@@ -142,6 +142,31 @@ describe('encodeModel / decodeModel', () => {
     );
   });
 
+  it('rejects a vocabulary with a repeated or an empty line, naming the line', () => {
+    const repeated = encodeModel({ ...tinyParts(), terms: ['image', 'qubit', 'image'] });
+    const empty = encodeModel({ ...tinyParts(), terms: ['image', '', 'qubit'] });
+
+    expect(() => decodeModel(repeated.header, repeated.weights, repeated.vocab, TOKENIZER_VERSION)).toThrow(
+      new ClassifierModelError('vocabulary line 3 is empty or repeated'),
+    );
+    expect(() => decodeModel(empty.header, empty.weights, empty.vocab, TOKENIZER_VERSION)).toThrow(
+      new ClassifierModelError('vocabulary line 2 is empty or repeated'),
+    );
+  });
+
+  it('rejects a vocabulary with more lines than the header declares terms', () => {
+    const files = encodeModel(tinyParts());
+    const vocab = new TextEncoder().encode('image\nqubit\nerror correction\nextra\n');
+    const header = {
+      ...JSON.parse(files.header),
+      vocab: { path: MODEL_FILES.vocab, bytes: vocab.byteLength, sha256: sha256Hex(vocab) },
+    };
+
+    expect(() => decodeModel(JSON.stringify(header), files.weights, vocab, TOKENIZER_VERSION)).toThrow(
+      new ClassifierModelError('vocabulary has 4 terms, the header declares 3'),
+    );
+  });
+
   it('rejects a model trained with another tokeniser', () => {
     const files = encodeModel({ ...tinyParts(), tokenizer: 'other-v0' });
 
