@@ -16,12 +16,15 @@ import { TermIndex, VocabularyError } from '../../shared/classify/features';
 import { loadModel, modelDirectory } from '../../shared/classify/load-model';
 import {
   type ClassifierModel,
+  decodeModel,
+  encodeModel,
   MODEL_FILES,
   ModelMetricsSchema,
   termWeightAt,
   unpackedTermWeights,
 } from '../../shared/classify/model-format';
-import { paperTerms } from '../../shared/classify/tokenize';
+import { paperTerms, TOKENIZER_VERSION } from '../../shared/classify/tokenize';
+import { tinyParts } from './tiny-model';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const directory = modelDirectory({});
@@ -118,6 +121,40 @@ describe('the committed model, its term weights left packed', () => {
           JSON.stringify(predictWithModel(changed, paper.title, paper.abstract)),
       );
     expect(differing.length).toBeGreaterThan(0);
+  });
+});
+
+describe('a 4-bit model of any even hidden width', () => {
+  /** A model of `hidden` units over the tiny model's terms and classes, weights drawn from a fixed seed. */
+  function packedModelOf(hidden: number): ClassifierModel {
+    let seed = hidden;
+    const next = () => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const floats = (n: number) => Float32Array.from({ length: n }, () => next() * 2 - 1);
+    const parts = tinyParts();
+    const C = parts.classes.length;
+    const files = encodeModel({
+      ...parts,
+      termBits: 4,
+      hiddenBias: floats(hidden),
+      primaryWeights: floats(hidden * C),
+      listedWeights: floats(hidden * C),
+      termWeights: Int8Array.from({ length: parts.terms.length * hidden }, () => Math.floor(next() * 16) - 8),
+    });
+    return decodeModel(files.header, files.weights, files.vocab, TOKENIZER_VERSION);
+  }
+
+  // 2 and 6 take the hidden layer a byte at a time, 8 and 24 a 32-bit word (eight units) at a time.
+  it.each([2, 6, 8, 24])('predicts with %i hidden units as the unpacked model does', (hidden) => {
+    const packed = packedModelOf(hidden);
+    const predict = (m: ClassifierModel) =>
+      JSON.stringify(
+        predictWithModel(m, 'Error correction of a qubit', 'image qubit error correction qubit'),
+      );
+
+    expect(predict(packed)).toBe(predict(unpackedModel(packed)));
   });
 });
 
