@@ -11,7 +11,6 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import dynalite from 'dynalite';
 import * as z from 'zod';
 import { localOptions } from '../shared/aws/local-options';
 import { makeS3Client } from '../shared/aws/s3';
@@ -20,6 +19,7 @@ import { resolveUserPath } from '../shared/command-line';
 import { fetchInvocation, localResourceNames, type QueueDefinition, queues } from '../shared/resources';
 import { localCursorKey } from './cursor-key';
 import { startDurableFauxqs } from './durable-fauxqs';
+import { startDynaliteThread } from './dynalite-thread';
 import { startDynamoFront, WRITES_ANSWERED_PATH } from './dynamo-transactions';
 import { openPapersTable } from './papers-table';
 import { isAlive, onShutdown, stopRequested } from './shutdown';
@@ -27,7 +27,7 @@ import { lockHolder, registerClient, StackBusyError, tryLock, waitForClients } f
 
 /**
  * The local stack: DynamoDB (dynalite, persisted with LevelDB under the data
- * folder) and SQS + S3 (fauxqs, made durable by `local/durable-fauxqs.ts`: the
+ * folder, on a thread of its own: `local/dynalite-thread.ts`) and SQS + S3 (fauxqs, made durable by `local/durable-fauxqs.ts`: the
  * queues journaled, the archive bucket written through to disk) on 127.0.0.1,
  * holding the same table, queues, dead-letter queues and bucket the CDK stack
  * defines — both built from `shared/resources.ts`.
@@ -72,6 +72,11 @@ export interface LocalStack {
    * The owner reads it in-process; a client asks the owner's front over loopback.
    */
   tableVersion(): Promise<string>;
+  /**
+   * For the owner: milliseconds the local DynamoDB's own thread (`local/dynalite-thread.ts`) has
+   * been busy since the stack started; undefined for a client, whose stand-ins run elsewhere.
+   */
+  dynamoThreadBusyMs(): number | undefined;
   /** For a client: true once the owner has stopped (or is stopping). Always false for the owner. */
   ownerStopped(): Promise<boolean>;
   /**
@@ -179,15 +184,11 @@ async function startOwnStack(
 ): Promise<LocalStack> {
   // A stack.json left by a process that died without cleaning up: it describes nothing.
   await rm(stackFile, { force: true });
-  const dynamo = dynalite({ path: path.join(dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    dynamo.once('error', reject);
-    dynamo.listen(0, '127.0.0.1', () => resolve());
-  });
+  const dynamo = await startDynaliteThread(path.join(dataDir, 'dynamodb'));
   const fauxqs = await startDurableFauxqs({ dataDir, archiveBucket: localResourceNames.bucket });
   await fauxqs.app.listen({ port: 0, host: '127.0.0.1' });
   // dynalite has no TransactWriteItems: the handlers reach it through a front that adds it.
-  const front = await startDynamoFront(`http://127.0.0.1:${portOf(dynamo)}`);
+  const front = await startDynamoFront(dynamo.url);
   const counts: RequestCounts = { dynamodb: {}, sqs: {}, s3: {} };
   // Counted at the front: the requests the handlers make, not the ones a transaction makes of dynalite.
   front.server.on('request', (request: IncomingMessage) => {
@@ -220,13 +221,14 @@ async function startOwnStack(
       await fauxqs.app.close();
       fauxqs.close();
       await front.close();
-      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      await dynamo.close();
       await releaseLock();
     })();
     return closing;
   };
   const stack = connectTo(dataDir, file, 'owner', () => structuredClone(counts), closeServers, {
     tableVersion: async () => `${file.startedAt}#${front.writesAnswered()}`,
+    dynamoThreadBusyMs: () => dynamo.busyMs(),
   });
   const unregisterShutdown = onShutdown(() => stack.close());
   await writeFile(stackFile, `${JSON.stringify(file, null, 2)}\n`);
@@ -276,7 +278,8 @@ function connectTo(
   {
     tableVersion,
     ownerStopped = async () => false,
-  }: Pick<LocalStack, 'tableVersion'> & Partial<Pick<LocalStack, 'ownerStopped'>>,
+    dynamoThreadBusyMs = () => undefined,
+  }: Pick<LocalStack, 'tableVersion'> & Partial<Pick<LocalStack, 'ownerStopped' | 'dynamoThreadBusyMs'>>,
 ): LocalStack {
   const sqs = makeSqsClient(file.sqsS3);
   const s3 = makeS3Client(file.sqsS3);
@@ -308,6 +311,7 @@ function connectTo(
     persistArchive: () => mirrorArchive(s3, archiveDir),
     requestCounts,
     tableVersion,
+    dynamoThreadBusyMs,
     ownerStopped,
     stopHoldingOwner: async () => {},
     async close() {

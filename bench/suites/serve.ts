@@ -10,7 +10,7 @@ import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { classifyPaper } from '../../shared/classify';
 import type { IsoDate } from '../../shared/paper';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
-import { type CpuProfile, standInShare } from '../cpu-profile';
+import { type CpuProfile, standInSamples } from '../cpu-profile';
 import type { BenchSuite, Metric } from '../harness';
 import { benchPapers, seedPapers } from '../seed-papers';
 
@@ -229,13 +229,18 @@ async function profiledShare(dataDir: string, mix: readonly Route[]): Promise<nu
     } finally {
       await stop(served.child);
     }
-    // One profile per thread (tsx's loader runs in a worker): the main thread's serves HTTP.
+    // One profile per thread: the main thread's serves HTTP and runs the handler, the local
+    // DynamoDB has a thread of its own; tsx's loader thread is neither.
+    let standIn = 0;
+    let total = 0;
     for (const name of await readdir(profileDir)) {
       const text = await readFile(path.join(profileDir, name), 'utf8');
-      if (text.includes('http-adapter.ts'))
-        return standInShare(JSON.parse(text) as CpuProfile, undefined, window);
+      if (!text.includes('http-adapter.ts') && !text.includes('dynalite-worker.mjs')) continue;
+      const counted = standInSamples(JSON.parse(text) as CpuProfile, undefined, window);
+      standIn += counted.standIn;
+      total += counted.total;
     }
-    return Number.NaN;
+    return total === 0 ? Number.NaN : standIn / total;
   } finally {
     await rm(profileDir, { recursive: true, force: true });
   }
