@@ -1,4 +1,5 @@
 import { ClassificationSchema } from '../classification';
+import { NonNegativeIntSchema } from '../common-schemas';
 import { IsoDateSchema, PaperSchema } from '../paper';
 import { EnrichmentFieldsSchema, UpvoteSnapshotTableItemSchema } from '../store/items';
 import * as z from '../zod';
@@ -41,8 +42,8 @@ export const PaperRecordSchema = z.extend(
     listings: z.array(
       z.object({
         listedOn: IsoDateSchema,
-        upvotes: z.optional(z.number().check(z.int(), z.nonnegative())),
-        comments: z.optional(z.number().check(z.int(), z.nonnegative())),
+        upvotes: z.optional(NonNegativeIntSchema),
+        comments: z.optional(NonNegativeIntSchema),
         fetchedAt: timestamp,
       }),
     ),
@@ -63,9 +64,9 @@ export type PaperRecord = z.infer<typeof PaperRecordSchema>;
 export const IngestedDaySchema = z.object({
   day: IsoDateSchema,
   /** Papers stored as listed on the day. */
-  papers: z.number().check(z.int(), z.nonnegative()),
+  papers: NonNegativeIntSchema,
   /** Papers in the latest listing fetched for the day, when one was. */
-  listed: z.optional(z.number().check(z.int(), z.nonnegative())),
+  listed: z.optional(NonNegativeIntSchema),
   lastFetchedAt: z.optional(timestamp),
   lastStoredAt: z.optional(timestamp),
 });
@@ -89,17 +90,17 @@ export const CategoryCountSchema = z.object({
   name: z.string(),
   group: z.string(),
   /** Distinct papers listed in the range with the category assigned. */
-  papers: z.number().check(z.int(), z.nonnegative()),
+  papers: NonNegativeIntSchema,
   /** Of those, the papers whose primary category it is. */
-  primary: z.number().check(z.int(), z.nonnegative()),
+  primary: NonNegativeIntSchema,
 });
 export type CategoryCount = z.infer<typeof CategoryCountSchema>;
 
 // `GET /quality`: the shipped model's live figures over a range (`shared/quality/live-quality.ts` computes them).
 const countsShape = {
-  top1IsPrimary: z.number().check(z.int(), z.nonnegative()),
-  top1InCategories: z.number().check(z.int(), z.nonnegative()),
-  primaryInTop3: z.number().check(z.int(), z.nonnegative()),
+  top1IsPrimary: NonNegativeIntSchema,
+  top1InCategories: NonNegativeIntSchema,
+  primaryInTop3: NonNegativeIntSchema,
 };
 const percentShape = {
   top1IsPrimary: z.number().check(z.minimum(0), z.maximum(100)),
@@ -110,7 +111,7 @@ const percentShape = {
 /** The figures of a set of labelled papers: how many, how many of each fact, and each as a percentage. */
 export const QualityFiguresSchema = z.object({
   /** Papers that count: enriched, with arXiv's categories and the model's prediction. */
-  enriched: z.number().check(z.int(), z.nonnegative()),
+  enriched: NonNegativeIntSchema,
   /** Of those, how many have each fact. */
   counts: z.object(countsShape),
   /** Each count as a percentage of `enriched`, 2 decimals; absent when no paper counts (not 0). */
@@ -121,7 +122,7 @@ export type QualityFigures = z.infer<typeof QualityFiguresSchema>;
 export const DayQualitySchema = z.extend(QualityFiguresSchema, {
   day: IsoDateSchema,
   /** Listings stored for the day, enriched or not. */
-  listings: z.number().check(z.int(), z.nonnegative()),
+  listings: NonNegativeIntSchema,
 });
 export type DayQuality = z.infer<typeof DayQualitySchema>;
 
@@ -139,7 +140,7 @@ export const QualityReportSchema = z.object({
   to: IsoDateSchema,
   /** One per day of the range, oldest first. */
   items: z.array(DayQualitySchema),
-  total: z.extend(QualityFiguresSchema, { listings: z.number().check(z.int(), z.nonnegative()) }),
+  total: z.extend(QualityFiguresSchema, { listings: NonNegativeIntSchema }),
   /** The shipped model's validation figures, to compare the live ones with. */
   validation: ValidationFiguresSchema,
 });

@@ -1,4 +1,5 @@
 import { CategoryScoreSchema, ClassificationSchema } from '../classification';
+import { NonEmptyStringSchema, NonNegativeIntSchema } from '../common-schemas';
 import { type ArxivRecord, ArxivRecordSchema, EnrichmentStateSchema } from '../enrichment';
 import { type IsoDate, IsoDateSchema, type Paper, PaperSchema } from '../paper';
 import type { ListedPaper } from '../query/response-schemas';
@@ -26,7 +27,7 @@ export const ListingOriginSchema = z.object({
   listedOn: IsoDateSchema,
   /** When the listing was fetched; a write from an older fetch never overwrites a newer one. */
   fetchedAt: timestamp,
-  archiveKey: z.string().check(z.minLength(1)),
+  archiveKey: NonEmptyStringSchema,
 });
 export type ListingOrigin = z.infer<typeof ListingOriginSchema>;
 
@@ -56,11 +57,11 @@ export const ListingTableItemSchema = z.extend(ListingOriginSchema, {
   /** The paper without its per-day figures (items written before they moved out may still hold them). */
   paper: PaperSchema,
   /** byDay's sort key: the paper's upvotes on this day, 0 while no fetch has given any. */
-  upvotes: z.number().check(z.int(), z.nonnegative()),
+  upvotes: NonNegativeIntSchema,
   /** The fetch that gave `upvotes`; absent while none has (then `upvotes` is only the index's 0). */
   upvotesFetchedAt: z.optional(timestamp),
   /** Comments on this day, as the latest fetch that gave a figure said. */
-  comments: z.optional(z.number().check(z.int(), z.nonnegative())),
+  comments: z.optional(NonNegativeIntSchema),
   classification: z.optional(ClassificationSchema),
   /** The fetch `classification` was computed from (absent on items classified before it was kept). */
   classifiedFrom: z.optional(timestamp),
@@ -112,7 +113,7 @@ export const DayItemSchema = z.object({
   paperIds: z.optional(z.set(z.string())),
   lastStoredAt: z.optional(timestamp),
   /** Papers in the latest listing fetched for this day. */
-  listed: z.optional(z.number().check(z.int(), z.nonnegative())),
+  listed: z.optional(NonNegativeIntSchema),
   lastFetchedAt: z.optional(timestamp),
 });
 export type DayItem = z.infer<typeof DayItemSchema>;
@@ -228,7 +229,7 @@ export const UpvoteSnapshotTableItemSchema = z.object({
   sk: z.string(),
   listedOn: IsoDateSchema,
   fetchedAt: timestamp,
-  upvotes: z.optional(z.number().check(z.int(), z.nonnegative())),
-  comments: z.optional(z.number().check(z.int(), z.nonnegative())),
+  upvotes: z.optional(NonNegativeIntSchema),
+  comments: z.optional(NonNegativeIntSchema),
 });
 export type UpvoteSnapshotTableItem = z.infer<typeof UpvoteSnapshotTableItemSchema>;
