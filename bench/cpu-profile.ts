@@ -24,6 +24,7 @@ export interface CpuProfile {
 export const STAND_IN_SCRIPTS: readonly RegExp[] = [
   /node_modules\/(dynalite|fauxqs|fastify|@fastify|avvio|find-my-way|light-my-request|toad-cache|valibot|level|memory-level|classic-level|abstract-level|level-[a-z-]+|lazy|big\.js|buffer-crc32|lock|async|once)\//,
   /local\/(dynamo-transactions|durable-fauxqs)\.ts/,
+  /local\/dynalite-worker\.mjs/,
 ];
 
 /**
@@ -36,6 +37,20 @@ export function standInShare(
   scripts: readonly RegExp[] = STAND_IN_SCRIPTS,
   window?: { fromUs: number; toUs: number },
 ): number {
+  const { standIn, total } = standInSamples(profile, scripts, window);
+  return total === 0 ? Number.NaN : standIn / total;
+}
+
+/**
+ * The samples {@link standInShare} counts, and how many of them are the stand-ins': to add up the
+ * profiles of several threads (`--cpu-prof` writes one per thread; the local DynamoDB runs on a
+ * thread of its own, `local/dynalite-thread.ts`).
+ */
+export function standInSamples(
+  profile: CpuProfile,
+  scripts: readonly RegExp[] = STAND_IN_SCRIPTS,
+  window?: { fromUs: number; toUs: number },
+): { standIn: number; total: number } {
   const parent = new Map<number, number>();
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -56,5 +71,5 @@ export function standInShare(
     return inWindow && byId.get(id)?.callFrame.url !== '';
   });
   const ours = samples.filter((id) => !standIn(id)).length;
-  return samples.length === 0 ? Number.NaN : 1 - ours / samples.length;
+  return { standIn: samples.length - ours, total: samples.length };
 }

@@ -11,7 +11,6 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import dynalite from 'dynalite';
 import * as z from 'zod';
 import { localOptions } from '../shared/aws/local-options';
 import { makeS3Client } from '../shared/aws/s3';
@@ -20,14 +19,15 @@ import { resolveUserPath } from '../shared/command-line';
 import { fetchInvocation, localResourceNames, type QueueDefinition, queues } from '../shared/resources';
 import { localCursorKey } from './cursor-key';
 import { startDurableFauxqs } from './durable-fauxqs';
-import { startDynamoFront } from './dynamo-transactions';
+import { startDynaliteThread } from './dynalite-thread';
+import { startDynamoFront, WRITES_ANSWERED_PATH } from './dynamo-transactions';
 import { openPapersTable } from './papers-table';
 import { isAlive, onShutdown, stopRequested } from './shutdown';
 import { lockHolder, registerClient, StackBusyError, tryLock, waitForClients } from './stack-lock';
 
 /**
  * The local stack: DynamoDB (dynalite, persisted with LevelDB under the data
- * folder) and SQS + S3 (fauxqs, made durable by `local/durable-fauxqs.ts`: the
+ * folder, on a thread of its own: `local/dynalite-thread.ts`) and SQS + S3 (fauxqs, made durable by `local/durable-fauxqs.ts`: the
  * queues journaled, the archive bucket written through to disk) on 127.0.0.1,
  * holding the same table, queues, dead-letter queues and bucket the CDK stack
  * defines — both built from `shared/resources.ts`.
@@ -65,6 +65,18 @@ export interface LocalStack {
    * only; a client sees an empty count.
    */
   requestCounts(): RequestCounts;
+  /**
+   * A token that changes whenever the table may have changed: the owner's start and the
+   * writes its DynamoDB front has answered (`DynamoFront.writesAnswered`). An answer computed
+   * from the table while the token was t is still the table's answer while the token is t.
+   * The owner reads it in-process; a client asks the owner's front over loopback.
+   */
+  tableVersion(): Promise<string>;
+  /**
+   * For the owner: milliseconds the local DynamoDB's own thread (`local/dynalite-thread.ts`) has
+   * been busy since the stack started; undefined for a client, whose stand-ins run elsewhere.
+   */
+  dynamoThreadBusyMs(): number | undefined;
   /** For a client: true once the owner has stopped (or is stopping). Always false for the owner. */
   ownerStopped(): Promise<boolean>;
   /**
@@ -172,18 +184,16 @@ async function startOwnStack(
 ): Promise<LocalStack> {
   // A stack.json left by a process that died without cleaning up: it describes nothing.
   await rm(stackFile, { force: true });
-  const dynamo = dynalite({ path: path.join(dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    dynamo.once('error', reject);
-    dynamo.listen(0, '127.0.0.1', () => resolve());
-  });
+  const dynamo = await startDynaliteThread(path.join(dataDir, 'dynamodb'));
   const fauxqs = await startDurableFauxqs({ dataDir, archiveBucket: localResourceNames.bucket });
   await fauxqs.app.listen({ port: 0, host: '127.0.0.1' });
   // dynalite has no TransactWriteItems: the handlers reach it through a front that adds it.
-  const front = await startDynamoFront(`http://127.0.0.1:${portOf(dynamo)}`);
+  const front = await startDynamoFront(dynamo.url);
   const counts: RequestCounts = { dynamodb: {}, sqs: {}, s3: {} };
   // Counted at the front: the requests the handlers make, not the ones a transaction makes of dynalite.
-  front.server.on('request', (request: IncomingMessage) => count(counts.dynamodb, operationOf(request)));
+  front.server.on('request', (request: IncomingMessage) => {
+    if (request.url !== WRITES_ANSWERED_PATH) count(counts.dynamodb, operationOf(request));
+  });
   fauxqs.app.server.on('request', (request: IncomingMessage) => {
     const operation = operationOf(request);
     if (operation.startsWith('AmazonSQS.')) count(counts.sqs, operation.slice('AmazonSQS.'.length));
@@ -211,12 +221,15 @@ async function startOwnStack(
       await fauxqs.app.close();
       fauxqs.close();
       await front.close();
-      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      await dynamo.close();
       await releaseLock();
     })();
     return closing;
   };
-  const stack = connectTo(dataDir, file, 'owner', () => structuredClone(counts), closeServers);
+  const stack = connectTo(dataDir, file, 'owner', () => structuredClone(counts), closeServers, {
+    tableVersion: async () => `${file.startedAt}#${front.writesAnswered()}`,
+    dynamoThreadBusyMs: () => dynamo.busyMs(),
+  });
   const unregisterShutdown = onShutdown(() => stack.close());
   await writeFile(stackFile, `${JSON.stringify(file, null, 2)}\n`);
   return stack;
@@ -235,12 +248,15 @@ function connectAsClient(dataDir: string, file: StackFile, unregister: () => Pro
     'client',
     () => ({ dynamodb: {}, sqs: {}, s3: {} }),
     stopHoldingOwner,
-    // Stopped once its servers are gone: an owner that removed stack.json is still serving
-    // the clients it waits for.
-    async () => {
-      if (!isAlive(file.pid)) return true;
-      const reachable = await Promise.all([isListening(file.dynamodb), isListening(file.sqsS3)]);
-      return !reachable.every(Boolean);
+    {
+      tableVersion: () => ownerTableVersion(file),
+      // Stopped once its servers are gone: an owner that removed stack.json is still serving
+      // the clients it waits for.
+      ownerStopped: async () => {
+        if (!isAlive(file.pid)) return true;
+        const reachable = await Promise.all([isListening(file.dynamodb), isListening(file.sqsS3)]);
+        return !reachable.every(Boolean);
+      },
     },
   );
   stack.stopHoldingOwner = stopHoldingOwner;
@@ -259,7 +275,11 @@ function connectTo(
   role: LocalStack['role'],
   requestCounts: () => RequestCounts,
   closeServers: () => Promise<void>,
-  ownerStopped: () => Promise<boolean> = async () => false,
+  {
+    tableVersion,
+    ownerStopped = async () => false,
+    dynamoThreadBusyMs = () => undefined,
+  }: Pick<LocalStack, 'tableVersion'> & Partial<Pick<LocalStack, 'ownerStopped' | 'dynamoThreadBusyMs'>>,
 ): LocalStack {
   const sqs = makeSqsClient(file.sqsS3);
   const s3 = makeS3Client(file.sqsS3);
@@ -290,6 +310,8 @@ function connectTo(
     s3,
     persistArchive: () => mirrorArchive(s3, archiveDir),
     requestCounts,
+    tableVersion,
+    dynamoThreadBusyMs,
     ownerStopped,
     stopHoldingOwner: async () => {},
     async close() {
@@ -441,6 +463,18 @@ async function readRunningStack(stackFile: string): Promise<StackFile | undefine
   if (!file || !isAlive(file.pid)) return undefined;
   const reachable = await Promise.all([isListening(file.dynamodb), isListening(file.sqsS3)]);
   return reachable.every(Boolean) ? file : undefined;
+}
+
+const WritesAnsweredSchema = z.object({ writes: z.number().int().nonnegative() });
+
+/** The owner's {@link LocalStack.tableVersion}, from its front. @throws when the owner does not answer. */
+async function ownerTableVersion(file: StackFile): Promise<string> {
+  const response = await fetch(new URL(WRITES_ANSWERED_PATH, file.dynamodb), {
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!response.ok) throw new Error(`the local stack's DynamoDB front answered ${response.status}`);
+  const { writes } = WritesAnsweredSchema.parse(await response.json());
+  return `${file.startedAt}#${writes}`;
 }
 
 function isListening(url: string): Promise<boolean> {

@@ -79,7 +79,11 @@ export type ListingTableItem = z.infer<typeof ListingTableItemSchema>;
  * gave it; absent when none did. Items written before the figures moved out of `paper` carry
  * them there.
  */
-export function listingFigures(item: ListingTableItem): { upvotes?: number; comments?: number } {
+export function listingFigures(
+  item: Pick<ListingTableItem, 'upvotes' | 'upvotesFetchedAt' | 'comments'> & {
+    paper: Pick<ListingTableItem['paper'], 'upvotes' | 'comments'>;
+  },
+): { upvotes?: number; comments?: number } {
   const upvotes = item.upvotesFetchedAt === undefined ? item.paper.upvotes : item.upvotes;
   const comments = item.comments ?? item.paper.comments;
   return {

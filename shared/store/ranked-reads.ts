@@ -1,11 +1,11 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Classification } from '../classification';
 import { canonicalCategory, describeCategory } from '../classify/taxonomy';
-import type { IsoDate } from '../paper';
-import { papersTable } from '../resources';
+import { type IsoDate, IsoDateSchema } from '../paper';
 import { type Candidate, compareCandidates, rankCandidates, tied } from '../search/rank';
 import { textHash } from '../search/terms';
 import * as z from '../zod';
+import { type DayListingsRead, dayListingPages } from './day-listings';
 import { decodeCursor, encodeCursor } from './dynamo-paper-store';
 import {
   type CategoryCount,
@@ -13,9 +13,10 @@ import {
   type ListingTableItem,
   ListingTableItemSchema,
   listedPaperFromListing,
+  listingFigures,
   type RankedPaper,
 } from './items';
-import { dayPk, listingSk, paperPk, TERM_BUCKETS } from './keys';
+import { listingSk, paperPk, TERM_BUCKETS } from './keys';
 import { InvalidCursorError, type Page } from './paper-store';
 import { batchGet, readPostings } from './search-index';
 
@@ -185,27 +186,78 @@ export async function papersInRange(
 ): Promise<Page<RankedPaper>> {
   const name = `range:${JSON.stringify([request.from, request.to, filterName(request), request.order])}`;
   const offset = offsetOf(request.cursor, name);
-  const listings = await listingsOfDays(client, tableName, request.from, request.to, skip);
-  const byPaper = new Map<string, ListingTableItem[]>();
+  const filtered = (request.categories?.length ?? 0) > 0;
+  const listings = await rankingFieldsOfDays(client, tableName, request, filtered, skip);
+  const byPaper = new Map<string, RankedListing>();
   for (const listing of listings) {
     if (!passes(listing.classification, request)) continue;
-    byPaper.set(listing.paper.id, [...(byPaper.get(listing.paper.id) ?? []), listing]);
+    const seen = byPaper.get(listing.id);
+    const upvotes = listingFigures({ ...listing, paper: listing.paper ?? {} }).upvotes;
+    byPaper.set(listing.id, {
+      id: listing.id,
+      days: [...(seen?.days ?? []), listing.listedOn],
+      listedOn: seen && seen.listedOn > listing.listedOn ? seen.listedOn : listing.listedOn,
+      upvotes: upvotes === undefined ? seen?.upvotes : Math.max(upvotes, seen?.upvotes ?? 0),
+    });
   }
-  const papers = [...byPaper.values()].map(rankedPaper);
-  const byUpvotes = (a: RankedPaper, b: RankedPaper) => (b.upvotes ?? 0) - (a.upvotes ?? 0);
-  const byDate = (a: RankedPaper, b: RankedPaper) =>
+  const ranked = [...byPaper.values()];
+  const byUpvotes = (a: RankedListing, b: RankedListing) => (b.upvotes ?? 0) - (a.upvotes ?? 0);
+  const byDate = (a: RankedListing, b: RankedListing) =>
     a.listedOn < b.listedOn ? 1 : a.listedOn > b.listedOn ? -1 : 0;
-  const byId = (a: RankedPaper, b: RankedPaper) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  papers.sort((a, b) =>
+  const byId = (a: RankedListing, b: RankedListing) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  ranked.sort((a, b) =>
     request.order === 'upvotes'
       ? byUpvotes(a, b) || byDate(a, b) || byId(a, b)
       : byDate(a, b) || byUpvotes(a, b) || byId(a, b),
   );
   const end = offset + request.limit;
   return {
-    items: papers.slice(offset, end),
-    cursor: end < papers.length ? encodeCursor({ q: name, k: { o: end } }) : undefined,
+    items: await pagePapers(client, tableName, ranked.slice(offset, end), skip),
+    cursor: end < ranked.length ? encodeCursor({ q: name, k: { o: end } }) : undefined,
   };
+}
+
+/** One paper of a ranked range as its ranking fields give it: enough to order it, and where to read it. */
+interface RankedListing {
+  id: string;
+  /** The days of its listings that passed the filter: the ones read for its page. */
+  days: IsoDate[];
+  /** Its latest listing's day. */
+  listedOn: IsoDate;
+  /** Its best upvotes over those listings, as {@link rankedPaper} gives them. */
+  upvotes: number | undefined;
+}
+
+/**
+ * The page's papers in full: their listings in the range read by key (one BatchGet per 100), each
+ * made a {@link RankedPaper} as from the whole listings. A listing gone or unreadable since the
+ * ranking read is left out (and reported); a paper with none left is.
+ */
+async function pagePapers(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  page: readonly RankedListing[],
+  skip: SkipReporter,
+): Promise<RankedPaper[]> {
+  const stored = await batchGet(
+    client,
+    tableName,
+    page.flatMap(({ id, days }) => days.map((day) => ({ pk: paperPk(id), sk: listingSk(day) }))),
+    LISTING_WITHOUT_VIEW,
+  );
+  const papers: RankedPaper[] = [];
+  for (const { id, days } of page) {
+    const listings: ListingTableItem[] = [];
+    for (const day of days) {
+      const raw = stored.get(`${paperPk(id)}\u0000${listingSk(day)}`);
+      if (!raw) continue;
+      const parsed = ListingTableItemSchema.safeParse(raw);
+      if (parsed.success) listings.push(parsed.data);
+      else skip(raw, z.prettifyError(parsed.error));
+    }
+    if (listings.length > 0) papers.push(rankedPaper(listings));
+  }
+  return papers;
 }
 
 /** Papers per category within `from`–`to`: each paper counted once per category, most papers first. */
@@ -216,7 +268,7 @@ export async function categoryCounts(
   to: IsoDate,
   skip: SkipReporter,
 ): Promise<CategoryCount[]> {
-  const listings = await listingsOfDays(client, tableName, from, to, skip);
+  const listings = await rankingFieldsOfDays(client, tableName, { from, to }, true, skip);
   const papers = new Map<string, Set<string>>();
   const primary = new Map<string, Set<string>>();
   const add = (counts: Map<string, Set<string>>, code: string, id: string) => {
@@ -227,8 +279,8 @@ export async function categoryCounts(
   for (const listing of listings) {
     const classification = listing.classification;
     if (!classification) continue;
-    for (const code of assignedCodes(classification)) add(papers, code, listing.paper.id);
-    add(primary, canonicalCategory(classification.primaryCategory), listing.paper.id);
+    for (const code of assignedCodes(classification)) add(papers, code, listing.id);
+    add(primary, canonicalCategory(classification.primaryCategory), listing.id);
   }
   return [...papers]
     .map(([code, ids]) => ({
@@ -239,46 +291,63 @@ export async function categoryCounts(
     .sort((a, b) => b.papers - a.papers || (a.code < b.code ? -1 : 1));
 }
 
-/** Every listing of every day in `from`–`to`: one byDay Query per day (followed across pages). */
-async function listingsOfDays(
+/**
+ * What ranking a range and counting its categories read of each listing: its key, day and
+ * figures, and its classification when asked for, never the paper (its title, abstract and
+ * authors are most of the item). The page's papers are then read in full by key.
+ */
+const RankingFieldsSchema = z.object({
+  pk: z.string().check(z.startsWith(paperPk(''))),
+  listedOn: IsoDateSchema,
+  upvotes: ListingTableItemSchema.shape.upvotes,
+  upvotesFetchedAt: ListingTableItemSchema.shape.upvotesFetchedAt,
+  comments: ListingTableItemSchema.shape.comments,
+  /** Only its figures, on items written before they moved out of the paper. */
+  paper: z.optional(z.object({ upvotes: z.optional(z.number()), comments: z.optional(z.number()) })),
+  classification: ListingTableItemSchema.shape.classification,
+});
+type RankingFields = z.infer<typeof RankingFieldsSchema> & { id: string };
+
+const rankingRead = (withClassification: boolean): DayListingsRead => ({
+  projection: `#pk, #listedOn, #upvotes, #upvotesFetchedAt, #comments, #paper.#upvotes, #paper.#comments${withClassification ? ', #classification' : ''}`,
+  names: {
+    '#pk': 'pk',
+    '#listedOn': 'listedOn',
+    '#upvotes': 'upvotes',
+    '#upvotesFetchedAt': 'upvotesFetchedAt',
+    '#comments': 'comments',
+    '#paper': 'paper',
+    ...(withClassification ? { '#classification': 'classification' } : {}),
+  },
+});
+
+/** The ranking fields of every listing of every day in `from`–`to`: each day's listings read by projection. */
+async function rankingFieldsOfDays(
   client: DynamoDBDocumentClient,
   tableName: string,
-  from: IsoDate,
-  to: IsoDate,
+  { from, to }: { from: IsoDate; to: IsoDate },
+  withClassification: boolean,
   skip: SkipReporter,
-): Promise<ListingTableItem[]> {
+): Promise<RankingFields[]> {
   // Counted, not compared: the day after 9999-12-31 is no longer a four-digit date, and sorts before it.
   const count = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
   const days: IsoDate[] = Array.from({ length: Math.max(0, count) }, (_, i) =>
     new Date(Date.parse(from) + i * DAY_MS).toISOString().slice(0, 10),
   );
-  const listings: ListingTableItem[][] = new Array(days.length);
+  const read = rankingRead(withClassification);
+  const listings: RankingFields[][] = new Array(days.length);
   let next = 0;
   const worker = async () => {
     while (next < days.length) {
       const index = next++;
-      const day = days[index] as IsoDate;
-      const items: ListingTableItem[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: papersTable.indexes.byDay.indexName,
-            KeyConditionExpression: 'dayPk = :day',
-            ExpressionAttributeValues: { ':day': dayPk(day) },
-            ProjectionExpression: LISTING_WITHOUT_VIEW.expression,
-            ExpressionAttributeNames: LISTING_WITHOUT_VIEW.names,
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const raw of page.Items ?? []) {
-          const parsed = ListingTableItemSchema.safeParse(raw);
-          if (parsed.success) items.push(parsed.data);
+      const items: RankingFields[] = [];
+      for await (const page of dayListingPages(client, tableName, days[index] as IsoDate, read)) {
+        for (const raw of page) {
+          const parsed = RankingFieldsSchema.safeParse(raw);
+          if (parsed.success) items.push({ ...parsed.data, id: parsed.data.pk.slice(paperPk('').length) });
           else skip(raw, z.prettifyError(parsed.error));
         }
-        start = page.LastEvaluatedKey;
-      } while (start);
+      }
       listings[index] = items;
     }
   };
