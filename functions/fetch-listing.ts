@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import type { EnrichmentRun } from '../shared/arxiv/enrich';
 import { enrichPendingDays } from '../shared/arxiv/enrich-pending';
 import { enrichmentFromEnv } from '../shared/arxiv/enrichment-from-env';
 import { makeDocumentClient } from '../shared/aws/dynamodb';
@@ -25,8 +26,6 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service
 const s3 = makeS3Client(config.AWS_ENDPOINT_URL_S3);
 const sqs = makeSqsClient(config.AWS_ENDPOINT_URL_SQS);
 const documentClient = makeDocumentClient(config.AWS_ENDPOINT_URL_DYNAMODB);
-/** The current run's deadline: enrichment never starts an attempt at arXiv it could not finish. */
-let runDeadline: number | undefined;
 const enrich = enrichmentFromEnv(
   config,
   { client: documentClient, tableName: config.TABLE_NAME, s3, bucket: config.ARCHIVE_BUCKET },
@@ -36,7 +35,6 @@ const enrich = enrichmentFromEnv(
     onRetry: (problem, attempt, waitMs) =>
       logger.warn('arXiv attempt failed; retrying', { problem, attempt, waitMs: Math.round(waitMs) }),
   },
-  () => runDeadline,
 );
 const classifyQueueUrl = config.CLASSIFY_QUEUE_URL;
 const targets = {
@@ -49,14 +47,12 @@ const targets = {
   // Only with an arXiv to ask (locally enrichment is off unless ARXIV_API_URL is set).
   ...(classifyQueueUrl && config.ARXIV_API_URL
     ? {
-        enrichPending: (day: string) =>
-          enrichPendingDays([day], {
-            client: documentClient,
-            tableName: config.TABLE_NAME,
-            sqs,
-            classifyQueueUrl,
-            enrich,
-          }),
+        enrichPending: (day: string, run?: EnrichmentRun) =>
+          enrichPendingDays(
+            [day],
+            { client: documentClient, tableName: config.TABLE_NAME, sqs, classifyQueueUrl, enrich },
+            run,
+          ),
       }
     : {}),
 };
@@ -87,7 +83,6 @@ export const handler = async (event: unknown, context?: Pick<Context, 'getRemain
   const deadline = context
     ? Date.now() + context.getRemainingTimeInMillis() - PAGE_HANDLING_ALLOWANCE_MS
     : undefined;
-  runDeadline = deadline;
   let report: DailyIngestReport;
   try {
     report = await fetchAndIngestDay(

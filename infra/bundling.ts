@@ -30,8 +30,9 @@ export const classifierModel = {
 } as const;
 
 /**
- * The query API's web page (HTML, CSS, JS; relative to the project root), copied next to the
- * query bundle as `web/`, where `shared/query/web-page.ts` reads it on the first `GET /`.
+ * The query API's web page (HTML, CSS, JS; relative to the project root) and its OpenAPI document,
+ * copied next to the query bundle as `web/`, where `shared/query/web-page.ts` reads the page on the
+ * first `GET /` and `http-api.ts` the document on the first `GET /openapi.json`.
  */
 export const webPageAssets = {
   sourceDir: 'shared/query/web',

@@ -1,3 +1,4 @@
+import { NonEmptyStringSchema } from './common-schemas';
 import * as z from './zod';
 
 /**
@@ -7,11 +8,11 @@ import * as z from './zod';
  */
 export const CategoryScoreSchema = z.object({
   /** arXiv category code, e.g. `cs.CV`. */
-  code: z.string().check(z.minLength(1)),
+  code: NonEmptyStringSchema,
   /** Human name, e.g. "Computer Vision and Pattern Recognition". */
-  name: z.string().check(z.minLength(1)),
+  name: NonEmptyStringSchema,
   /** arXiv group, e.g. "Computer Science", "Physics". */
-  group: z.string().check(z.minLength(1)),
+  group: NonEmptyStringSchema,
   /** Behaves like a probability: calibrated on held-out papers. 1 for categories the source gave. */
   score: z.number().check(z.minimum(0), z.maximum(1)),
   /** Passes the calibrated threshold (the top category always does). */
@@ -24,9 +25,9 @@ export type CategoryScore = z.infer<typeof CategoryScoreSchema>;
 export const ClassificationSchema = z.object({
   /** Ranked, most likely first: the model's top five, or the source's own list. */
   categories: z.array(CategoryScoreSchema).check(z.minLength(1)),
-  primaryCategory: z.string().check(z.minLength(1)),
+  primaryCategory: NonEmptyStringSchema,
   /** Identifies the model, so results can be recomputed when it changes. */
-  classifierVersion: z.string().check(z.minLength(1)),
+  classifierVersion: NonEmptyStringSchema,
   /**
    * `source` when the feed gave the categories (arXiv feeds), `arxiv` when the arXiv API did
    * (an enriched paper), `model` when predicted.

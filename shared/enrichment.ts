@@ -1,3 +1,4 @@
+import { NonEmptyStringSchema } from './common-schemas';
 import * as z from './zod';
 
 /**
@@ -11,17 +12,17 @@ const timestamp = z.iso.datetime({ offset: true });
 /** The fields the export API gives that HF does not, and where the answer is archived. */
 export const ArxivRecordSchema = z.object({
   /** arXiv's categories in arXiv's order: the primary first. */
-  categories: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  categories: z.array(NonEmptyStringSchema).check(z.minLength(1)),
   /** The authors' comment (pages, figures, venue). */
-  comment: z.optional(z.string().check(z.minLength(1))),
-  journalRef: z.optional(z.string().check(z.minLength(1))),
-  doi: z.optional(z.string().check(z.minLength(1))),
+  comment: z.optional(NonEmptyStringSchema),
+  journalRef: z.optional(NonEmptyStringSchema),
+  doi: z.optional(NonEmptyStringSchema),
   /** The latest version (`…v3` → 3). */
   version: z.optional(z.number().check(z.int(), z.positive())),
   /** When the latest version was submitted (`<updated>`). */
   versionUpdated: z.optional(timestamp),
   /** The archived Atom response (`arxiv/<yyyy>/<mm>/<dd>/<sha256>.xml`) the fields were read from. */
-  atomArchiveKey: z.string().check(z.minLength(1)),
+  atomArchiveKey: NonEmptyStringSchema,
   /** When arXiv gave the answer (its capture time). */
   enrichedAt: timestamp,
 });

@@ -1,3 +1,4 @@
+import { NonEmptyStringSchema, NonNegativeIntSchema } from './common-schemas';
 import { PaperEnrichmentSchema } from './enrichment';
 import { IsoDateSchema, ListingFormatSchema, PaperSchema } from './paper';
 import { ListingOriginSchema } from './store/items';
@@ -14,11 +15,11 @@ import * as z from './zod';
 
 /** What the whole listing says about every item: where its bytes are archived and when they were fetched. */
 export const ListingRefSchema = z.object({
-  archiveKey: z.string().check(z.minLength(1)),
+  archiveKey: NonEmptyStringSchema,
   fetchedAt: z.iso.datetime({ offset: true }),
   /** The listing day the listing was fetched for, when one was asked for. */
   listedOn: z.optional(IsoDateSchema),
-  url: z.optional(z.string().check(z.minLength(1))),
+  url: z.optional(NonEmptyStringSchema),
 });
 export type ListingRef = z.infer<typeof ListingRefSchema>;
 
@@ -28,7 +29,7 @@ export const ParseItemMessageSchema = z.object({
   listing: ListingRefSchema,
   item: z.object({
     format: ListingFormatSchema,
-    index: z.number().check(z.int(), z.nonnegative()),
+    index: NonNegativeIntSchema,
     raw: z.unknown(),
     listedOn: z.optional(IsoDateSchema),
   }),
@@ -47,7 +48,7 @@ export const ParseReferenceMessageSchema = z.object({
   listing: ListingRefSchema,
   ref: z.object({
     format: ListingFormatSchema,
-    index: z.number().check(z.int(), z.nonnegative()),
+    index: NonNegativeIntSchema,
   }),
   enrichment: z.optional(PaperEnrichmentSchema),
 });
@@ -79,7 +80,7 @@ export type ClassifyPaperMessage = z.infer<typeof ClassifyPaperMessageSchema>;
  */
 export const ClassifyReferenceMessageSchema = z.object({
   v: z.literal(2),
-  paperId: z.string().check(z.minLength(1)),
+  paperId: NonEmptyStringSchema,
   origin: ListingOriginSchema,
   /** As in v1; `papers enrich` sends the stored pending listings this way, with arXiv's answer. */
   enrichment: z.optional(PaperEnrichmentSchema),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { NonEmptyStringSchema, NonNegativeIntSchema } from './common-schemas';
 import * as z from './zod';
 
 /**
@@ -18,11 +19,9 @@ export type IsoDate = z.infer<typeof IsoDateSchema>;
 export const ListingFormatSchema = z.enum(['hf-api', 'hf-html', 'hf-text', 'arxiv-atom', 'arxiv-rss']);
 export type ListingFormat = z.infer<typeof ListingFormatSchema>;
 
-const nonNegativeInt = z.number().check(z.int(), z.nonnegative());
-
 export const OrganizationSchema = z.object({
-  name: z.string().check(z.minLength(1)),
-  fullname: z.optional(z.string().check(z.minLength(1))),
+  name: NonEmptyStringSchema,
+  fullname: z.optional(NonEmptyStringSchema),
 });
 export type Organization = z.infer<typeof OrganizationSchema>;
 
@@ -36,26 +35,26 @@ export type PaperLinks = z.infer<typeof PaperLinksSchema>;
 
 export const PaperSchema = z.object({
   /** arXiv id without version (`2410.17243`, `hep-th/9901001`), else {@link titleDerivedId}. */
-  id: z.string().check(z.minLength(1)),
-  title: z.string().check(z.minLength(1)),
+  id: NonEmptyStringSchema,
+  title: NonEmptyStringSchema,
   /** May be empty: some listings give a title alone. */
   abstract: z.string(),
-  authors: z.optional(z.array(z.string().check(z.minLength(1)))),
+  authors: z.optional(z.array(NonEmptyStringSchema)),
   /** Given alone by sources that only say "6 authors"; equals `authors.length` otherwise. */
-  authorCount: z.optional(nonNegativeInt),
+  authorCount: z.optional(NonNegativeIntSchema),
   organization: z.optional(OrganizationSchema),
   /** The arXiv (publication) day. */
   publishedOn: z.optional(IsoDateSchema),
   /** The listing day: the day the paper appeared in the feed. */
   listedOn: z.optional(IsoDateSchema),
-  upvotes: z.optional(nonNegativeInt),
-  comments: z.optional(nonNegativeInt),
+  upvotes: z.optional(NonNegativeIntSchema),
+  comments: z.optional(NonNegativeIntSchema),
   links: PaperLinksSchema,
-  keywords: z.optional(z.array(z.string().check(z.minLength(1)))),
+  keywords: z.optional(z.array(NonEmptyStringSchema)),
   /** AI-written one-line summary, when the source gives one. */
-  summary: z.optional(z.string().check(z.minLength(1))),
+  summary: z.optional(NonEmptyStringSchema),
   /** arXiv categories as the source lists them (arXiv feeds), primary first. */
-  sourceCategories: z.optional(z.array(z.string().check(z.minLength(1)))),
+  sourceCategories: z.optional(z.array(NonEmptyStringSchema)),
   source: ListingFormatSchema,
 });
 export type Paper = z.infer<typeof PaperSchema>;

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { readCommandLine, UsageError } from '../../shared/command-line';
 import { daysCsv, paperRecordsCsv, papersCsv } from '../../shared/query/csv';
-import { IngestedDaySchema, ListedPaperSchema, PaperRecordSchema } from '../../shared/store/items';
+import { IngestedDaySchema, ListedPaperSchema, PaperRecordSchema } from '../../shared/query/response-schemas';
 import { isClosedPipe } from '../closed-pipe';
 import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '../http-adapter';
 

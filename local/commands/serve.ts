@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import * as z from 'zod';
 import { readCommandLine, UsageError } from '../../shared/command-line';
-import { IngestedDaySchema, ListedPaperSchema } from '../../shared/store/items';
+import { IngestedDaySchema, ListedPaperSchema } from '../../shared/query/response-schemas';
 import { loadQueryHandler } from '../handlers';
 import {
   createFunctionUrlServer,

@@ -7,7 +7,7 @@ import { dayListingPages } from '../store/day-listings';
 import { type ListingOrigin, ListingOriginSchema } from '../store/items';
 import { UnreadableListingError } from '../store/listing-classifications';
 import * as z from '../zod';
-import type { EnrichmentSource } from './enrich';
+import type { EnrichmentRun, EnrichmentSource } from './enrich';
 
 /**
  * Enriching later: the stored listings of some days that arXiv has not answered for yet
@@ -77,6 +77,7 @@ export interface EnrichPendingReport {
 export async function enrichPendingDays(
   days: readonly IsoDate[],
   targets: EnrichPendingTargets,
+  run?: EnrichmentRun,
 ): Promise<EnrichPendingReport> {
   const report: EnrichPendingReport = { pending: 0, enriched: 0, missing: 0, stillPending: 0 };
   for (const day of days) {
@@ -86,6 +87,7 @@ export async function enrichPendingDays(
     const answers = await targets.enrich(
       pending.map((listing) => listing.paperId),
       day,
+      run,
     );
     const bodies: string[] = [];
     for (const listing of pending) {

@@ -23,7 +23,14 @@ import { arxivQueryUrl, fetchArxivAnswer, idBatches } from './client';
 export type EnrichmentSource = (
   ids: readonly string[],
   listedOn: IsoDate,
+  run?: EnrichmentRun,
 ) => Promise<Map<string, PaperEnrichment>>;
+
+/** The run an enrichment is part of. */
+export interface EnrichmentRun {
+  /** When the run must be done (ms since the epoch): no attempt at arXiv starts that could not finish by then. */
+  deadline?: number;
+}
 
 /** An id that is an arXiv id (`2606.13677`, `hep-th/9901001`), not one made from a title. */
 export function isArxivId(id: string): boolean {

@@ -19,7 +19,6 @@ export function enrichmentFromEnv(
   env: ArxivEnv,
   targets: { client: DynamoDBDocumentClient; tableName: string; s3: S3Client; bucket: string },
   events: ArxivEvents = {},
-  deadline?: () => number | undefined,
 ): EnrichmentSource {
   const baseUrl = env.ARXIV_API_URL;
   if (baseUrl === undefined) return enrichmentOff();
@@ -31,7 +30,7 @@ export function enrichmentFromEnv(
     // A holder keeps the gate for one attempt at most; a dead one loses it a little after.
     leaseMs: env.ARXIV_TIMEOUT_MS + 5_000,
   });
-  return (ids, listedOn) =>
+  return (ids, listedOn, run) =>
     liveArxivEnrichment({
       baseUrl,
       s3: targets.s3,
@@ -41,7 +40,7 @@ export function enrichmentFromEnv(
         timeoutMs: env.ARXIV_TIMEOUT_MS,
         maxAttempts: env.ARXIV_MAX_ATTEMPTS,
         limiter: gate,
-        deadline: deadline?.(),
+        deadline: run?.deadline,
         onRetry: events.onRetry,
       },
       onPending: events.onPending,

@@ -1,3 +1,4 @@
+import { NonEmptyStringSchema } from '../common-schemas';
 import * as z from '../zod';
 
 /**
@@ -14,7 +15,7 @@ export const ArxivEnvSchema = z.object({
   ARXIV_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.positive()), 15_000),
   ARXIV_MAX_ATTEMPTS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(10)), 3),
   ARXIV_USER_AGENT: z._default(
-    z.string().check(z.minLength(1)),
+    NonEmptyStringSchema,
     'daily-papers-pipeline/0.1 (+https://github.com/daily-papers-pipeline; categories of the papers HF Daily Papers lists; one request per 100 ids, 3 s apart)',
   ),
 });

@@ -1,3 +1,4 @@
+import { NonEmptyStringSchema } from '../common-schemas';
 import * as z from '../zod';
 import { dynamoEndpoint, sqsEndpoint } from './endpoints';
 
@@ -6,7 +7,7 @@ import { dynamoEndpoint, sqsEndpoint } from './endpoints';
 export const ClassifyPaperEnvSchema = z.object({
   ...dynamoEndpoint,
   ...sqsEndpoint,
-  TABLE_NAME: z.string().check(z.minLength(1)),
+  TABLE_NAME: NonEmptyStringSchema,
   /** The classify queue's dead-letter queue: a record that cannot succeed is sent there with its reason. */
   CLASSIFY_DEAD_LETTER_QUEUE_URL: z.url(),
 });

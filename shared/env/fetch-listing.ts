@@ -1,3 +1,4 @@
+import { NonEmptyStringSchema } from '../common-schemas';
 import * as z from '../zod';
 import { ArxivEnvSchema } from './arxiv';
 import { dynamoEndpoint, s3Endpoint, sqsEndpoint } from './endpoints';
@@ -38,8 +39,8 @@ export const FetchListingEnvSchema = z.object({
   ...sqsEndpoint,
   ...dynamoEndpoint,
   /** The day fetched is recorded in the table, so an empty day still counts as ingested. */
-  TABLE_NAME: z.string().check(z.minLength(1)),
-  ARCHIVE_BUCKET: z.string().check(z.minLength(1)),
+  TABLE_NAME: NonEmptyStringSchema,
+  ARCHIVE_BUCKET: NonEmptyStringSchema,
   PARSE_QUEUE_URL: z.url(),
   /** Listing URL template; `{date}` is replaced by the listing day. */
   LISTING_URL_TEMPLATE: z._default(
@@ -47,7 +48,7 @@ export const FetchListingEnvSchema = z.object({
     'https://huggingface.co/api/daily_papers?date={date}&limit=100',
   ),
   USER_AGENT: z._default(
-    z.string().check(z.minLength(1)),
+    NonEmptyStringSchema,
     'daily-papers-pipeline/0.1 (+https://github.com/daily-papers-pipeline; polite daily fetch)',
   ),
   ...FetchRunEnvSchema.shape,

@@ -1,3 +1,4 @@
+import { NonEmptyStringSchema } from '../common-schemas';
 import * as z from '../zod';
 import { dynamoEndpoint, s3Endpoint, sqsEndpoint } from './endpoints';
 
@@ -7,9 +8,9 @@ export const ParsePaperEnvSchema = z.object({
   ...dynamoEndpoint,
   ...sqsEndpoint,
   ...s3Endpoint,
-  TABLE_NAME: z.string().check(z.minLength(1)),
+  TABLE_NAME: NonEmptyStringSchema,
   /** An item too large for its message is read from the archived listing (`listings/…`). */
-  ARCHIVE_BUCKET: z.string().check(z.minLength(1)),
+  ARCHIVE_BUCKET: NonEmptyStringSchema,
   CLASSIFY_QUEUE_URL: z.url(),
   /** The parse queue's dead-letter queue: a record that cannot succeed is sent there with its reason. */
   PARSE_DEAD_LETTER_QUEUE_URL: z.url(),

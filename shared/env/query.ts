@@ -1,3 +1,4 @@
+import { NonEmptyStringSchema } from '../common-schemas';
 import { AllowedOriginsSchema } from '../query/cors';
 import * as z from '../zod';
 import { dynamoEndpoint } from './endpoints';
@@ -9,7 +10,7 @@ export const QueryEnvSchema = z
     ...dynamoEndpoint,
     /** Set only locally, where a test serves Secrets Manager's protocol. */
     AWS_ENDPOINT_URL_SECRETS_MANAGER: z.optional(z.url()),
-    TABLE_NAME: z.string().check(z.minLength(1)),
+    TABLE_NAME: NonEmptyStringSchema,
     /** The key cursors are sealed with (locally: generated into the data folder). */
     QUERY_CURSOR_KEY: z.optional(z.string().check(z.minLength(32))),
     /** On AWS: the generated secret holding that key, read once per cold start. */

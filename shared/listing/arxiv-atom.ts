@@ -1,3 +1,4 @@
+import { NonEmptyStringSchema } from '../common-schemas';
 import type { Paper } from '../paper';
 import * as z from '../zod';
 import { type ArxivFields, arxivPaper } from './arxiv';
@@ -16,7 +17,7 @@ import { childText, parseXml, type XmlElement } from './xml';
 
 /** The fields split from one `<entry>`: what travels in the queue message. */
 export const ArxivAtomEntrySchema = z.object({
-  id: z.string().check(z.minLength(1)),
+  id: NonEmptyStringSchema,
   title: z.optional(z.string()),
   summary: z.optional(z.string()),
   published: z.optional(z.string()),

@@ -1,3 +1,4 @@
+import { NonEmptyStringSchema, NonNegativeIntSchema } from '../common-schemas';
 import {
   arxivAbsUrl,
   arxivIdFrom,
@@ -30,7 +31,7 @@ const Timestamp = z.string().check(
 );
 
 const HfOrganizationSchema = z.object({
-  name: z.string().check(z.minLength(1)),
+  name: NonEmptyStringSchema,
   fullname: z.nullish(z.string()),
 });
 
@@ -40,13 +41,13 @@ const HfOrganizationSchema = z.object({
  */
 export const HfDailyPaperItemSchema = z.object({
   paper: z.object({
-    id: z.string().check(z.minLength(1)),
+    id: NonEmptyStringSchema,
     title: z.nullish(z.string()),
     summary: z.nullish(z.string()),
     authors: z.nullish(z.array(z.object({ name: z.string() }))),
     publishedAt: z.nullish(Timestamp),
     submittedOnDailyAt: z.nullish(Timestamp),
-    upvotes: z.nullish(z.number().check(z.int(), z.nonnegative())),
+    upvotes: z.nullish(NonNegativeIntSchema),
     ai_summary: z.nullish(z.string()),
     ai_keywords: z.nullish(z.array(z.string())),
     githubRepo: z.nullish(z.string()),
@@ -55,7 +56,7 @@ export const HfDailyPaperItemSchema = z.object({
   }),
   title: z.nullish(z.string()),
   publishedAt: z.nullish(Timestamp),
-  numComments: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  numComments: z.nullish(NonNegativeIntSchema),
   organization: z.nullish(HfOrganizationSchema),
 });
 export type HfDailyPaperItem = z.infer<typeof HfDailyPaperItemSchema>;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { archiveListing } from '../archive';
-import type { EnrichmentSource } from '../arxiv/enrich';
+import type { EnrichmentRun, EnrichmentSource } from '../arxiv/enrich';
 import type { EnrichPendingReport } from '../arxiv/enrich-pending';
 import type { EnrichmentState, PaperEnrichment } from '../enrichment';
 import { type FetchOptions, fetchListing } from '../fetch/http';
@@ -109,6 +109,7 @@ export class MalformedListingError extends Error {
 export async function ingestListingBytes(
   listing: ListingBytes,
   targets: IngestTargets,
+  run?: EnrichmentRun,
 ): Promise<IngestedListing> {
   const context = { url: listing.url, listedOn: listing.listedOn, fetchedAt: listing.fetchedAt };
   let split: SplitListing;
@@ -146,6 +147,7 @@ export async function ingestListingBytes(
       ? await targets.enrich(
           ids.filter((id): id is string => id !== undefined),
           listedOn,
+          run,
         )
       : undefined;
   let byReference = 0;
@@ -290,7 +292,7 @@ export interface DailyIngestReport {
 }
 
 /** Asks arXiv again about a day's stored pending papers (`shared/arxiv/enrich-pending.ts`). */
-export type PendingEnricher = (day: IsoDate) => Promise<EnrichPendingReport>;
+export type PendingEnricher = (day: IsoDate, run?: EnrichmentRun) => Promise<EnrichPendingReport>;
 
 /** The HF API's page size when the URL does not set `limit`. */
 const HF_DEFAULT_LIMIT = 50;
@@ -339,6 +341,7 @@ export async function fetchAndIngestDay(
         revisit: request.revisit,
       },
       targets,
+      { deadline: options.deadline },
     );
     listings.push(listing);
     if (listing.format !== 'hf-api' || listing.papers < pageSize(firstUrl)) break;
@@ -348,7 +351,7 @@ export async function fetchAndIngestDay(
   // still asks arXiv about the papers it could not answer for before.
   const pendingEnriched =
     request.revisit && targets.enrichPending && !listings.some((listing) => listing.fannedOut)
-      ? await targets.enrichPending(request.day)
+      ? await targets.enrichPending(request.day, { deadline: options.deadline })
       : undefined;
   return {
     day: request.day,

@@ -1,7 +1,14 @@
 import { canonicalCategory } from '../classify/taxonomy';
-import { type IsoDate, IsoDateSchema } from '../paper';
+import type { IsoDate } from '../paper';
+import type { DayQuality, QualityFigures, QualityReport, ValidationFigures } from '../query/response-schemas';
 import type { ListingTableItem } from '../store/items';
-import * as z from '../zod';
+
+export type {
+  DayQuality,
+  QualityFigures,
+  QualityReport,
+  ValidationFigures,
+} from '../query/response-schemas';
 
 /**
  * Live quality: every enriched paper is a labelled example (arXiv's categories against the
@@ -82,55 +89,6 @@ export function qualityFacts(listing: LabelledListing): QualityFacts {
     primaryInTop3: primary !== undefined && predicted.slice(0, 3).includes(primary),
   };
 }
-
-const countsShape = {
-  top1IsPrimary: z.number().check(z.int(), z.nonnegative()),
-  top1InCategories: z.number().check(z.int(), z.nonnegative()),
-  primaryInTop3: z.number().check(z.int(), z.nonnegative()),
-};
-const percentShape = {
-  top1IsPrimary: z.number().check(z.minimum(0), z.maximum(100)),
-  top1InCategories: z.number().check(z.minimum(0), z.maximum(100)),
-  primaryInTop3: z.number().check(z.minimum(0), z.maximum(100)),
-};
-
-/** The figures of a set of labelled papers: how many, how many of each fact, and each as a percentage. */
-export const QualityFiguresSchema = z.object({
-  /** Papers that count: enriched, with arXiv's categories and the model's prediction. */
-  enriched: z.number().check(z.int(), z.nonnegative()),
-  /** Of those, how many have each fact. */
-  counts: z.object(countsShape),
-  /** Each count as a percentage of `enriched`, 2 decimals; absent when no paper counts (not 0). */
-  percent: z.optional(z.object(percentShape)),
-});
-export type QualityFigures = z.infer<typeof QualityFiguresSchema>;
-
-export const DayQualitySchema = z.extend(QualityFiguresSchema, {
-  day: IsoDateSchema,
-  /** Listings stored for the day, enriched or not. */
-  listings: z.number().check(z.int(), z.nonnegative()),
-});
-export type DayQuality = z.infer<typeof DayQualitySchema>;
-
-/** The shipped model's figures on its validation split, as percentages with 2 decimals. */
-export const ValidationFiguresSchema = z.object({
-  model: z.string(),
-  papers: z.number().check(z.int(), z.positive()),
-  percent: z.object(percentShape),
-});
-export type ValidationFigures = z.infer<typeof ValidationFiguresSchema>;
-
-/** `GET /quality` and `papers quality --json`: per day, the range's total, and the validation figures. */
-export const QualityReportSchema = z.object({
-  from: IsoDateSchema,
-  to: IsoDateSchema,
-  /** One per day of the range, oldest first. */
-  items: z.array(DayQualitySchema),
-  total: z.extend(QualityFiguresSchema, { listings: z.number().check(z.int(), z.nonnegative()) }),
-  /** The shipped model's validation figures, to compare the live ones with. */
-  validation: ValidationFiguresSchema,
-});
-export type QualityReport = z.infer<typeof QualityReportSchema>;
 
 /** A rate as a percentage with 2 decimals (70.92 for 0.70917…). */
 export function percentage(part: number, whole: number): number {

@@ -1,11 +1,3 @@
-import { QualityReportSchema } from '../quality/live-quality';
-import {
-  CategoryCountSchema,
-  IngestedDaySchema,
-  ListedPaperSchema,
-  PaperRecordSchema,
-  RankedPaperSchema,
-} from '../store/items';
 import * as z from '../zod';
 import { ROUTE_NAMES, type RouteName } from './handle-query';
 import { HTTP_ROUTE_NAMES, type HttpRouteName, NoQuerySchema } from './http-routes';
@@ -19,6 +11,14 @@ import {
 } from './parameters';
 import { CategoriesQuerySchema, RangeQuerySchema, SearchQuerySchema } from './ranked-parameters';
 import { RepresentationQuerySchema } from './representation';
+import {
+  CategoryCountSchema,
+  IngestedDaySchema,
+  ListedPaperSchema,
+  PaperRecordSchema,
+  QualityReportSchema,
+  RankedPaperSchema,
+} from './response-schemas';
 
 /**
  * The query API's OpenAPI 3.1 document, generated from the zod schemas the handler validates

@@ -32,6 +32,14 @@ const cache = new Map<string, string>();
 export const WEB_ASSETS_DIRECTORY = new URL('./web/', import.meta.url);
 
 /**
+ * The OpenAPI document `GET /openapi.json` serves (`http-api.ts`), written from `openapi.ts` by
+ * `npm run openapi` and copied with the page's files. Generating it at run time put zod's JSON
+ * Schema conversion, the response schemas and the route tables (~33 KB) into the query bundle,
+ * which every cold start parsed for a route few requests take.
+ */
+export const OPENAPI_DOCUMENT_FILE = new URL('openapi.json', WEB_ASSETS_DIRECTORY);
+
+/**
  * The page or one of its files for a `GET` of its path; `undefined` for any other request,
  * which the JSON API answers (a 404 or 405 there, as for any unknown route).
  * @throws when the file cannot be read (a bundle deployed without `web/`): a 500, logged.

@@ -1,7 +1,18 @@
 import { CategoryScoreSchema, ClassificationSchema } from '../classification';
+import { NonEmptyStringSchema, NonNegativeIntSchema } from '../common-schemas';
 import { type ArxivRecord, ArxivRecordSchema, EnrichmentStateSchema } from '../enrichment';
 import { type IsoDate, IsoDateSchema, type Paper, PaperSchema } from '../paper';
+import type { ListedPaper } from '../query/response-schemas';
 import * as z from '../zod';
+
+export type {
+  CategoryCount,
+  IngestedDay,
+  ListedPaper,
+  PaperRecord,
+  RankedPaper,
+  UpvoteSnapshot,
+} from '../query/response-schemas';
 
 /**
  * Table items as they come back from DynamoDB: one schema per item kind, so a
@@ -16,7 +27,7 @@ export const ListingOriginSchema = z.object({
   listedOn: IsoDateSchema,
   /** When the listing was fetched; a write from an older fetch never overwrites a newer one. */
   fetchedAt: timestamp,
-  archiveKey: z.string().check(z.minLength(1)),
+  archiveKey: NonEmptyStringSchema,
 });
 export type ListingOrigin = z.infer<typeof ListingOriginSchema>;
 
@@ -46,11 +57,11 @@ export const ListingTableItemSchema = z.extend(ListingOriginSchema, {
   /** The paper without its per-day figures (items written before they moved out may still hold them). */
   paper: PaperSchema,
   /** byDay's sort key: the paper's upvotes on this day, 0 while no fetch has given any. */
-  upvotes: z.number().check(z.int(), z.nonnegative()),
+  upvotes: NonNegativeIntSchema,
   /** The fetch that gave `upvotes`; absent while none has (then `upvotes` is only the index's 0). */
   upvotesFetchedAt: z.optional(timestamp),
   /** Comments on this day, as the latest fetch that gave a figure said. */
-  comments: z.optional(z.number().check(z.int(), z.nonnegative())),
+  comments: z.optional(NonNegativeIntSchema),
   classification: z.optional(ClassificationSchema),
   /** The fetch `classification` was computed from (absent on items classified before it was kept). */
   classifiedFrom: z.optional(timestamp),
@@ -106,25 +117,10 @@ export const DayItemSchema = z.object({
   paperIds: z.optional(z.set(z.string())),
   lastStoredAt: z.optional(timestamp),
   /** Papers in the latest listing fetched for this day. */
-  listed: z.optional(z.number().check(z.int(), z.nonnegative())),
+  listed: z.optional(NonNegativeIntSchema),
   lastFetchedAt: z.optional(timestamp),
 });
 export type DayItem = z.infer<typeof DayItemSchema>;
-
-/**
- * A paper as the query API returns it from a listing or category entry: the paper,
- * the day it was listed, and its categories once classified.
- */
-export const ListedPaperSchema = z.extend(PaperSchema, {
-  listedOn: IsoDateSchema,
-  fetchedAt: z.optional(timestamp),
-  categories: z.optional(ClassificationSchema.shape.categories),
-  primaryCategory: z.optional(z.string()),
-  classifierVersion: z.optional(z.string()),
-  categorySource: z.optional(ClassificationSchema.shape.categorySource),
-  ...EnrichmentFieldsSchema.shape,
-});
-export type ListedPaper = z.infer<typeof ListedPaperSchema>;
 
 /**
  * The one mapping of a listing to the paper the API returns for it: its paper, its figures as
@@ -237,72 +233,7 @@ export const UpvoteSnapshotTableItemSchema = z.object({
   sk: z.string(),
   listedOn: IsoDateSchema,
   fetchedAt: timestamp,
-  upvotes: z.optional(z.number().check(z.int(), z.nonnegative())),
-  comments: z.optional(z.number().check(z.int(), z.nonnegative())),
+  upvotes: z.optional(NonNegativeIntSchema),
+  comments: z.optional(NonNegativeIntSchema),
 });
 export type UpvoteSnapshotTableItem = z.infer<typeof UpvoteSnapshotTableItemSchema>;
-
-/** One point of a paper's upvote history: the figures of one listing as one fetch gave them. */
-export const UpvoteSnapshotSchema = z.omit(UpvoteSnapshotTableItemSchema, { pk: true, sk: true });
-export type UpvoteSnapshot = z.infer<typeof UpvoteSnapshotSchema>;
-
-/** One paper with every day it was listed (`GET /papers/{id}`). */
-export const PaperRecordSchema = z.extend(
-  z.omit(PaperSchema, { listedOn: true, upvotes: true, comments: true }),
-  {
-    listings: z.array(
-      z.object({
-        listedOn: IsoDateSchema,
-        upvotes: z.optional(z.number().check(z.int(), z.nonnegative())),
-        comments: z.optional(z.number().check(z.int(), z.nonnegative())),
-        fetchedAt: timestamp,
-      }),
-    ),
-    /**
-     * Every snapshot of the paper's figures, oldest fetch first (a fetch that changed nothing wrote
-     * none). Empty for a paper stored before snapshots were written.
-     */
-    upvoteHistory: z.array(UpvoteSnapshotSchema),
-    categories: z.optional(ClassificationSchema.shape.categories),
-    primaryCategory: z.optional(z.string()),
-    classifierVersion: z.optional(z.string()),
-    categorySource: z.optional(ClassificationSchema.shape.categorySource),
-    ...EnrichmentFieldsSchema.shape,
-  },
-);
-export type PaperRecord = z.infer<typeof PaperRecordSchema>;
-
-export const IngestedDaySchema = z.object({
-  day: IsoDateSchema,
-  /** Papers stored as listed on the day. */
-  papers: z.number().check(z.int(), z.nonnegative()),
-  /** Papers in the latest listing fetched for the day, when one was. */
-  listed: z.optional(z.number().check(z.int(), z.nonnegative())),
-  lastFetchedAt: z.optional(timestamp),
-  lastStoredAt: z.optional(timestamp),
-});
-export type IngestedDay = z.infer<typeof IngestedDaySchema>;
-
-/**
- * A paper once over a range (`sort=upvotes|date`, keyword search): the latest of its listings in
- * the range, with every day of the range it was listed on.
- */
-export const RankedPaperSchema = z.extend(ListedPaperSchema, {
-  /** The days in the range it was listed on, oldest first; `listedOn` is the last of them. */
-  days: z.array(IsoDateSchema),
-  /** Keyword search only: the BM25 score that ranked it. */
-  score: z.optional(z.number()),
-});
-export type RankedPaper = z.infer<typeof RankedPaperSchema>;
-
-/** `GET /categories`: papers assigned one category within a range. */
-export const CategoryCountSchema = z.object({
-  code: z.string(),
-  name: z.string(),
-  group: z.string(),
-  /** Distinct papers listed in the range with the category assigned. */
-  papers: z.number().check(z.int(), z.nonnegative()),
-  /** Of those, the papers whose primary category it is. */
-  primary: z.number().check(z.int(), z.nonnegative()),
-});
-export type CategoryCount = z.infer<typeof CategoryCountSchema>;

@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NonEmptyStringSchema } from '../common-schemas';
 import type { IsoDate } from '../paper';
 import * as z from '../zod';
 import { dayListingPages } from './day-listings';
@@ -19,8 +20,8 @@ export interface ListingClassificationState {
 }
 
 const ProjectedListingSchema = z.extend(ListingOriginSchema, {
-  paper: z.object({ id: z.string().check(z.minLength(1)) }),
-  classification: z.optional(z.object({ classifierVersion: z.string().check(z.minLength(1)) })),
+  paper: z.object({ id: NonEmptyStringSchema }),
+  classification: z.optional(z.object({ classifierVersion: NonEmptyStringSchema })),
 });
 
 /** A listing item that does not carry what the query projects (written by hand, or an old version). */

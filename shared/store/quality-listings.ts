@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NonEmptyStringSchema } from '../common-schemas';
 import type { IsoDate } from '../paper';
 import type { QualityListing } from '../quality/live-quality';
 import * as z from '../zod';
@@ -16,11 +17,11 @@ import { EnrichmentStateSchema } from './items';
 const PREDICTED_DEPTH = 3;
 
 const ProjectedListingSchema = z.object({
-  paper: z.object({ id: z.string().check(z.minLength(1)) }),
+  paper: z.object({ id: NonEmptyStringSchema }),
   enrichment: z.optional(EnrichmentStateSchema),
-  arxiv: z.optional(z.object({ categories: z.optional(z.array(z.string().check(z.minLength(1)))) })),
+  arxiv: z.optional(z.object({ categories: z.optional(z.array(NonEmptyStringSchema)) })),
   // A projection of list elements keeps their order and leaves out the ones the list lacks.
-  predictedCategories: z.optional(z.array(z.object({ code: z.string().check(z.minLength(1)) }))),
+  predictedCategories: z.optional(z.array(z.object({ code: NonEmptyStringSchema }))),
 });
 
 // `pk` and `sk` only to name a skipped item in the log.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainPipeline, runIngest } from '../../local/ingest';
 import type { RequestCounts } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
-import { PaperRecordSchema } from '../../shared/store/items';
+import { PaperRecordSchema } from '../../shared/query/response-schemas';
 import { type FixtureServer, readListing, startFixtureServer } from '../support/fixture-server';
 import { openPipelineTestStack, type PipelineTestStack } from '../support/pipeline-stack';
 import { snapshotsOfLatestFetch } from '../support/upvote-snapshots';

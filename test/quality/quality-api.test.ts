@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type QueryApiServer, serveQueryApi } from '../../local/commands/serve';
-import { QualityReportSchema } from '../../shared/quality/live-quality';
 import { shippedValidationFigures } from '../../shared/quality/validation-figures';
+import { QualityReportSchema } from '../../shared/query/response-schemas';
 import { openTestStack } from '../query/support';
 import { JUNE_11, JUNE_12, seedQualityListings } from './support';
 

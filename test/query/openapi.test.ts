@@ -56,7 +56,8 @@ describe('the OpenAPI document', () => {
 
     expect(document.openapi).toBe('3.1.0');
     expect(served.status).toBe(200);
-    expect(JSON.parse(served.body)).toEqual(JSON.parse(JSON.stringify(document)));
+    // Served from shared/query/web/openapi.json: when this fails, `npm run openapi` rewrites it.
+    expect(served.body).toBe(JSON.stringify(document));
   });
 
   it('describes every route the router names, each once', () => {
