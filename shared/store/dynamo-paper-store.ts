@@ -22,6 +22,7 @@ import {
   enrichmentFields,
   type IngestedDay,
   LISTED_PAPER_VIEW,
+  LISTING_WITHOUT_VIEW,
   type ListedPaper,
   type ListingOrigin,
   ListingTableItemSchema,
@@ -424,7 +425,12 @@ export class DynamoPaperStore implements PaperStore {
   }
 
   async paperById(id: string): Promise<PaperRecord | undefined> {
-    const items = await this.paperItems(id, LISTING_SK_PREFIX);
+    // Both ranges of the partition at once; the listings without their API views (a second
+    // copy of the paper, which a record does not use).
+    const [items, snapshotItems] = await Promise.all([
+      this.paperItems(id, LISTING_SK_PREFIX, LISTING_WITHOUT_VIEW),
+      this.paperItems(id, UPVOTES_SK_PREFIX),
+    ]);
     const listings = this.readable(items, ListingTableItemSchema);
     const latest = listings.reduce<(typeof listings)[number] | undefined>(
       (best, listing) => (!best || listing.fetchedAt > best.fetchedAt ? listing : best),
@@ -440,10 +446,7 @@ export class DynamoPaperStore implements PaperStore {
         undefined,
       );
     const classification = classified?.classification;
-    const snapshots = this.readable(
-      await this.paperItems(id, UPVOTES_SK_PREFIX),
-      UpvoteSnapshotTableItemSchema,
-    );
+    const snapshots = this.readable(snapshotItems, UpvoteSnapshotTableItemSchema);
     return {
       ...paper,
       listings: listings.map((listing) => ({
@@ -495,7 +498,11 @@ export class DynamoPaperStore implements PaperStore {
    * paper's partition is small (a listing per day listed, a few category entries, a snapshot per
    * fetch that changed its figures): read whole, a page of 100 at a time.
    */
-  private async paperItems(id: string, prefix: string): Promise<Record<string, unknown>[]> {
+  private async paperItems(
+    id: string,
+    prefix: string,
+    projection?: QuerySpec['projection'],
+  ): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     const name = `paper:${id}:${prefix}`;
     let cursor: string | undefined;
@@ -505,6 +512,7 @@ export class DynamoPaperStore implements PaperStore {
           name,
           partition: paperPk(id),
           sortKeyCondition: { expression: 'begins_with(#sort, :prefix)', values: { ':prefix': prefix } },
+          ...(projection ? { projection } : {}),
         },
         { limit: 100, start: decodeCursor(cursor, name) },
       );
@@ -603,7 +611,9 @@ export class DynamoPaperStore implements PaperStore {
       ExpressionAttributeNames: {
         '#partition': partitionKey.name,
         ...(spec.sortKeyCondition ? { '#sort': sortKey.name } : {}),
+        ...spec.projection?.names,
       },
+      ProjectionExpression: spec.projection?.expression,
       ExpressionAttributeValues: { ':partition': spec.partition, ...spec.sortKeyCondition?.values },
       ScanIndexForward: !spec.descending,
       Limit: limit + 1,
@@ -655,6 +665,8 @@ interface QuerySpec {
   descending?: boolean;
   /** Read only the items' API views and keys (list pages of listings or category entries). */
   views?: boolean;
+  /** Read only these attributes (the keys among them, for the cursor). */
+  projection?: { expression: string; names: Record<string, string> };
 }
 
 /** `command` reading only the keys (for the cursor) and the API view of each item. */
