@@ -93,8 +93,21 @@ class DynamoError extends Error {
 
 export interface DynamoFront {
   server: Server;
+  /**
+   * Writes (of any kind, failed ones too) the front has answered since it started. A read that
+   * began after the count reached n saw every one of those n writes: `papers serve`'s response
+   * cache keeps an answer only while the count stays what it was when the answer was computed.
+   */
+  writesAnswered(): number;
   close(): Promise<void>;
 }
+
+/**
+ * Where the front tells other processes its {@link DynamoFront.writesAnswered} (a `GET`, JSON
+ * `{"writes": n}`): a `papers serve` connected to another process's stack reads it there. No
+ * DynamoDB request has this path (they are all `POST /`).
+ */
+export const WRITES_ANSWERED_PATH = '/local/writes-answered';
 
 /** Starts the front on 127.0.0.1 (a free port) before the dynalite at `target`. */
 export async function startDynamoFront(target: string): Promise<DynamoFront> {
@@ -306,7 +319,22 @@ export async function startDynamoFront(target: string): Promise<DynamoFront> {
     }
   }
 
+  let writesAnswered = 0;
+  /** Counted once the write is done, before its answer leaves: see {@link DynamoFront.writesAnswered}. */
+  const countedWrite = async <T>(write: () => Promise<T>): Promise<T> => {
+    try {
+      return await serialised(write);
+    } finally {
+      writesAnswered++;
+    }
+  };
+
   const server = createServer((incoming, response) => {
+    if (incoming.method === 'GET' && incoming.url === WRITES_ANSWERED_PATH) {
+      incoming.resume();
+      reply(response, 200, JSON.stringify({ writes: writesAnswered }));
+      return;
+    }
     readBody(incoming).then(
       async (body) => {
         const target = incoming.headers['x-amz-target'];
@@ -317,12 +345,12 @@ export async function startDynamoFront(target: string): Promise<DynamoFront> {
           );
         try {
           if (operation === 'TransactWriteItems') {
-            const answer = await serialised(() =>
+            const answer = await countedWrite(() =>
               transact(JSON.parse(body.toString('utf8')) as AttributeMap),
             );
             return reply(response, answer.status, JSON.stringify(answer.body));
           }
-          const answer = WRITE_OPERATIONS.has(operation) ? await serialised(pass) : await pass();
+          const answer = WRITE_OPERATIONS.has(operation) ? await countedWrite(pass) : await pass();
           return reply(response, answer.status, answer.text, answer.headers);
         } catch (error) {
           const failure =
@@ -344,6 +372,7 @@ export async function startDynamoFront(target: string): Promise<DynamoFront> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     server,
+    writesAnswered: () => writesAnswered,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

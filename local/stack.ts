@@ -20,7 +20,7 @@ import { resolveUserPath } from '../shared/command-line';
 import { fetchInvocation, localResourceNames, type QueueDefinition, queues } from '../shared/resources';
 import { localCursorKey } from './cursor-key';
 import { startDurableFauxqs } from './durable-fauxqs';
-import { startDynamoFront } from './dynamo-transactions';
+import { startDynamoFront, WRITES_ANSWERED_PATH } from './dynamo-transactions';
 import { openPapersTable } from './papers-table';
 import { isAlive, onShutdown, stopRequested } from './shutdown';
 import { lockHolder, registerClient, StackBusyError, tryLock, waitForClients } from './stack-lock';
@@ -65,6 +65,13 @@ export interface LocalStack {
    * only; a client sees an empty count.
    */
   requestCounts(): RequestCounts;
+  /**
+   * A token that changes whenever the table may have changed: the owner's start and the
+   * writes its DynamoDB front has answered (`DynamoFront.writesAnswered`). An answer computed
+   * from the table while the token was t is still the table's answer while the token is t.
+   * The owner reads it in-process; a client asks the owner's front over loopback.
+   */
+  tableVersion(): Promise<string>;
   /** For a client: true once the owner has stopped (or is stopping). Always false for the owner. */
   ownerStopped(): Promise<boolean>;
   /**
@@ -183,7 +190,9 @@ async function startOwnStack(
   const front = await startDynamoFront(`http://127.0.0.1:${portOf(dynamo)}`);
   const counts: RequestCounts = { dynamodb: {}, sqs: {}, s3: {} };
   // Counted at the front: the requests the handlers make, not the ones a transaction makes of dynalite.
-  front.server.on('request', (request: IncomingMessage) => count(counts.dynamodb, operationOf(request)));
+  front.server.on('request', (request: IncomingMessage) => {
+    if (request.url !== WRITES_ANSWERED_PATH) count(counts.dynamodb, operationOf(request));
+  });
   fauxqs.app.server.on('request', (request: IncomingMessage) => {
     const operation = operationOf(request);
     if (operation.startsWith('AmazonSQS.')) count(counts.sqs, operation.slice('AmazonSQS.'.length));
@@ -216,7 +225,9 @@ async function startOwnStack(
     })();
     return closing;
   };
-  const stack = connectTo(dataDir, file, 'owner', () => structuredClone(counts), closeServers);
+  const stack = connectTo(dataDir, file, 'owner', () => structuredClone(counts), closeServers, {
+    tableVersion: async () => `${file.startedAt}#${front.writesAnswered()}`,
+  });
   const unregisterShutdown = onShutdown(() => stack.close());
   await writeFile(stackFile, `${JSON.stringify(file, null, 2)}\n`);
   return stack;
@@ -235,12 +246,15 @@ function connectAsClient(dataDir: string, file: StackFile, unregister: () => Pro
     'client',
     () => ({ dynamodb: {}, sqs: {}, s3: {} }),
     stopHoldingOwner,
-    // Stopped once its servers are gone: an owner that removed stack.json is still serving
-    // the clients it waits for.
-    async () => {
-      if (!isAlive(file.pid)) return true;
-      const reachable = await Promise.all([isListening(file.dynamodb), isListening(file.sqsS3)]);
-      return !reachable.every(Boolean);
+    {
+      tableVersion: () => ownerTableVersion(file),
+      // Stopped once its servers are gone: an owner that removed stack.json is still serving
+      // the clients it waits for.
+      ownerStopped: async () => {
+        if (!isAlive(file.pid)) return true;
+        const reachable = await Promise.all([isListening(file.dynamodb), isListening(file.sqsS3)]);
+        return !reachable.every(Boolean);
+      },
     },
   );
   stack.stopHoldingOwner = stopHoldingOwner;
@@ -259,7 +273,10 @@ function connectTo(
   role: LocalStack['role'],
   requestCounts: () => RequestCounts,
   closeServers: () => Promise<void>,
-  ownerStopped: () => Promise<boolean> = async () => false,
+  {
+    tableVersion,
+    ownerStopped = async () => false,
+  }: Pick<LocalStack, 'tableVersion'> & Partial<Pick<LocalStack, 'ownerStopped'>>,
 ): LocalStack {
   const sqs = makeSqsClient(file.sqsS3);
   const s3 = makeS3Client(file.sqsS3);
@@ -290,6 +307,7 @@ function connectTo(
     s3,
     persistArchive: () => mirrorArchive(s3, archiveDir),
     requestCounts,
+    tableVersion,
     ownerStopped,
     stopHoldingOwner: async () => {},
     async close() {
@@ -441,6 +459,18 @@ async function readRunningStack(stackFile: string): Promise<StackFile | undefine
   if (!file || !isAlive(file.pid)) return undefined;
   const reachable = await Promise.all([isListening(file.dynamodb), isListening(file.sqsS3)]);
   return reachable.every(Boolean) ? file : undefined;
+}
+
+const WritesAnsweredSchema = z.object({ writes: z.number().int().nonnegative() });
+
+/** The owner's {@link LocalStack.tableVersion}, from its front. @throws when the owner does not answer. */
+async function ownerTableVersion(file: StackFile): Promise<string> {
+  const response = await fetch(new URL(WRITES_ANSWERED_PATH, file.dynamodb), {
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!response.ok) throw new Error(`the local stack's DynamoDB front answered ${response.status}`);
+  const { writes } = WritesAnsweredSchema.parse(await response.json());
+  return `${file.startedAt}#${writes}`;
 }
 
 function isListening(url: string): Promise<boolean> {

@@ -22,15 +22,22 @@ import { benchPapers, seedPapers } from '../seed-papers';
  * mix of routes ({@link routes}). Bounded: the request count is fixed, each request times out
  * after {@link REQUEST_TIMEOUT_MS}. Latency is from sending a request to reading the last byte of
  * its answer; an answer other than 2xx or 304, or no answer, is an error (`query.serveErrors`).
+ * `query.serveCacheHitShare`: the share of those answers `papers serve`'s cache gave
+ * (`x-cache: Hit`, `local/response-cache.ts`); the paper route asks for a different paper each
+ * time, so its answers are all computed.
  *
- * `query.serveStandInCpuShare`: a second `papers serve` on the same data under `--cpu-prof`, loaded
- * with {@link PROFILED_REQUESTS} requests of the same mix (apart, so the profiler does not slow the
- * timed run): the share of its samples, within the load, in the stand-ins (dynalite, LevelDB, the
- * local transaction front) against the rest (the HTTP adapter, the handler, the SDK, zod, JSON).
+ * `query.uncachedP99Ms`, `query.uncachedRequestsPerSecond`: the same load on `papers serve
+ * --no-cache`, where every request is answered by the handler and the stand-ins.
+ *
+ * `query.serveStandInCpuShare`: a third `papers serve`, `--no-cache`, on the same data under
+ * `--cpu-prof`, loaded with {@link PROFILED_REQUESTS} requests of the same mix (apart, so the
+ * profiler does not slow the timed runs): the share of its samples, within the load, in the
+ * stand-ins (dynalite, LevelDB, the local transaction front) against the rest (the HTTP adapter,
+ * the handler, the SDK, zod, JSON).
  *
  * `query.serveProcessCores`: the serving process's CPU time (it runs the handler and the
- * stand-ins, on one thread) over the load's wall time, with the clients' CPU in the note: near 1,
- * the server is bound by its one event loop; well under, by something else (the clients, the machine).
+ * stand-ins, on one thread) over the uncached load's wall time, with the clients' CPU in the
+ * note: near 1, the server is bound by its one event loop; well under, by something else.
  */
 
 const DAYS: IsoDate[] = Array.from({ length: 20 }, (_, i) => `2026-06-${String(i + 1).padStart(2, '0')}`);
@@ -80,6 +87,8 @@ interface Sample {
   ms: number;
   /** The status, or the error's message when no answer came. */
   outcome: number | string;
+  /** The answer's `x-cache`. */
+  cache?: string;
 }
 
 const isSuccess = (outcome: number | string) =>
@@ -89,10 +98,14 @@ const isSuccess = (outcome: number | string) =>
 function timedGet(agent: Agent, base: URL, route: string, url: string): Promise<Sample> {
   const start = performance.now();
   return new Promise((resolve) => {
-    const done = (outcome: number | string) => resolve({ route, ms: performance.now() - start, outcome });
+    const done = (outcome: number | string, cache?: string) =>
+      resolve({ route, ms: performance.now() - start, outcome, ...(cache ? { cache } : {}) });
     const req = request(new URL(url, base), { agent, timeout: REQUEST_TIMEOUT_MS }, (response) => {
       response.on('data', () => {});
-      response.on('end', () => done(response.statusCode ?? 'no status'));
+      response.on('end', () => {
+        const cache = response.headers['x-cache'];
+        done(response.statusCode ?? 'no status', typeof cache === 'string' ? cache : undefined);
+      });
       response.on('error', (error) => done(error.message));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
@@ -101,13 +114,20 @@ function timedGet(agent: Agent, base: URL, route: string, url: string): Promise<
   });
 }
 
-/** `total` requests over the routes in turn, `concurrency` in flight at a time, on one keep-alive agent. */
-async function load(base: URL, mix: readonly Route[], total: number, concurrency: number): Promise<Sample[]> {
+/** `total` requests over the routes in turn (the `first`-th of the sequence on), `concurrency` in flight at a time, on one keep-alive agent. */
+async function load(
+  base: URL,
+  mix: readonly Route[],
+  total: number,
+  concurrency: number,
+  /** Where in the mix's sequence to start: a load after the warm-up asks for what it did not. */
+  first = 0,
+): Promise<Sample[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const samples: Sample[] = [];
-  let next = 0;
+  let next = first;
   const client = async () => {
-    while (next < total) {
+    while (next < first + total) {
       const n = next++;
       const route = mix[n % mix.length] as Route;
       samples.push(await timedGet(agent, base, route.name, route.url(Math.floor(n / mix.length))));
@@ -128,12 +148,13 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
-/** `papers serve --port 0` on `dataDir`; resolves with its URL once it says it is listening. */
+/** `papers serve --port 0 <serveArgs>` on `dataDir`; resolves with its URL once it says it is listening. */
 async function startServe(
   dataDir: string,
+  serveArgs: readonly string[] = [],
   nodeOptions: readonly string[] = [],
 ): Promise<{ child: ChildProcess; url: URL }> {
-  const child = spawn(process.execPath, [...nodeOptions, LAUNCHER, 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [...nodeOptions, LAUNCHER, 'serve', '--port', '0', ...serveArgs], {
     env: { ...process.env, PAPERS_DATA_DIR: dataDir },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -182,11 +203,14 @@ async function processCpuMs(pid: number): Promise<number> {
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
+/** The first request of the sequence the warm-up did not send. */
+const AFTER_WARM_UP = (mix: readonly Route[]) => mix.length + WARMUP_REQUESTS;
+
 /** Each route once, one at a time (their first answers are the slowest), then the mix at full concurrency; returns the failures. */
 async function warmUp(base: URL, mix: readonly Route[]): Promise<number> {
   const samples = [
     ...(await load(base, mix, mix.length, 1)),
-    ...(await load(base, mix, WARMUP_REQUESTS, CONCURRENCY)),
+    ...(await load(base, mix, WARMUP_REQUESTS, CONCURRENCY, mix.length)),
   ];
   return samples.filter((sample) => !isSuccess(sample.outcome)).length;
 }
@@ -195,12 +219,12 @@ async function warmUp(base: URL, mix: readonly Route[]): Promise<number> {
 async function profiledShare(dataDir: string, mix: readonly Route[]): Promise<number> {
   const profileDir = await mkdtemp(path.join(os.tmpdir(), 'papers-bench-serve-profile-'));
   try {
-    const served = await startServe(dataDir, ['--cpu-prof', '--cpu-prof-dir', profileDir]);
+    const served = await startServe(dataDir, ['--no-cache'], ['--cpu-prof', '--cpu-prof-dir', profileDir]);
     let window: { fromUs: number; toUs: number };
     try {
       await warmUp(served.url, mix);
       const fromUs = Number(process.hrtime.bigint() / 1000n);
-      await load(served.url, mix, PROFILED_REQUESTS, CONCURRENCY);
+      await load(served.url, mix, PROFILED_REQUESTS, CONCURRENCY, AFTER_WARM_UP(mix));
       window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
     } finally {
       await stop(served.child);
@@ -217,11 +241,58 @@ async function profiledShare(dataDir: string, mix: readonly Route[]): Promise<nu
   }
 }
 
+interface TimedLoad {
+  samples: Sample[];
+  ms: number[];
+  seconds: number;
+  /** The serving process's CPU during the load, and this process's (the clients'). */
+  childCpuMs: number;
+  ownCpuMs: number;
+  warmupErrors: number;
+  /** `route p50/p99, …` */
+  byRoute: string;
+}
+
+/** A `papers serve <serveArgs>` of its own on `dataDir`, warmed up, then the timed load. */
+async function timedLoad(
+  dataDir: string,
+  mix: readonly Route[],
+  serveArgs: readonly string[],
+): Promise<TimedLoad> {
+  const { child, url } = await startServe(dataDir, serveArgs);
+  try {
+    const warmupErrors = await warmUp(url, mix);
+    const childCpuBefore = await processCpuMs(child.pid ?? 0);
+    const ownCpuBefore = process.cpuUsage();
+    const start = performance.now();
+    const samples = await load(url, mix, REQUESTS, CONCURRENCY, AFTER_WARM_UP(mix));
+    const seconds = (performance.now() - start) / 1000;
+    const childCpuMs = (await processCpuMs(child.pid ?? 0)) - childCpuBefore;
+    const ownCpu = process.cpuUsage(ownCpuBefore);
+    const byRoute = mix
+      .map(({ name }) => {
+        const own = samples.filter((sample) => sample.route === name).map((sample) => sample.ms);
+        return `${name} ${percentile(own, 50).toFixed(1)}/${percentile(own, 99).toFixed(1)}`;
+      })
+      .join(', ');
+    return {
+      samples,
+      ms: samples.map((sample) => sample.ms),
+      seconds,
+      childCpuMs,
+      ownCpuMs: (ownCpu.user + ownCpu.system) / 1000,
+      warmupErrors,
+      byRoute,
+    };
+  } finally {
+    await stop(child);
+  }
+}
+
 export const suite: BenchSuite = {
   name: 'serve',
   async run(): Promise<Metric[]> {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'papers-bench-serve-'));
-    let child: ChildProcess | undefined;
     try {
       const papers = await benchPapers({ days: DAYS, papersPerDay: PAPERS_PER_DAY, firstId: 30000 });
       {
@@ -235,69 +306,69 @@ export const suite: BenchSuite = {
           await stack.close();
         }
       }
-      const served = await startServe(dataDir);
-      child = served.child;
       const mix = routes(papers.map((paper) => paper.id));
-      const warmupErrors = await warmUp(served.url, mix);
-      const childCpuBefore = await processCpuMs(child.pid ?? 0);
-      const ownCpuBefore = process.cpuUsage();
-      const start = performance.now();
-      const samples = await load(served.url, mix, REQUESTS, CONCURRENCY);
-      const seconds = (performance.now() - start) / 1000;
-      const childCpu = (await processCpuMs(child.pid ?? 0)) - childCpuBefore;
-      const ownCpu = process.cpuUsage(ownCpuBefore);
-      const ownCpuMs = (ownCpu.user + ownCpu.system) / 1000;
-
-      const ms = samples.map((sample) => sample.ms);
-      const errors = samples.filter((sample) => !isSuccess(sample.outcome));
-      const byRoute = mix
-        .map(({ name }) => {
-          const own = samples.filter((sample) => sample.route === name).map((sample) => sample.ms);
-          return `${name} ${percentile(own, 50).toFixed(1)}/${percentile(own, 99).toFixed(1)}`;
-        })
-        .join(', ');
       const setting = `${REQUESTS} requests at concurrency ${CONCURRENCY} over ${mix.length} routes, ${papers.length} papers on ${DAYS.length} days`;
-      const firstError = errors[0] ? `; first: ${errors[0].route} ${errors[0].outcome}` : '';
-      await stop(child);
+      const cached = await timedLoad(dataDir, mix, []);
+      const uncached = await timedLoad(dataDir, mix, ['--no-cache']);
       const share = await profiledShare(dataDir, mix);
+      const errors = [...cached.samples, ...uncached.samples].filter((sample) => !isSuccess(sample.outcome));
+      const firstError = errors[0] ? `; first: ${errors[0].route} ${errors[0].outcome}` : '';
+      const hits = cached.samples.filter((sample) => sample.cache?.startsWith('Hit')).length;
       return [
-        { name: 'query.p50Ms', value: percentile(ms, 50), unit: 'ms', note: setting },
-        { name: 'query.p95Ms', value: percentile(ms, 95), unit: 'ms', note: setting },
+        { name: 'query.p50Ms', value: percentile(cached.ms, 50), unit: 'ms', note: setting },
+        { name: 'query.p95Ms', value: percentile(cached.ms, 95), unit: 'ms', note: setting },
         {
           name: 'query.p99Ms',
-          value: percentile(ms, 99),
+          value: percentile(cached.ms, 99),
           unit: 'ms',
           target: { max: 50 },
-          note: `${setting}; p50/p99 ms by route: ${byRoute}`,
+          note: `${setting}; p50/p99 ms by route: ${cached.byRoute}`,
         },
         {
           name: 'query.requestsPerSecond',
-          value: REQUESTS / seconds,
+          value: REQUESTS / cached.seconds,
           unit: 'req/s',
-          note: `${setting}, ${seconds.toFixed(2)} s`,
+          note: `${setting}, ${cached.seconds.toFixed(2)} s`,
+        },
+        {
+          name: 'query.serveCacheHitShare',
+          value: hits / cached.samples.length,
+          unit: 'of answers',
+          note: `x-cache: Hit on ${hits} of ${cached.samples.length} (every paper route answer is a different paper)`,
+        },
+        {
+          name: 'query.uncachedP99Ms',
+          value: percentile(uncached.ms, 99),
+          unit: 'ms',
+          note: `papers serve --no-cache, same load; p50 ${percentile(uncached.ms, 50).toFixed(0)} ms; p50/p99 ms by route: ${uncached.byRoute}`,
+        },
+        {
+          name: 'query.uncachedRequestsPerSecond',
+          value: REQUESTS / uncached.seconds,
+          unit: 'req/s',
+          note: `papers serve --no-cache, ${uncached.seconds.toFixed(2)} s`,
         },
         {
           name: 'query.serveErrors',
           value: errors.length,
           unit: 'requests',
           target: { max: 0 },
-          note: `answers other than 2xx/304, or none${firstError}; ${warmupErrors} in the warm-up (not counted)`,
+          note: `answers other than 2xx/304, or none, in both runs${firstError}; ${cached.warmupErrors + uncached.warmupErrors} in the warm-ups (not counted)`,
         },
         {
           name: 'query.serveStandInCpuShare',
           value: share,
           unit: 'of CPU',
-          note: `a second papers serve under --cpu-prof, ${PROFILED_REQUESTS} requests: ${(share * 100).toFixed(0)}% of its samples in the stand-ins (dynalite, LevelDB, the transaction front), ${((1 - share) * 100).toFixed(0)}% in the adapter, the handler, the SDK`,
+          note: `papers serve --no-cache under --cpu-prof, ${PROFILED_REQUESTS} requests: ${(share * 100).toFixed(0)}% of its samples in the stand-ins (dynalite, LevelDB, the transaction front), ${((1 - share) * 100).toFixed(0)}% in the adapter, the handler, the SDK`,
         },
         {
           name: 'query.serveProcessCores',
-          value: childCpu / (seconds * 1000),
+          value: uncached.childCpuMs / (uncached.seconds * 1000),
           unit: 'cores',
-          note: `papers serve ${(childCpu / 1000).toFixed(2)} s of CPU, the clients ${(ownCpuMs / 1000).toFixed(2)} s, in ${seconds.toFixed(2)} s`,
+          note: `papers serve --no-cache ${(uncached.childCpuMs / 1000).toFixed(2)} s of CPU, the clients ${(uncached.ownCpuMs / 1000).toFixed(2)} s, in ${uncached.seconds.toFixed(2)} s`,
         },
       ];
     } finally {
-      if (child) await stop(child);
       await rm(dataDir, { recursive: true, force: true });
     }
   },

@@ -9,13 +9,15 @@ import {
   functionUrlEvent,
   localLambdaContext,
 } from '../http-adapter';
+import { cachingHandler, type ResponseCacheStats } from '../response-cache';
 import { type StopSignal, untilStopped } from '../shutdown';
 import { type LocalStack, stoppedError, watchOwner } from '../stack';
 
 /**
- * `npm run -s papers -- serve [--port P] [--host H]`: the query API over HTTP,
- * through the real `functions/query.ts` handler (as behind a Function URL),
- * against the local stack. Stops cleanly on SIGINT or SIGTERM.
+ * `npm run -s papers -- serve [--port P] [--host H] [--no-cache]`: the query API over HTTP,
+ * through the real `functions/query.ts` handler (as behind a Function URL), against the local
+ * stack, with the answers cached until the table changes (`local/response-cache.ts`, as
+ * CloudFront caches them in front of the deployed API). Stops cleanly on SIGINT or SIGTERM.
  */
 
 export const DEFAULT_PORT = 8787;
@@ -25,8 +27,10 @@ export interface QueryApiServer {
   /** `http://127.0.0.1:<port>` */
   url: string;
   port: number;
-  /** The query handler it serves, for in-process calls. */
+  /** The query handler it serves, for in-process calls (past the cache). */
   handler: FunctionUrlHandler;
+  /** The cache's counts; undefined when it serves without one. */
+  cacheStats(): ResponseCacheStats | undefined;
   /** Stops accepting connections and closes idle ones; the local stack stays open. */
   close(): Promise<void>;
 }
@@ -37,6 +41,11 @@ export interface ServeQueryApiOptions {
   /** Default {@link DEFAULT_PORT}; 0 picks a free port. */
   port?: number;
   host?: string;
+  /**
+   * The table's version (`LocalStack.tableVersion`): answers are cached while it is unchanged.
+   * Without it every request goes to the handler.
+   */
+  tableVersion?: () => Promise<string>;
 }
 
 /**
@@ -49,15 +58,18 @@ export async function serveQueryApi({
   env,
   port = DEFAULT_PORT,
   host = DEFAULT_HOST,
+  tableVersion,
 }: ServeQueryApiOptions): Promise<QueryApiServer> {
   const handler = await loadQueryHandler(env);
-  const server = createFunctionUrlServer(handler, 'query');
+  const cache = tableVersion ? cachingHandler(handler, { tableVersion }) : undefined;
+  const server = createFunctionUrlServer(cache?.handler ?? handler, 'query');
   const bound = await listenOn(server, port, host);
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     port: bound,
     handler,
+    cacheStats: () => cache?.stats(),
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -163,9 +175,11 @@ async function firstItem<T>(
   return page.success ? page.data.items[0] : undefined;
 }
 
-export const usage = `usage: npm run -s papers -- serve [--port P] [--host H]
-  --port  the port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
-  --host  the address to listen on (default ${DEFAULT_HOST})
+export const usage = `usage: npm run -s papers -- serve [--port P] [--host H] [--no-cache]
+  --port      the port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host      the address to listen on (default ${DEFAULT_HOST})
+  --no-cache  send every request to the handler (by default an answer is reused until the
+              table changes or its max-age runs out; x-cache says which it was)
 `;
 
 /** The value of `--port`. @throws UsageError unless it is a port number, 0 to 65535. */
@@ -178,7 +192,11 @@ export function portOption(value: string): number {
 
 /** @throws UsageError for a mistake on the command line, before the stack is opened. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = readCommandLine(args, { port: { type: 'string' }, host: { type: 'string' } });
+  const { values } = readCommandLine(args, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'no-cache': { type: 'boolean' },
+  });
   const options = {
     port: values.port === undefined ? DEFAULT_PORT : portOption(values.port),
     host: values.host ?? DEFAULT_HOST,
@@ -187,7 +205,11 @@ export async function run(args: string[]): Promise<number> {
   const stack = await openLocalStack();
   let api: QueryApiServer;
   try {
-    api = await serveQueryApi({ env: stack.env, ...options });
+    api = await serveQueryApi({
+      env: stack.env,
+      ...options,
+      ...(values['no-cache'] ? {} : { tableVersion: () => stack.tableVersion() }),
+    });
   } catch (error) {
     await stack.close();
     process.stderr.write(`papers serve: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -81,7 +81,12 @@ export async function run(args: string[]): Promise<number> {
         return 1;
       }
       await port.release();
-      const api = await serveQueryApi({ env: stack.env, port: port.port, host });
+      const api = await serveQueryApi({
+        env: stack.env,
+        port: port.port,
+        host,
+        tableVersion: () => stack.tableVersion(),
+      });
       process.stderr.write(await usageBanner(api));
       process.stderr.write(dataFolderLines(dataDir, sample));
       const stopped = await serveUntilStopped(stack);

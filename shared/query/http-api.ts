@@ -78,14 +78,33 @@ interface Answer {
 }
 
 /**
+ * The request headers an answer depends on, and the only ones {@link answerHttpRequest} reads:
+ * content negotiation, CORS, the conditional GET, and the base URL of a feed's links. A cache
+ * of answers (`papers serve`'s, CloudFront's) keys on these and nothing else.
+ */
+export const ANSWER_REQUEST_HEADERS = [
+  'accept',
+  'origin',
+  'access-control-request-method',
+  'if-none-match',
+  'host',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+] as const;
+
+/**
  * Answers one request. Never throws for anything a client sends; an error of the store other
  * than a bad cursor (an outage) propagates, for the caller to log and answer with a 500.
  */
 export async function answerHttpRequest(
-  request: HttpRequest,
+  sent: HttpRequest,
   reader: PaperReader,
   { allowedOrigins, today = utcToday }: HttpApiOptions,
 ): Promise<HttpResponse> {
+  // Only these headers reach the routes, so no answer can depend on another one.
+  const headers: Record<string, string | undefined> = {};
+  for (const name of ANSWER_REQUEST_HEADERS) headers[name] = sent.headers[name];
+  const request: HttpRequest = { ...sent, headers };
   const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
   const origin = request.headers.origin;
   const own = matchHttpRoute(path);

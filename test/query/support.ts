@@ -20,6 +20,7 @@ export async function openTestStack(dataDir?: string) {
     client,
     tableName,
     store,
+    tableVersion: () => stack.tableVersion(),
     async close() {
       client.destroy();
       await stack.close();

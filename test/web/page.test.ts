@@ -7,13 +7,13 @@
  * what is shown against what the JSON API answers. A screenshot is left in test/web/.screenshots/
  * (ignored by git). Skipped, saying why, when /usr/bin/chromium is not installed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, runPapersCli } from '../support/papers-cli';
+import { type ServeProcess, startPapersServe } from '../support/papers-serve';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -31,7 +31,7 @@ interface ApiPaper {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'papers-web-'));
 const env = { ...process.env, PAPERS_DATA_DIR: dataDir };
-let server: ChildProcess | undefined;
+let server: ServeProcess | undefined;
 let origin = '';
 let browser: Browser | undefined;
 let page: Page;
@@ -80,20 +80,8 @@ describe.skipIf(!hasChromium)(
         });
         expect(ingest.code, ingest.stderr).toBe(0);
       }
-      const serve = spawn(process.execPath, ['bin/papers.mjs', 'serve', '--port', '0'], {
-        cwd: PROJECT_ROOT,
-        env,
-      });
-      server = serve;
-      origin = await new Promise<string>((resolve, reject) => {
-        let stderr = '';
-        serve.stderr?.on('data', (chunk) => {
-          stderr += chunk;
-          const match = /query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-          if (match?.[1]) resolve(match[1]);
-        });
-        serve.on('exit', (code) => reject(new Error(`papers serve exited ${code}: ${stderr}`)));
-      });
+      server = await startPapersServe([], env);
+      origin = server.origin;
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: ['--headless', '--no-sandbox', '--disable-gpu'],
@@ -106,11 +94,7 @@ describe.skipIf(!hasChromium)(
 
     afterAll(async () => {
       await browser?.close();
-      if (server && server.exitCode === null) {
-        const exited = new Promise((resolve) => server?.once('exit', resolve));
-        server.kill('SIGTERM');
-        await exited;
-      }
+      await server?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     });
 
