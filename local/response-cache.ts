@@ -58,19 +58,13 @@ interface Entry {
   bytes: number;
 }
 
-/** What a miss computed: the handler's result and, when it may be kept, how long. */
-interface Computed {
-  result: APIGatewayProxyStructuredResultV2 | string | object;
-  maxAgeSeconds: number | undefined;
-}
-
 /** Wraps the query handler in the cache. */
 export function cachingHandler(handler: FunctionUrlHandler, options: ResponseCacheOptions): CachingHandler {
   const { tableVersion, maxEntries = DEFAULT_MAX_ENTRIES, maxBytes = DEFAULT_MAX_BYTES } = options;
   const now = options.now ?? Date.now;
   // A Map iterates in insertion order: re-inserting on every hit keeps the least recent first.
   const entries = new Map<string, Entry>();
-  const computing = new Map<string, Promise<Computed>>();
+  const computing = new Map<string, ReturnType<FunctionUrlHandler>>();
   let bytes = 0;
   let hits = 0;
   let misses = 0;
@@ -122,13 +116,13 @@ export function cachingHandler(handler: FunctionUrlHandler, options: ResponseCac
             bytes: (structured.body?.length ?? 0) + key.length,
           });
         }
-        return { result, maxAgeSeconds };
+        return result;
       });
       computing.set(flight, computation);
       const forget = () => computing.delete(flight);
       computation.then(forget, forget);
     }
-    const { result } = await computation;
+    const result = await computation;
     return typeof result === 'object' && result !== null && 'statusCode' in result
       ? labelled(result as APIGatewayProxyStructuredResultV2, { 'x-cache': MISS })
       : result;

@@ -301,21 +301,19 @@ const RankingFieldsSchema = z.object({
   listedOn: IsoDateSchema,
   upvotes: ListingTableItemSchema.shape.upvotes,
   upvotesFetchedAt: ListingTableItemSchema.shape.upvotesFetchedAt,
-  comments: ListingTableItemSchema.shape.comments,
-  /** Only its figures, on items written before they moved out of the paper. */
-  paper: z.optional(z.object({ upvotes: z.optional(z.number()), comments: z.optional(z.number()) })),
+  /** Only its upvotes, on items written before the figures moved out of the paper. */
+  paper: z.optional(z.object({ upvotes: z.optional(z.number()) })),
   classification: ListingTableItemSchema.shape.classification,
 });
 type RankingFields = z.infer<typeof RankingFieldsSchema> & { id: string };
 
 const rankingRead = (withClassification: boolean): DayListingsRead => ({
-  projection: `#pk, #listedOn, #upvotes, #upvotesFetchedAt, #comments, #paper.#upvotes, #paper.#comments${withClassification ? ', #classification' : ''}`,
+  projection: `#pk, #listedOn, #upvotes, #upvotesFetchedAt, #paper.#upvotes${withClassification ? ', #classification' : ''}`,
   names: {
     '#pk': 'pk',
     '#listedOn': 'listedOn',
     '#upvotes': 'upvotes',
     '#upvotesFetchedAt': 'upvotesFetchedAt',
-    '#comments': 'comments',
     '#paper': 'paper',
     ...(withClassification ? { '#classification': 'classification' } : {}),
   },
