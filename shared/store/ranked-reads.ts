@@ -18,7 +18,7 @@ import {
 } from './items';
 import { listingSk, paperPk, TERM_BUCKETS } from './keys';
 import { InvalidCursorError, type Page } from './paper-store';
-import { batchGet, readPostings } from './search-index';
+import { batchGet, readPostings, storedKey } from './search-index';
 
 /**
  * Reads that rank papers over a range, each paper once: keyword search over the postings, ranked
@@ -152,25 +152,17 @@ async function verifiedPapers(
   filter: SearchRequest,
   skip: SkipReporter,
 ): Promise<(RankedPaper | undefined)[]> {
-  const stored = await batchGet(
+  const stored = await storedListings(
     client,
     tableName,
-    candidates.flatMap((candidate) =>
-      candidate.listings.map(({ day }) => ({ pk: paperPk(candidate.id), sk: listingSk(day) })),
-    ),
-    LISTING_WITHOUT_VIEW,
+    candidates.map(({ id, listings }) => ({ id, days: listings.map(({ day }) => day) })),
+    skip,
   );
   return candidates.map((candidate) => {
     const listings: ListingTableItem[] = [];
     for (const { day, hash } of candidate.listings) {
-      const raw = stored.get(`${paperPk(candidate.id)}\u0000${listingSk(day)}`);
-      if (!raw) continue;
-      const parsed = ListingTableItemSchema.safeParse(raw);
-      if (!parsed.success) {
-        skip(raw, z.prettifyError(parsed.error));
-        continue;
-      }
-      if (textHash(parsed.data.paper) === hash) listings.push(parsed.data);
+      const listing = stored(candidate.id, day);
+      if (listing && textHash(listing.paper) === hash) listings.push(listing);
     }
     if (!listings.some((listing) => passes(listing.classification, filter))) return undefined;
     return { ...rankedPaper(listings), score: Number(candidate.score.toFixed(4)) };
@@ -239,25 +231,36 @@ async function pagePapers(
   page: readonly RankedListing[],
   skip: SkipReporter,
 ): Promise<RankedPaper[]> {
-  const stored = await batchGet(
-    client,
-    tableName,
-    page.flatMap(({ id, days }) => days.map((day) => ({ pk: paperPk(id), sk: listingSk(day) }))),
-    LISTING_WITHOUT_VIEW,
-  );
+  const stored = await storedListings(client, tableName, page, skip);
   const papers: RankedPaper[] = [];
   for (const { id, days } of page) {
-    const listings: ListingTableItem[] = [];
-    for (const day of days) {
-      const raw = stored.get(`${paperPk(id)}\u0000${listingSk(day)}`);
-      if (!raw) continue;
-      const parsed = ListingTableItemSchema.safeParse(raw);
-      if (parsed.success) listings.push(parsed.data);
-      else skip(raw, z.prettifyError(parsed.error));
-    }
+    const listings = days
+      .map((day) => stored(id, day))
+      .filter((listing): listing is ListingTableItem => listing !== undefined);
     if (listings.length > 0) papers.push(rankedPaper(listings));
   }
   return papers;
+}
+
+/**
+ * The papers' listings on those days as stored (without their API views), read by key with
+ * BatchGetItem: a lookup by id and day, undefined for a listing gone or unreadable (reported).
+ */
+async function storedListings(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  papers: readonly { id: string; days: readonly IsoDate[] }[],
+  skip: SkipReporter,
+): Promise<(id: string, day: IsoDate) => ListingTableItem | undefined> {
+  const keys = papers.flatMap(({ id, days }) => days.map((day) => ({ pk: paperPk(id), sk: listingSk(day) })));
+  const stored = await batchGet(client, tableName, keys, LISTING_WITHOUT_VIEW);
+  const listings = new Map<string, ListingTableItem>();
+  for (const [key, raw] of stored) {
+    const parsed = ListingTableItemSchema.safeParse(raw);
+    if (parsed.success) listings.set(key, parsed.data);
+    else skip(raw, z.prettifyError(parsed.error));
+  }
+  return (id, day) => listings.get(storedKey(paperPk(id), listingSk(day)));
 }
 
 /** Papers per category within `from`–`to`: each paper counted once per category, most papers first. */

@@ -173,7 +173,8 @@ export async function readPostings(
   return { postingsByTerm, listingsInRange };
 }
 
-function keyId(pk: string, sk: string): string {
+/** How {@link batchGet}'s answer names an item. */
+export function storedKey(pk: string, sk: string): string {
   return `${pk}\u0000${sk}`;
 }
 
@@ -185,7 +186,7 @@ export async function batchGet(
   projection?: { expression: string; names?: Record<string, string> },
 ): Promise<Map<string, Record<string, unknown>>> {
   const found = new Map<string, Record<string, unknown>>();
-  const unique = [...new Map(keys.map((key) => [keyId(key.pk, key.sk), key])).values()];
+  const unique = [...new Map(keys.map((key) => [storedKey(key.pk, key.sk), key])).values()];
   const chunks: { pk: string; sk: string }[][] = [];
   for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
   await Promise.all(
@@ -211,7 +212,7 @@ export async function batchGet(
           }),
         );
         for (const item of result.Responses?.[tableName] ?? []) {
-          found.set(keyId(String(item.pk), String(item.sk)), item);
+          found.set(storedKey(String(item.pk), String(item.sk)), item);
         }
         pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
       }
