@@ -10,7 +10,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { KeyAttribute, papersTable, QueueDefinition } from '../shared/resources';
+import type { IndexDefinition, KeyAttribute, papersTable, QueueDefinition } from '../shared/resources';
 
 /** Blocks public access, requires TLS 1.2+, encrypts with S3-managed keys, disables ACLs. */
 const baseBucketProps = {
@@ -162,12 +162,15 @@ export function createPapersTable(scope: Construct, definition: typeof papersTab
     deletionProtection: true,
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  for (const index of Object.values(definition.indexes)) {
+  const indexes: readonly IndexDefinition[] = Object.values(definition.indexes);
+  for (const index of indexes) {
     table.addGlobalSecondaryIndex({
       indexName: index.indexName,
       partitionKey: attribute(index.partitionKey),
       sortKey: attribute(index.sortKey),
-      projectionType: dynamodb.ProjectionType.ALL,
+      ...(index.includes
+        ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.includes] }
+        : { projectionType: dynamodb.ProjectionType.ALL }),
     });
   }
   return table;

@@ -11,7 +11,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
-import { papersTable } from '../shared/resources';
+import { type IndexDefinition, papersTable } from '../shared/resources';
 
 /**
  * The papers table on dynalite, from its one definition in `shared/resources.ts`.
@@ -87,9 +87,7 @@ export async function missingIndexes(client: DynamoDBClient, tableName: string):
 export async function createTable(
   client: DynamoDBClient,
   tableName: string,
-  indexes: readonly (typeof papersTable.indexes)[keyof typeof papersTable.indexes][] = Object.values(
-    papersTable.indexes,
-  ),
+  indexes: readonly IndexDefinition[] = Object.values(papersTable.indexes),
 ): Promise<void> {
   const { partitionKey, sortKey } = papersTable;
   const attributes = new Map<string, 'S' | 'N'>();
@@ -119,7 +117,9 @@ export async function createTable(
             { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
             { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: index.includes
+            ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.includes] }
+            : { ProjectionType: 'ALL' },
         })),
       }),
     )

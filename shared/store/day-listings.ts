@@ -6,9 +6,12 @@ import { dayPk } from './keys';
 /**
  * The one way to read every listing of a day with a projection: a Query on `byDayId`
  * (`dayPk = DAY#<day>`), page by page, never a Scan. What `papers reclassify`, `papers enrich`
- * and live quality read is each only its projection (and filter) of this.
+ * and live quality read is each only its projection (and filter) of this; ranking a range reads
+ * `byDayRanking`, the same keys over a few of the listing's attributes.
  */
 export interface DayListingsRead {
+  /** `byDayId` when absent; `byDayRanking` holds only its `includes`. */
+  index?: typeof papersTable.indexes.byDayId | typeof papersTable.indexes.byDayRanking;
   /** A ProjectionExpression; `#partition` is taken. */
   projection: string;
   names: Record<string, string>;
@@ -25,7 +28,7 @@ export async function* dayListingPages(
   day: IsoDate,
   read: DayListingsRead,
 ): AsyncGenerator<Record<string, unknown>[]> {
-  const index = papersTable.indexes.byDayId;
+  const index = read.index ?? papersTable.indexes.byDayId;
   let start: Record<string, unknown> | undefined;
   do {
     const page = await client.send(

@@ -6,7 +6,7 @@ import type { IsoDate } from '../paper';
  *
  * | item             | pk            | sk                          | index keys                                             |
  * |------------------|---------------|-----------------------------|--------------------------------------------------------|
- * | listing          | `PAPER#<id>`  | `LISTED#<day>`              | byDay: `dayPk`=`DAY#<day>`, `upvotes` (number); byDayId: `dayPk`, `pk` |
+ * | listing          | `PAPER#<id>`  | `LISTED#<day>`              | byDay: `dayPk`=`DAY#<day>`, `upvotes` (number); byDayId, byDayRanking: `dayPk`, `pk` |
  * | category entry   | `PAPER#<id>`  | `CATEGORY#<code>#<day>`     | byCategory: `categoryPk`=`CATEGORY#<code>`, `categorySk`=`<day>#<id>` |
  * | search postings  | `TERM#<k>#<b>`| `<day>#<id>`                | —                                                      |
  * | upvote snapshot  | `PAPER#<id>`  | `UPVOTES#<day>#<fetchedAt>` | —                                                      |
@@ -43,10 +43,10 @@ import type { IsoDate } from '../paper';
  *   of this layout asks for. Postings carry no index key: they stay out of every GSI.
  * - Live quality of a day (`GET /quality`, `papers quality`): `Query byDayId dayPk = DAY#<day>`, projecting only
  *   the paper id, `enrichment`, `arxiv.categories` and the codes of `predictedCategories[0..2]`.
- * - Ranked ranges (`sort=upvotes|date`, `GET /categories`): `Query byDayId dayPk = DAY#<day>` for each
- *   day of the range (at most 366), projecting only the key, the day, the figures (and the
- *   classification when a category filter or the counts need it), merged per paper in memory; then
- *   BatchGetItem of the page's papers' listings in the range, in full.
+ * - Ranked ranges (`sort=upvotes|date`, `GET /categories`): `Query byDayRanking dayPk = DAY#<day>` for
+ *   each day of the range (at most 366); the index holds only the key, the day, the figures and the
+ *   classification (the last read only when a category filter or the counts need it). Merged per
+ *   paper in memory; then BatchGetItem of the page's papers' listings in the range, in full.
  * - A listing's upvote history: `Query pk = PAPER#<id> AND begins_with(sk, 'UPVOTES#<day>#')`,
  *   oldest first (ISO capture times sort as text), or `UPVOTES#` for every day. One snapshot per
  *   capture that changed the listing's figures (its first capture included), with `listedOn`,

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Classification } from '../classification';
 import { canonicalCategory, describeCategory } from '../classify/taxonomy';
 import { type IsoDate, IsoDateSchema } from '../paper';
+import { papersTable } from '../resources';
 import { type Candidate, compareCandidates, rankCandidates, tied } from '../search/rank';
 import { textHash } from '../search/terms';
 import * as z from '../zod';
@@ -297,27 +298,30 @@ export async function categoryCounts(
 /**
  * What ranking a range and counting its categories read of each listing: its key, day and
  * figures, and its classification when asked for, never the paper (its title, abstract and
- * authors are most of the item). The page's papers are then read in full by key.
+ * authors are most of the item), from `byDayRanking`, which holds no more than that. The page's
+ * papers are then read in full by key.
  */
 const RankingFieldsSchema = z.object({
   pk: z.string().check(z.startsWith(paperPk(''))),
   listedOn: IsoDateSchema,
   upvotes: ListingTableItemSchema.shape.upvotes,
   upvotesFetchedAt: ListingTableItemSchema.shape.upvotesFetchedAt,
-  /** Only its upvotes, on items written before the figures moved out of the paper. */
-  paper: z.optional(z.object({ upvotes: z.optional(z.number()) })),
   classification: ListingTableItemSchema.shape.classification,
 });
-type RankingFields = z.infer<typeof RankingFieldsSchema> & { id: string };
+type RankingFields = z.infer<typeof RankingFieldsSchema> & {
+  id: string;
+  /** Only its upvotes, on items written before the figures moved out of the paper (see {@link withPaperUpvotes}). */
+  paper?: { upvotes?: number };
+};
 
 const rankingRead = (withClassification: boolean): DayListingsRead => ({
-  projection: `#pk, #listedOn, #upvotes, #upvotesFetchedAt, #paper.#upvotes${withClassification ? ', #classification' : ''}`,
+  index: papersTable.indexes.byDayRanking,
+  projection: `#pk, #listedOn, #upvotes, #upvotesFetchedAt${withClassification ? ', #classification' : ''}`,
   names: {
     '#pk': 'pk',
     '#listedOn': 'listedOn',
     '#upvotes': 'upvotes',
     '#upvotesFetchedAt': 'upvotesFetchedAt',
-    '#paper': 'paper',
     ...(withClassification ? { '#classification': 'classification' } : {}),
   },
 });
@@ -353,7 +357,42 @@ async function rankingFieldsOfDays(
     }
   };
   await Promise.all(Array.from({ length: Math.min(DAY_READ_CONCURRENCY, days.length) }, worker));
-  return listings.flat();
+  return withPaperUpvotes(client, tableName, listings.flat());
+}
+
+/** What {@link withPaperUpvotes} reads of a listing; the listing itself is checked where it is read in full. */
+const PaperUpvotesSchema = z.object({ paper: z.optional(z.object({ upvotes: z.optional(z.number()) })) });
+
+/**
+ * A listing written before the figures moved out of the paper keeps its upvotes in `paper`, which
+ * `byDayRanking` does not hold (an index projects top-level attributes only, and the paper is most
+ * of the item): those listings, and those with no figures at all, which look the same there, have
+ * their `paper.upvotes` read from the table by key.
+ */
+async function withPaperUpvotes(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  listings: RankingFields[],
+): Promise<RankingFields[]> {
+  const older = listings.filter((listing) => listing.upvotesFetchedAt === undefined);
+  if (older.length === 0) return listings;
+  const stored = await batchGet(
+    client,
+    tableName,
+    older.map((listing) => ({ pk: listing.pk, sk: listingSk(listing.listedOn) })),
+    {
+      expression: '#pk, #sk, #paper.#upvotes',
+      names: { '#pk': 'pk', '#sk': 'sk', '#paper': 'paper', '#upvotes': 'upvotes' },
+    },
+  );
+  for (const listing of older) {
+    const parsed = PaperUpvotesSchema.safeParse(
+      stored.get(storedKey(listing.pk, listingSk(listing.listedOn))),
+    );
+    const upvotes = parsed.success ? parsed.data.paper?.upvotes : undefined;
+    if (upvotes !== undefined) listing.paper = { upvotes };
+  }
+  return listings;
 }
 
 /** One paper from its listings in the range: the latest listing's fields, its best upvotes, every day. */

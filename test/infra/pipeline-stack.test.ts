@@ -5,7 +5,13 @@ import {
   DEFAULT_SCHEDULE_TIME_ZONE,
   NO_PAPERS_ALARM_DAYS,
 } from '../../infra/pipeline-stack';
-import { archiveBucket, fetchInvocation, papersTable, queues } from '../../shared/resources';
+import {
+  archiveBucket,
+  fetchInvocation,
+  type IndexDefinition,
+  papersTable,
+  queues,
+} from '../../shared/resources';
 import { METRICS_NAMESPACE, metricNames, serviceNames } from '../../shared/telemetry';
 import {
   asList,
@@ -145,10 +151,14 @@ describe('the papers table', () => {
         .map((index) => index.indexName)
         .sort(),
     );
-    for (const index of Object.values(papersTable.indexes)) {
-      expect(indexes.find((i) => i.IndexName === index.indexName)).toMatchObject({
+    const definitions: readonly IndexDefinition[] = Object.values(papersTable.indexes);
+    for (const index of definitions) {
+      expect(indexes.find((i) => i.IndexName === index.indexName)).toEqual({
+        IndexName: index.indexName,
         KeySchema: keySchema(index.partitionKey, index.sortKey),
-        Projection: { ProjectionType: 'ALL' },
+        Projection: index.includes
+          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.includes] }
+          : { ProjectionType: 'ALL' },
       });
     }
 

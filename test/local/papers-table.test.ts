@@ -66,7 +66,7 @@ describe('openPapersTable', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'papers-table-'));
     const client = await dynamoIn(dataDir);
     await oldTableWith(client, ['2606.00001', '2606.00002', 'hep-th/9901001']);
-    expect(await missingIndexes(client, TABLE)).toEqual(['byDayId']);
+    expect(await missingIndexes(client, TABLE)).toEqual(['byDayId', 'byDayRanking']);
     const before = await sortedItems(client);
 
     // Act

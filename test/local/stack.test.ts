@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openLocalStack } from '../../local/stack';
 import { StackBusyError } from '../../local/stack-lock';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
-import { papersTable, queues } from '../../shared/resources';
+import { type IndexDefinition, papersTable, queues } from '../../shared/resources';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { PROJECT_ROOT, runPapersCli } from '../support/papers-cli';
 
@@ -39,13 +39,22 @@ describe('openLocalStack', () => {
         `RANGE:${papersTable.sortKey.name}`,
       ]);
       const indexes = Object.fromEntries(
-        (table.Table?.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, keys(index.KeySchema)]),
+        (table.Table?.GlobalSecondaryIndexes ?? []).map((index) => [
+          index.IndexName,
+          { keys: keys(index.KeySchema), projection: index.Projection },
+        ]),
       );
+      const definitions: readonly IndexDefinition[] = Object.values(papersTable.indexes);
       expect(indexes).toEqual(
         Object.fromEntries(
-          Object.values(papersTable.indexes).map((index) => [
+          definitions.map((index) => [
             index.indexName,
-            [`HASH:${index.partitionKey.name}`, `RANGE:${index.sortKey.name}`],
+            {
+              keys: [`HASH:${index.partitionKey.name}`, `RANGE:${index.sortKey.name}`],
+              projection: index.includes
+                ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.includes] }
+                : { ProjectionType: 'ALL' },
+            },
           ]),
         ),
       );

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
 import { functionUrlEvent, localLambdaContext } from '../../local/http-adapter';
@@ -335,6 +335,44 @@ describe('ranked ranges: each paper once, with its days', () => {
 
     expect(all).toHaveLength(55);
     expect(new Set(all).size).toBe(55);
+  });
+
+  it('ranks listings written before the figures moved out of the paper by the upvotes they hold there', async () => {
+    // Prepare: copies of a stored listing, re-identified onto a day of their own, laid out as
+    // earlier versions wrote them: upvotes inside the paper, no upvotesFetchedAt, the index's 0.
+    const { Item: stored } = await client.send(
+      new GetCommand({ TableName: tableName, Key: { pk: 'PAPER#2606.13681', sk: `LISTED#${JUNE_12}` } }),
+    );
+    if (!stored) throw new Error('no stored listing to copy');
+    const { upvotesFetchedAt: _fetchedAt, apiView: _view, ...layout } = stored;
+    const day = '2026-05-04';
+    for (const [id, upvotes] of [
+      ['2605.00001', 7],
+      ['2605.00002', 999],
+    ] as const) {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...layout,
+            pk: `PAPER#${id}`,
+            sk: `LISTED#${day}`,
+            dayPk: `DAY#${day}`,
+            listedOn: day,
+            upvotes: 0,
+            paper: { ...layout.paper, id, upvotes },
+          },
+        }),
+      );
+    }
+
+    // Act
+    const { status, body } = await get(`/papers?from=${day}&to=${day}&sort=upvotes`);
+
+    // Assess
+    expect(status).toBe(200);
+    expect(ids(body)).toEqual(['2605.00002', '2605.00001']);
+    expect(body.items.map((item: { upvotes: number }) => item.upvotes)).toEqual([999, 7]);
   });
 
   it('reads a range ending on the last day an ISO date can hold', async () => {
