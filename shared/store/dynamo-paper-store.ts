@@ -425,13 +425,17 @@ export class DynamoPaperStore implements PaperStore {
   }
 
   async paperById(id: string): Promise<PaperRecord | undefined> {
-    // Both ranges of the partition at once; the listings without their API views (a second
-    // copy of the paper, which a record does not use).
-    const [items, snapshotItems] = await Promise.all([
-      this.paperItems(id, LISTING_SK_PREFIX, LISTING_WITHOUT_VIEW),
-      this.paperItems(id, UPVOTES_SK_PREFIX),
-    ]);
-    const listings = this.readable(items, ListingTableItemSchema);
+    // Listings and upvote snapshots in one range of the partition (`LISTED#` sorts before
+    // `UPVOTES#`, category entries before both): one Query, not one per kind. Without the
+    // listings' API views (a second copy of the paper, which a record does not use); a snapshot's
+    // attributes are among a listing's.
+    const items = await this.paperItems(id, {
+      low: LISTING_SK_PREFIX,
+      high: `${UPVOTES_SK_PREFIX}\uffff`,
+      projection: LISTING_WITHOUT_VIEW,
+    });
+    const ofKind = (prefix: string) => items.filter((item) => String(item.sk).startsWith(prefix));
+    const listings = this.readable(ofKind(LISTING_SK_PREFIX), ListingTableItemSchema);
     const latest = listings.reduce<(typeof listings)[number] | undefined>(
       (best, listing) => (!best || listing.fetchedAt > best.fetchedAt ? listing : best),
       undefined,
@@ -446,7 +450,7 @@ export class DynamoPaperStore implements PaperStore {
         undefined,
       );
     const classification = classified?.classification;
-    const snapshots = this.readable(snapshotItems, UpvoteSnapshotTableItemSchema);
+    const snapshots = this.readable(ofKind(UPVOTES_SK_PREFIX), UpvoteSnapshotTableItemSchema);
     return {
       ...paper,
       listings: listings.map((listing) => ({
@@ -498,21 +502,24 @@ export class DynamoPaperStore implements PaperStore {
    * paper's partition is small (a listing per day listed, a few category entries, a snapshot per
    * fetch that changed its figures): read whole, a page of 100 at a time.
    */
+  /** The items of a paper's partition whose sort keys lie within `low`–`high`, every page. */
   private async paperItems(
     id: string,
-    prefix: string,
-    projection?: QuerySpec['projection'],
+    range: { low: string; high: string; projection?: QuerySpec['projection'] },
   ): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    const name = `paper:${id}:${prefix}`;
+    const name = `paper:${id}:${range.low}..${range.high}`;
     let cursor: string | undefined;
     do {
       const page = await this.query(
         {
           name,
           partition: paperPk(id),
-          sortKeyCondition: { expression: 'begins_with(#sort, :prefix)', values: { ':prefix': prefix } },
-          ...(projection ? { projection } : {}),
+          sortKeyCondition: {
+            expression: '#sort BETWEEN :low AND :high',
+            values: { ':low': range.low, ':high': range.high },
+          },
+          ...(range.projection ? { projection: range.projection } : {}),
         },
         { limit: 100, start: decodeCursor(cursor, name) },
       );
