@@ -333,7 +333,7 @@ async function rankingFieldsOfDays(
   { from, to }: { from: IsoDate; to: IsoDate },
   withClassification: boolean,
   skip: SkipReporter,
-): Promise<RankingFields[]> {
+): Promise<readonly RankingFields[]> {
   // Counted, not compared: the day after 9999-12-31 is no longer a four-digit date, and sorts before it.
   const count = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
   const days: IsoDate[] = Array.from({ length: Math.max(0, count) }, (_, i) =>
@@ -372,8 +372,8 @@ const PaperUpvotesSchema = z.object({ paper: z.optional(z.object({ upvotes: z.op
 async function withPaperUpvotes(
   client: DynamoDBDocumentClient,
   tableName: string,
-  listings: RankingFields[],
-): Promise<RankingFields[]> {
+  listings: readonly RankingFields[],
+): Promise<readonly RankingFields[]> {
   const older = listings.filter((listing) => listing.upvotesFetchedAt === undefined);
   if (older.length === 0) return listings;
   const stored = await batchGet(
@@ -385,14 +385,14 @@ async function withPaperUpvotes(
       names: { '#pk': 'pk', '#sk': 'sk', '#paper': 'paper', '#upvotes': 'upvotes' },
     },
   );
-  for (const listing of older) {
+  return listings.map((listing) => {
+    if (listing.upvotesFetchedAt !== undefined) return listing;
     const parsed = PaperUpvotesSchema.safeParse(
       stored.get(storedKey(listing.pk, listingSk(listing.listedOn))),
     );
     const upvotes = parsed.success ? parsed.data.paper?.upvotes : undefined;
-    if (upvotes !== undefined) listing.paper = { upvotes };
-  }
-  return listings;
+    return upvotes === undefined ? listing : { ...listing, paper: { upvotes } };
+  });
 }
 
 /** One paper from its listings in the range: the latest listing's fields, its best upvotes, every day. */
