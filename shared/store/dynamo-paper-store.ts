@@ -498,11 +498,10 @@ export class DynamoPaperStore implements PaperStore {
   };
 
   /**
-   * Every item of a paper's partition whose sort key starts with `prefix`, in sort-key order. A
-   * paper's partition is small (a listing per day listed, a few category entries, a snapshot per
+   * Every item of a paper's partition whose sort key lies within `low`–`high`, in sort-key order.
+   * A paper's partition is small (a listing per day listed, a few category entries, a snapshot per
    * fetch that changed its figures): read whole, a page of 100 at a time.
    */
-  /** The items of a paper's partition whose sort keys lie within `low`–`high`, every page. */
   private async paperItems(
     id: string,
     range: { low: string; high: string; projection?: QuerySpec['projection'] },
