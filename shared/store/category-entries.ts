@@ -39,7 +39,7 @@ export function assignedCategories(classification: Classification): Map<string, 
 }
 
 /**
- * Entries carry the paper without its per-day figures: a category entry is written after the
+ * Entries show the paper without its per-day figures: a category entry is written after the
  * listing, from a message that may be older than the listing's latest fetch, so upvotes and
  * comments live on the listing alone (and never roll back).
  */
@@ -63,7 +63,7 @@ export function categoryChanges(
     listing,
     classification: classificationToken(classifiedFrom, classification),
     puts: [...assigned].map(([code, category]) => {
-      const entry = {
+      const keys = {
         pk: paperPk(paper.id),
         sk: categoryEntrySk(code, listedOn),
         categoryPk: categoryPk(code),
@@ -71,12 +71,13 @@ export function categoryChanges(
         code,
         score: category.score,
         listedOn,
-        paper,
-        classification,
-        ...enrichmentFields(enrichment),
       };
-      const view = categoryEntryView(entry);
-      return view === undefined ? entry : { ...entry, [LISTED_PAPER_VIEW]: view };
+      const whole = { ...keys, paper, classification, ...enrichmentFields(enrichment) };
+      const view = categoryEntryView(whole);
+      // The view is all a category page reads; the paper and classification it was made from are
+      // on the listing (one key away, `LISTED#<day>`), where a page reads them when a view is not
+      // readable. Only an entry too large for a view holds them itself.
+      return view === undefined ? whole : { ...keys, [LISTED_PAPER_VIEW]: view };
     }),
     deletes: [...indexedBefore]
       // `assigned` holds canonical codes only, so an entry an older version wrote under an alias

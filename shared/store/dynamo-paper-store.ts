@@ -71,6 +71,7 @@ import {
   type SearchRequest,
   searchPapers,
 } from './ranked-reads';
+import { batchGet, storedKey } from './search-index';
 
 type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
@@ -400,7 +401,53 @@ export class DynamoPaperStore implements PaperStore {
       { limit: page.limit, start },
       rollingRange ? { r: range } : {},
     );
-    return { ...this.listedPapers(items, CategoryEntryTableItemSchema, listedPaperFromEntry), cursor };
+    return {
+      ...this.listedPapers(
+        await this.withListingFields(items),
+        CategoryEntryTableItemSchema,
+        listedPaperFromEntry,
+      ),
+      cursor,
+    };
+  }
+
+  /**
+   * A category page's entries, each one `listedPaperFromEntry` can read: an entry holds its view
+   * and keys only (see `categoryChanges`), so one whose view is not readable (cut short, removed)
+   * gets the paper, classification and enrichment of its listing, read by key in one BatchGet for
+   * the page: the fields the view was made from, so the page reads as it would from the view.
+   * Entries with a readable view, or written with their paper, are returned as they are.
+   */
+  private async withListingFields(
+    entries: readonly Record<string, unknown>[],
+  ): Promise<Record<string, unknown>[]> {
+    const listingKey = (entry: Record<string, unknown>) => {
+      const listedOn = IsoDateSchema.safeParse(entry.listedOn);
+      return listedOn.success ? { pk: String(entry.pk), sk: listingSk(listedOn.data) } : undefined;
+    };
+    const bare = entries.filter((entry) => readView(entry) === undefined && entry.paper === undefined);
+    if (bare.length === 0) return [...entries];
+    const keys = bare.map(listingKey).filter((key) => key !== undefined);
+    const listings = await batchGet(this.client, this.tableName, keys, LISTING_WITHOUT_VIEW);
+    return entries.map((entry) => {
+      const key = bare.includes(entry) ? listingKey(entry) : undefined;
+      const listing = key && listings.get(storedKey(key.pk, key.sk));
+      if (!listing) return entry; // then unreadable, and skipped with its key logged
+      const {
+        upvotes: _upvotes,
+        comments: _comments,
+        ...paper
+      } = (listing.paper ?? {}) as Record<string, unknown>;
+      const { predictedCategories, arxiv, enrichment } = listing;
+      return {
+        ...entry,
+        paper,
+        classification: listing.classification,
+        predictedCategories,
+        arxiv,
+        enrichment,
+      };
+    });
   }
 
   async listedPaper(id: string, listedOn: IsoDate): Promise<Paper | undefined> {

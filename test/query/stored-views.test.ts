@@ -1,4 +1,4 @@
-import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Paper } from '../../shared/paper';
 import { answerHttpRequest } from '../../shared/query/http-api';
@@ -133,6 +133,38 @@ describe('list pages from stored views', () => {
     // Assess
     expect(withViews.filter((item) => String(item.sk).startsWith('LISTED#'))).toHaveLength(5);
     expect(withViews.filter((item) => String(item.sk).startsWith('CATEGORY#'))).toHaveLength(6);
+  });
+
+  it('keeps on a category entry its keys and view only: the paper and classification stay on the listing', async () => {
+    const entries = (await itemsWithViews()).filter((item) => String(item.sk).startsWith('CATEGORY#'));
+
+    expect(entries.length).toBeGreaterThan(0);
+    for (const entry of entries) {
+      expect(Object.keys(entry).sort()).toEqual(
+        ['apiView', 'categoryPk', 'categorySk', 'code', 'listedOn', 'pk', 'score', 'sk'].sort(),
+      );
+    }
+  });
+
+  it('skips, and still answers, a category entry without a readable view whose listing is gone', async () => {
+    // Prepare: cut the view of one cs.CV entry short and move its listing out of the way.
+    const entryKey = { pk: paperPk('2606.00003'), sk: `CATEGORY#cs.CV#${DAY}` };
+    const listingKey = { pk: paperPk('2606.00003'), sk: listingSk(DAY) };
+    const get = async (key: { pk: string; sk: string }) =>
+      (await stack.client.send(new GetCommand({ TableName: stack.tableName, Key: key }))).Item;
+    const entry = await get(entryKey);
+    const listing = await get(listingKey);
+    await setView(entryKey, '{"id": "2606.00003", "title": "cut sh');
+    await stack.client.send(new DeleteCommand({ TableName: stack.tableName, Key: listingKey }));
+
+    // Act
+    const page = await stack.store.papersInCategory('cs.CV', DAY, NEXT_DAY, { limit: 10 });
+    await stack.client.send(new PutCommand({ TableName: stack.tableName, Item: listing }));
+    await setView(entryKey, String(entry?.[LISTED_PAPER_VIEW]));
+
+    // Assess: the others as ever, that one left out (and logged with its key).
+    expect(page.items.map((item) => item.id)).toEqual(['2606.00001', '2606.00005']);
+    expect(page[ITEMS_JSON]).toEqual(page.items.map((item) => JSON.stringify(item)));
   });
 
   it('gives each item of a page exactly as JSON.stringify would, from the views', async () => {
