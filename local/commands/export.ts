@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { fileWriter } from 'hyparquet-writer';
@@ -149,7 +148,18 @@ export async function writeExport(
   };
   stream.on('error', onError);
   const write = async (text: string) => {
-    if (!stream.write(text)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+    if (stream.write(text)) return;
+    // Until the reader takes more or goes away: a closed pipe's EPIPE ends the wait (and, through
+    // `closed`, the export); any other error fails it. Not `once(stream, 'drain')`, which rejects
+    // on the EPIPE that `| head` exiting raises while the export waits.
+    await new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        stream.off('drain', settle).off('close', settle).off('error', settle);
+        if (error && !isClosedPipe(error)) reject(error);
+        else resolve();
+      };
+      stream.once('drain', settle).once('close', settle).once('error', settle);
+    });
   };
   let count = 0;
   try {
