@@ -218,7 +218,8 @@ export function hidesRecordWarnings(handlerLogLevel: string | undefined): boolea
 
 /**
  * The run's summary for stderr. When records failed and `handlerLogLevel` hides the
- * handlers' warnings, it ends with how to see why.
+ * handlers' warnings, it ends with how to see why; when some are in a dead-letter queue, with
+ * the command that lists them.
  */
 export function describeSummary(summary: IngestSummary, handlerLogLevel: string | undefined): string {
   const lines = summary.listings.map(
@@ -228,10 +229,15 @@ export function describeSummary(summary: IngestSummary, handlerLogLevel: string 
       (listing.fannedOut ? '' : `\n    revisit of ${listing.listedOn}: unchanged, nothing sent`),
   );
   const dead = summary.deadLettered.parse + summary.deadLettered.classify;
-  const hint =
-    summary.failedAttempts > 0 && hidesRecordWarnings(handlerLogLevel)
+  // A record that can never be read goes to its dead-letter queue at the first failure, with no
+  // failed attempt counted: it too failed, and its message in the queue says why.
+  const logHint =
+    (summary.failedAttempts > 0 || dead > 0) && hidesRecordWarnings(handlerLogLevel)
       ? '(set PAPERS_LOG_LEVEL=WARN to log why each record failed)\n'
       : '';
+  const deadLetterHint =
+    dead > 0 ? '(`npm run -s papers -- dlq list` shows each dead-lettered record and why it is there)\n' : '';
+  const hint = logHint + deadLetterHint;
   return (
     `ingest ${summary.day}: listed ${summary.listed}, new ${summary.new}, updated ${summary.updated}, ` +
     (summary.stale > 0 ? `stale ${summary.stale} (the table holds a newer fetch), ` : '') +

@@ -31,6 +31,17 @@ describe('describeSummary', () => {
     },
   );
 
+  it('says so too, with where the record is, when one went to a dead-letter queue at its first failure', () => {
+    // A record that can never parse goes to the DLQ at once: no failed attempt is counted for it.
+    const poisoned = { ...summaryWithRetries, failedAttempts: 0, deadLettered: { parse: 1, classify: 0 } };
+
+    const text = describeSummary(poisoned, 'ERROR');
+
+    expect(text).toContain(HINT);
+    expect(text).toContain('papers -- dlq list');
+    expect(describeSummary(poisoned, 'WARN')).not.toContain(HINT);
+  });
+
   it('leaves the hint out when no record failed', () => {
     expect(describeSummary({ ...summaryWithRetries, failedAttempts: 0 }, 'ERROR')).not.toContain(HINT);
   });
