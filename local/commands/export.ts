@@ -33,7 +33,7 @@ export const usage = `usage: npm run -s papers -- export --from YYYY-MM-DD --to 
 Every paper listed from --from to --to (inclusive), one row per (paper, listing day), day by day and
 by id within a day; read from the table a page at a time, so memory stays flat whatever the range.
   --category  only the listings this arXiv category is assigned to (e.g. cs.CV)
-  --format    jsonl (default), csv or parquet; the columns are in the README ("Exports")
+  --format    jsonl (default), csv or parquet; the columns are in the README ("papers export")
   --out       the file to write (default: stdout; parquet needs a file)
   --aws       export the deployed table to its archive bucket instead, one file per listing day:
               s3://<bucket>/${EXPORTS_PREFIX}listed_on=YYYY-MM-DD/papers.parquet (read by the stack's

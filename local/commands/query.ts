@@ -35,7 +35,7 @@ export interface QueryCommand {
 const PAGE_SIZE = 100;
 
 export const usage = `usage: npm run -s papers -- query <what> [--limit N | --all] [--cursor C] [--format jsonl|json|csv]
-  <what>: --date YYYY-MM-DD [--sort id]   papers listed that day, most upvoted first (by id: stable while upvotes change)
+  <what>: --date YYYY-MM-DD [--sort upvotes|id]  papers listed that day, most upvoted first (by id: stable while upvotes change)
           --category CODE [--from D] [--to D]  papers in an arXiv category (default: the last 30 days)
           --id ID                         one paper with every day it was listed
           --days                          the ingested days with their paper counts
