@@ -252,7 +252,7 @@ async function answerOwnRoute(
         selfUrl: `${baseUrl}/feeds/daily.xml`,
         title: day ? `Daily Papers, ${day}` : 'Daily Papers',
         subtitle: day
-          ? `The papers of the Hugging Face Daily Papers listing of ${day}, most upvoted first`
+          ? `The papers listed on ${day}, the latest day ingested (from any of its sources), most upvoted first`
           : 'No listing day has been ingested yet',
         emptyUpdated: `${day ?? today}T00:00:00.000Z`,
         recordUrl: (id) => `${baseUrl}/papers/${encodeURIComponent(id)}`,
