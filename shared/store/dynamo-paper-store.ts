@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   BatchWriteCommand,
   type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
@@ -13,6 +12,7 @@ import { canonicalCategory } from '../classify/taxonomy';
 import { type IsoDate, IsoDateSchema, type Paper } from '../paper';
 import { type IndexDefinition, type KeyAttribute, papersTable } from '../resources';
 import * as z from '../zod';
+import { batchGet, keyId, sleep } from './batch-get';
 import { assignedCategories, categoryChanges, classificationToken, stablePaperOf } from './category-entries';
 import {
   CategoryEntryTableItemSchema,
@@ -71,13 +71,8 @@ import {
   type SearchRequest,
   searchPapers,
 } from './ranked-reads';
-import { batchGet, storedKey } from './search-index';
 
 type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
-
-function keyId(key: { pk: unknown; sk: unknown }): string {
-  return `${String(key.pk)}\u0000${String(key.sk)}`;
-}
 
 function requestKeyId(request: BatchWriteRequest): string {
   const key = request.PutRequest?.Item ?? request.DeleteRequest?.Key ?? {};
@@ -88,7 +83,6 @@ function requestKeyId(request: BatchWriteRequest): string {
 const REFUSED_CLASSIFICATION = 'refused';
 /** Rewrites of a listing's current entries before a change is reported as failed (retried). */
 const CLASSIFICATION_CHECK_ROUNDS = 3;
-const BATCH_GET_LIMIT = 100;
 
 interface StoredClassification {
   token: string;
@@ -260,36 +254,22 @@ export class DynamoPaperStore implements PaperStore {
   private async storedClassifications(
     listings: readonly { pk: string; sk: string }[],
   ): Promise<Map<string, StoredClassification>> {
-    const unique = [...new Map(listings.map((key) => [keyId(key), key])).values()];
     const found = new Map<string, StoredClassification>();
-    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-      let keys: Record<string, unknown>[] = unique.slice(start, start + BATCH_GET_LIMIT);
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt >= BATCH_WRITE_ATTEMPTS) {
-          throw new StoreThrottledError(`listings still unread after ${BATCH_WRITE_ATTEMPTS} attempts`);
-        }
-        if (attempt > 0) await sleep(25 * 2 ** attempt);
-        const result = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const raw of result.Responses?.[this.tableName] ?? []) {
-          const item = ListingTableItemSchema.parse(raw);
-          if (!item.classification) continue;
-          const listing = { pk: item.pk, sk: item.sk };
-          found.set(keyId(listing), {
-            token: classificationToken(item.classifiedFrom, item.classification),
-            changes: categoryChanges(
-              listing,
-              stablePaperOf(item.paper),
-              item.listedOn,
-              item.classifiedFrom,
-              item.classification,
-              item.indexedCategories ?? new Set(),
-            ),
-          });
-        }
-        keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
+    for (const raw of (await batchGet(this.client, this.tableName, listings)).values()) {
+      const item = ListingTableItemSchema.parse(raw);
+      if (!item.classification) continue;
+      const listing = { pk: item.pk, sk: item.sk };
+      found.set(keyId(listing), {
+        token: classificationToken(item.classifiedFrom, item.classification),
+        changes: categoryChanges(
+          listing,
+          stablePaperOf(item.paper),
+          item.listedOn,
+          item.classifiedFrom,
+          item.classification,
+          item.indexedCategories ?? new Set(),
+        ),
+      });
     }
     return found;
   }
@@ -431,7 +411,7 @@ export class DynamoPaperStore implements PaperStore {
     const listings = await batchGet(this.client, this.tableName, keys, LISTING_WITHOUT_VIEW);
     return entries.map((entry) => {
       const key = bare.includes(entry) ? listingKey(entry) : undefined;
-      const listing = key && listings.get(storedKey(key.pk, key.sk));
+      const listing = key && listings.get(keyId(key));
       if (!listing) return entry; // then unreadable, and skipped with its key logged
       const {
         upvotes: _upvotes,
@@ -874,8 +854,4 @@ function upvoteHistory(snapshots: readonly UpvoteSnapshotTableItem[]): UpvoteSna
         Date.parse(a.fetchedAt) - Date.parse(b.fetchedAt) ||
         (a.listedOn < b.listedOn ? -1 : a.listedOn > b.listedOn ? 1 : 0),
     );
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

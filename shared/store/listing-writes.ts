@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGet, keyId, sleep } from './batch-get';
 import { assignedCategories, categoryChanges, classificationToken, stablePaperOf } from './category-entries';
 import {
   enrichmentFields,
@@ -43,7 +44,6 @@ import { planPostings } from './search-index';
 /** DynamoDB's limits on one TransactWriteItems. */
 const TRANSACTION_ACTIONS = 100;
 const TRANSACTION_BYTES = 3_500_000; // under the 4 MB limit, leaving room for the request's framing
-const BATCH_GET_LIMIT = 100;
 /** Rounds of read, plan and write before a listing still not written fails (it is retried by its queue). */
 const WRITE_ROUNDS = 6;
 
@@ -477,20 +477,9 @@ async function readListings(
   keys: readonly { pk: string; sk: string }[],
 ): Promise<Map<string, ListingTableItem>> {
   const found = new Map<string, ListingTableItem>();
-  for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
-    let wanted: Record<string, unknown>[] = keys.slice(start, start + BATCH_GET_LIMIT);
-    for (let attempt = 0; wanted.length > 0; attempt++) {
-      if (attempt >= WRITE_ROUNDS) throw new StoreThrottledError('listings still unread after every attempt');
-      if (attempt > 0) await sleep(25 * 2 ** attempt);
-      const result = await client.send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: wanted, ConsistentRead: true } } }),
-      );
-      for (const raw of result.Responses?.[tableName] ?? []) {
-        const item = ListingTableItemSchema.parse(raw);
-        found.set(keyId(item), item);
-      }
-      wanted = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
-    }
+  for (const raw of (await batchGet(client, tableName, keys)).values()) {
+    const item = ListingTableItemSchema.parse(raw);
+    found.set(keyId(item), item);
   }
   return found;
 }
@@ -518,10 +507,6 @@ function listingId(write: ListingWrite): string {
   return keyId(listingKey(write));
 }
 
-function keyId(key: { pk: unknown; sk: unknown }): string {
-  return `${String(key.pk)}\u0000${String(key.sk)}`;
-}
-
 function withoutUndefined(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));
 }
@@ -532,8 +517,4 @@ function setsAsArrays(_key: string, value: unknown): unknown {
 
 function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -6,6 +6,7 @@ import { papersTable } from '../resources';
 import { type Candidate, compareCandidates, rankCandidates, tied } from '../search/rank';
 import { textHash } from '../search/terms';
 import * as z from '../zod';
+import { batchGet, keyId } from './batch-get';
 import { type DayListingsRead, dayListingPages } from './day-listings';
 import { decodeCursor, encodeCursor } from './dynamo-paper-store';
 import {
@@ -19,7 +20,7 @@ import {
 } from './items';
 import { listingSk, paperPk, TERM_BUCKETS } from './keys';
 import { InvalidCursorError, type Page } from './paper-store';
-import { batchGet, readPostings, storedKey } from './search-index';
+import { readPostings } from './search-index';
 
 /**
  * Reads that rank papers over a range, each paper once: keyword search over the postings, ranked
@@ -261,7 +262,7 @@ async function storedListings(
     if (parsed.success) listings.set(key, parsed.data);
     else skip(raw, z.prettifyError(parsed.error));
   }
-  return (id, day) => listings.get(storedKey(paperPk(id), listingSk(day)));
+  return (id, day) => listings.get(keyId({ pk: paperPk(id), sk: listingSk(day) }));
 }
 
 /** Papers per category within `from`–`to`: each paper counted once per category, most papers first. */
@@ -388,7 +389,7 @@ async function withPaperUpvotes(
   return listings.map((listing) => {
     if (listing.upvotesFetchedAt !== undefined) return listing;
     const parsed = PaperUpvotesSchema.safeParse(
-      stored.get(storedKey(listing.pk, listingSk(listing.listedOn))),
+      stored.get(keyId({ pk: listing.pk, sk: listingSk(listing.listedOn) })),
     );
     const upvotes = parsed.success ? parsed.data.paper?.upvotes : undefined;
     return upvotes === undefined ? listing : { ...listing, paper: { upvotes } };

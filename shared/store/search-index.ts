@@ -1,15 +1,9 @@
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  type TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, type TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../paper';
 import type { Posting } from '../search/rank';
 import { indexedDocument, type SearchableText } from '../search/terms';
 import * as z from '../zod';
 import { postingRange, postingSk, TERM_BUCKETS, termBucket, termBucketPk } from './keys';
-import { StoreThrottledError } from './paper-store';
 
 /**
  * The keyword index's table side: postings written in the listing's own transaction, and read one
@@ -41,9 +35,6 @@ import { StoreThrottledError } from './paper-store';
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
 >[number];
-
-const BATCH_GET_LIMIT = 100;
-const ATTEMPTS = 6;
 
 /**
  * What a listing's `searchIndexed` attribute holds once its postings are written: the layout and
@@ -171,56 +162,4 @@ export async function readPostings(
     }),
   );
   return { postingsByTerm, listingsInRange };
-}
-
-/** How {@link batchGet}'s answer names an item. */
-export function storedKey(pk: string, sk: string): string {
-  return `${pk}\u0000${sk}`;
-}
-
-/** Items by key (`pk\0sk`), read consistently; unprocessed keys retried with backoff. */
-export async function batchGet(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  keys: readonly { pk: string; sk: string }[],
-  projection?: { expression: string; names?: Record<string, string> },
-): Promise<Map<string, Record<string, unknown>>> {
-  const found = new Map<string, Record<string, unknown>>();
-  const unique = [...new Map(keys.map((key) => [storedKey(key.pk, key.sk), key])).values()];
-  const chunks: { pk: string; sk: string }[][] = [];
-  for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
-  await Promise.all(
-    chunks.map(async (chunk) => {
-      let pending: Record<string, unknown>[] = chunk;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= ATTEMPTS) throw new StoreThrottledError(`${pending.length} keys still unread`);
-        if (attempt > 0) await sleep(25 * 2 ** attempt);
-        const result = await client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [tableName]: {
-                Keys: pending,
-                ConsistentRead: true,
-                ...(projection
-                  ? {
-                      ProjectionExpression: projection.expression,
-                      ExpressionAttributeNames: projection.names,
-                    }
-                  : {}),
-              },
-            },
-          }),
-        );
-        for (const item of result.Responses?.[tableName] ?? []) {
-          found.set(storedKey(String(item.pk), String(item.sk)), item);
-        }
-        pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
-      }
-    }),
-  );
-  return found;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
