@@ -412,20 +412,15 @@ export class DynamoPaperStore implements PaperStore {
     return entries.map((entry) => {
       const key = bare.includes(entry) ? listingKey(entry) : undefined;
       const listing = key && listings.get(keyId(key));
-      if (!listing) return entry; // then unreadable, and skipped with its key logged
-      const {
-        upvotes: _upvotes,
-        comments: _comments,
-        ...paper
-      } = (listing.paper ?? {}) as Record<string, unknown>;
-      const { predictedCategories, arxiv, enrichment } = listing;
+      // Without a listing (or with one not holding a paper) the entry stays unreadable, and is
+      // skipped with its key logged.
+      if (!listing || typeof listing.paper !== 'object' || listing.paper === null) return entry;
       return {
         ...entry,
-        paper,
+        // Checked with the entry's schema next, as any entry read in full.
+        paper: stablePaperOf(listing.paper as Paper),
         classification: listing.classification,
-        predictedCategories,
-        arxiv,
-        enrichment,
+        ...enrichmentFields(listing as EnrichmentFields),
       };
     });
   }
