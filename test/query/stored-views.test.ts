@@ -162,7 +162,7 @@ describe('list pages from stored views', () => {
     await stack.client.send(new PutCommand({ TableName: stack.tableName, Item: listing }));
     await setView(entryKey, String(entry?.[LISTED_PAPER_VIEW]));
 
-    // Assess: the others as ever, that one left out (and logged with its key).
+    // Assess: the others as ever, that one left out.
     expect(page.items.map((item) => item.id)).toEqual(['2606.00001', '2606.00005']);
     expect(page[ITEMS_JSON]).toEqual(page.items.map((item) => JSON.stringify(item)));
   });
