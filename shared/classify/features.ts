@@ -28,6 +28,28 @@ export interface VocabularyLines {
   readonly text: string;
   readonly starts: Int32Array;
   readonly count: number;
+  /**
+   * Each term's hash ({@link hashOfRange}), when a model file stores them ({@link termTable}):
+   * hashing the 440 KB of a vocabulary in a cold process was a third of the model's load.
+   */
+  readonly hashes?: Int32Array;
+}
+
+/**
+ * Where each of `terms` starts in `terms.join('\n')` (term `id` ends before `starts[id + 1] - 1`,
+ * see {@link VocabularyLines}) and its hash: what a model file stores of its vocabulary so a load
+ * reads the table instead of computing it.
+ */
+export function termTable(terms: readonly string[]): { starts: Int32Array; hashes: Int32Array } {
+  // Placed by their lengths, not split at newlines, so any string is one term.
+  const starts = new Int32Array(terms.length + 1);
+  for (let id = 0; id < terms.length; id++)
+    starts[id + 1] = (starts[id] as number) + (terms[id] as string).length + 1;
+  const text = terms.join('\n');
+  const hashes = new Int32Array(terms.length);
+  for (let id = 0; id < terms.length; id++)
+    hashes[id] = hashOfRange(text, starts[id] as number, (starts[id + 1] as number) - 1);
+  return { starts, hashes };
 }
 
 /** Finds the lines of a vocabulary's text (see {@link VocabularyLines}) without a string per line. */
@@ -55,7 +77,8 @@ const SPACE = 0x20;
  * open-addressing table of typed arrays keyed by an FNV-1a hash of its UTF-16 code units: a Map
  * of 33,000 terms, and the string per line it needs, took half the model's load to build (the
  * strings scattered over the heap, the Map rehashed as it grew); the table reads the text once,
- * in order.
+ * in order. A model file stores each term's hash and start ({@link termTable}), so a load builds
+ * only the table of slots (the duplicate check) from them.
  *
  * The pairs are remembered as they are met, in a second such table, answers that are no bigram
  * included (most pairs of known words are none): building them all up front took a fifth of the
@@ -86,18 +109,15 @@ export class TermIndex {
     let lines: VocabularyLines;
     if (Array.isArray(source)) {
       const terms = source as readonly string[];
-      // Placed by their lengths, not split at newlines, so any string is one term.
-      const starts = new Int32Array(terms.length + 1);
-      for (let id = 0; id < terms.length; id++)
-        starts[id + 1] = (starts[id] as number) + (terms[id] as string).length + 1;
-      lines = { text: terms.join('\n'), starts, count: terms.length };
+      lines = { text: terms.join('\n'), ...termTable(terms), count: terms.length };
       this.termList = terms;
     } else lines = source as VocabularyLines;
-    const { text, starts, count: size } = lines;
+    const { text, starts, count: size, hashes } = lines;
     this.size = size;
     this.text = text;
     this.starts = starts;
-    this.hashes = new Int32Array(size);
+    this.hashes = hashes ?? new Int32Array(size);
+    const hashed = hashes !== undefined;
     let slotCount = 1024;
     while (slotCount < 2 * size) slotCount *= 2;
     this.slots = new Int32Array(slotCount);
@@ -105,7 +125,7 @@ export class TermIndex {
       const start = starts[id] as number;
       const end = (starts[id + 1] as number) - 1;
       // The empty string is no term.
-      if (end === start || !this.insert(id, start, end)) throw new VocabularyError(id + 1);
+      if (end <= start || !this.insert(id, start, end, hashed)) throw new VocabularyError(id + 1);
     }
     slotCount = 1024;
     while (slotCount < 4 * size) slotCount *= 2;
@@ -200,9 +220,9 @@ export class TermIndex {
    * term are compiled early in a cold process, where one loop over the whole vocabulary ran
    * unoptimised for most of it.)
    */
-  private insert(id: number, start: number, end: number): boolean {
-    const hash = hashOfRange(this.text, start, end);
-    this.hashes[id] = hash;
+  private insert(id: number, start: number, end: number, hashed: boolean): boolean {
+    if (!hashed) this.hashes[id] = hashOfRange(this.text, start, end);
+    const hash = this.hashes[id] as number;
     const mask = this.slots.length - 1;
     let slot = slotOf(hash) & mask;
     for (let entry = this.slots[slot] as number; entry !== 0; entry = this.slots[slot] as number) {

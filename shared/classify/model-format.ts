@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from '../zod';
-import { TermIndex, VocabularyError, vocabularyLines } from './features';
+import { TermIndex, termTable, VocabularyError, type VocabularyLines, vocabularyLines } from './features';
 
 /**
  * The on-disk format of the classifier, written by `scripts/train-classifier.ts`
@@ -12,7 +12,10 @@ import { TermIndex, VocabularyError, vocabularyLines } from './features';
  *   and the length and SHA-256 of the two data files;
  * - `weights.bin`, little-endian, in this order (T terms, H hidden units, C classes):
  *   `idf f32[T]`, `scale f32[T]`, `hiddenBias f32[H]`, `primaryWeights f32[H×C]`,
- *   `primaryBias f32[C]`, `listedWeights f32[H×C]`, `listedBias f32[C]`, then
+ *   `primaryBias f32[C]`, `listedWeights f32[H×C]`, `listedBias f32[C]`, the vocabulary's
+ *   table, `termHashes i32[T]` (each term's FNV-1a hash, see `TermIndex`) and `termStarts
+ *   i32[T+1]` (where each term starts in the text of `vocab.txt`, in UTF-16 code units; the
+ *   last is the text's length), so a load need not scan and hash the vocabulary, then
  *   `termWeights` row-major (term by term), signed integers of the header's
  *   `termBits`: 8 bits a byte, or 4 bits two a byte (low nibble first, two's
  *   complement, -8..7); the weight of term `t` for hidden unit `h` is
@@ -22,9 +25,9 @@ import { TermIndex, VocabularyError, vocabularyLines } from './features';
  *   informational: the classifier does not read it.
  */
 
-export const MODEL_FORMAT = 'daily-papers-classifier/3';
+export const MODEL_FORMAT = 'daily-papers-classifier/4';
 export const WEIGHTS_LAYOUT =
-  'idf:f32[T] scale:f32[T] hiddenBias:f32[H] primaryWeights:f32[H*C] primaryBias:f32[C] listedWeights:f32[H*C] listedBias:f32[C] termWeights:int<termBits>[T*H]';
+  'idf:f32[T] scale:f32[T] hiddenBias:f32[H] primaryWeights:f32[H*C] primaryBias:f32[C] listedWeights:f32[H*C] listedBias:f32[C] termHashes:i32[T] termStarts:i32[T+1] termWeights:int<termBits>[T*H]';
 
 export const MODEL_FILES = {
   header: 'model.json',
@@ -168,7 +171,8 @@ export function sha256Hex(data: Uint8Array | string): string {
 /** Byte length of `weights.bin` for a given shape. */
 export function weightsByteLength(terms: number, hidden: number, classes: number, termBits: 4 | 8): number {
   const termBytes = termBits === 8 ? terms * hidden : Math.ceil((terms * hidden) / 2);
-  return 4 * (2 * terms + hidden + 2 * hidden * classes + 2 * classes) + termBytes;
+  const tableBytes = 4 * (2 * terms + 1);
+  return 4 * (2 * terms + hidden + 2 * hidden * classes + 2 * classes) + tableBytes + termBytes;
 }
 
 /** Packs 4-bit signed integers two a byte, low nibble first. */
@@ -244,20 +248,6 @@ export function decodeModel(
   checkData('weights', weightsBytes, header.weights);
   checkData('vocab', vocabBytes, header.vocab);
 
-  const lines = vocabularyLines(new TextDecoder('utf-8', { fatal: true }).decode(vocabBytes));
-  if (lines.count !== header.terms) {
-    throw new ClassifierModelError(
-      `vocabulary has ${lines.count} terms, the header declares ${header.terms}`,
-    );
-  }
-  let index: TermIndex;
-  try {
-    index = new TermIndex(lines);
-  } catch (error) {
-    if (error instanceof VocabularyError) throw new ClassifierModelError(error.message);
-    throw error;
-  }
-
   // Typed-array views need 4-byte alignment; copy once if the buffer is not aligned.
   const bytes = weightsBytes.byteOffset % 4 === 0 ? weightsBytes : weightsBytes.slice();
   let offset = bytes.byteOffset;
@@ -266,6 +256,20 @@ export function decodeModel(
     floats[name] = new Float32Array(bytes.buffer, offset, length);
     offset += 4 * length;
   }
+  const termHashes = new Int32Array(bytes.buffer, offset, header.terms);
+  offset += 4 * header.terms;
+  const termStarts = new Int32Array(bytes.buffer, offset, header.terms + 1);
+  offset += 4 * (header.terms + 1);
+
+  const text = new TextDecoder('utf-8', { fatal: true }).decode(vocabBytes);
+  let index: TermIndex;
+  try {
+    index = new TermIndex(vocabularyOf(text, termStarts, termHashes));
+  } catch (error) {
+    if (error instanceof VocabularyError) throw new ClassifierModelError(error.message);
+    throw error;
+  }
+
   const float = (name: string) => floats[name] as Float32Array;
   return {
     header,
@@ -287,6 +291,27 @@ export function decodeModel(
         ? new Int8Array(bytes.buffer, offset, header.terms * header.hidden)
         : new Uint8Array(bytes.buffer, offset, Math.ceil((header.terms * header.hidden) / 2)),
   };
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * The vocabulary's lines as the weights file's table places them, checked against the text: every
+ * term ends at a newline, the last at the text's end. (A term with a newline inside cannot be
+ * encoded, and both files are pinned by the header's hashes, so the table is the text's lines; the
+ * table of slots checks for empty and repeated terms.)
+ */
+function vocabularyOf(text: string, starts: Int32Array, hashes: Int32Array): VocabularyLines {
+  const count = hashes.length;
+  let fits = starts[0] === 0 && starts[count] === text.length;
+  for (let id = 1; fits && id <= count; id++) fits = text.charCodeAt((starts[id] as number) - 1) === NEWLINE;
+  if (fits) return { text, starts, count, hashes };
+  // Only files encodeModel did not write together get here: say what is wrong.
+  const lines = vocabularyLines(text);
+  if (lines.count !== count) {
+    throw new ClassifierModelError(`vocabulary has ${lines.count} terms, the header declares ${count}`);
+  }
+  throw new ClassifierModelError(`vocabulary does not match the term table of ${MODEL_FILES.weights}`);
 }
 
 function checkData(label: string, bytes: Uint8Array, declared: z.infer<typeof DataFileSchema>): void {
@@ -348,10 +373,13 @@ export function encodeModel(parts: ModelParts): { header: string; weights: Uint8
     return array;
   });
   if (parts.termWeights.length !== T * H) throw new ClassifierModelError('term weights have the wrong size');
+  const newline = parts.terms.findIndex((term) => term.includes('\n'));
+  if (newline >= 0) throw new ClassifierModelError(`term ${newline + 1} holds a newline`);
+  const { hashes, starts } = termTable(parts.terms);
   const weights = new Uint8Array(weightsByteLength(T, H, C, parts.termBits));
   const termWeights = parts.termBits === 8 ? parts.termWeights : packInt4(parts.termWeights);
   let offset = 0;
-  for (const part of [...arrays, termWeights]) {
+  for (const part of [...arrays, hashes, starts, termWeights]) {
     weights.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), offset);
     offset += part.byteLength;
   }

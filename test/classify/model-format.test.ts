@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { termTable } from '../../shared/classify/features';
 import { loadModel, modelDirectory } from '../../shared/classify/load-model';
 import {
   ClassifierModelError,
@@ -56,6 +57,24 @@ describe('the committed model', () => {
     expect(lines).toHaveLength(header.terms);
     expect(new Set(lines).size).toBe(header.terms);
     expect(sha256Hex(read(MODEL_FILES.vocab))).toBe(header.vocab.sha256);
+  });
+
+  it("stores the term table a load would otherwise compute: each term's start in vocab.txt and its hash", () => {
+    const header = ModelHeaderSchema.parse(JSON.parse(read(MODEL_FILES.header).toString('utf8')));
+    const weights = read(MODEL_FILES.weights);
+    const T = header.terms;
+    const termWeightBytes = Math.ceil((T * header.hidden) / 2);
+    const tableOffset = weights.byteLength - termWeightBytes - 4 * (2 * T + 1);
+    const table = new Int32Array(weights.buffer.slice(weights.byteOffset + tableOffset), 0, 2 * T + 1);
+    const terms = read(MODEL_FILES.vocab).toString('utf8').split('\n').slice(0, -1);
+
+    const expected = termTable(terms);
+
+    expect(header.termBits).toBe(4);
+    expect(
+      Buffer.from(table.subarray(0, T).buffer, 0, 4 * T).equals(Buffer.from(expected.hashes.buffer)),
+    ).toBe(true);
+    expect([...table.subarray(T)]).toEqual([...expected.starts]);
   });
 
   it('is byte for byte what encodeModel writes for its own decoded parts', () => {
@@ -164,6 +183,26 @@ describe('encodeModel / decodeModel', () => {
 
     expect(() => decodeModel(JSON.stringify(header), files.weights, vocab, TOKENIZER_VERSION)).toThrow(
       new ClassifierModelError('vocabulary has 4 terms, the header declares 3'),
+    );
+  });
+
+  it("rejects a vocabulary whose lines are not where the weights file's term table puts them", () => {
+    const files = encodeModel(tinyParts());
+    // As many bytes and lines as 'image\nqubit\nerror correction\n', the lines of other lengths.
+    const vocab = new TextEncoder().encode('images\nqubit\nerror correctio\n');
+    const header = {
+      ...JSON.parse(files.header),
+      vocab: { path: MODEL_FILES.vocab, bytes: vocab.byteLength, sha256: sha256Hex(vocab) },
+    };
+
+    expect(() => decodeModel(JSON.stringify(header), files.weights, vocab, TOKENIZER_VERSION)).toThrow(
+      new ClassifierModelError('vocabulary does not match the term table of weights.bin'),
+    );
+  });
+
+  it('refuses to encode a term that holds a newline: vocab.txt is one term a line', () => {
+    expect(() => encodeModel({ ...tinyParts(), terms: ['image', 'qubit\nerror', 'correction'] })).toThrow(
+      new ClassifierModelError('term 2 holds a newline'),
     );
   });
 
