@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Paper } from '../../shared/paper';
 import { answerHttpRequest } from '../../shared/query/http-api';
+import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { LISTED_PAPER_VIEW, MAX_VIEW_BYTES } from '../../shared/store/items';
 import { listingSk, paperPk } from '../../shared/store/keys';
 import { ITEMS_JSON, type ListingWrite } from '../../shared/store/paper-store';
@@ -157,14 +158,22 @@ describe('list pages from stored views', () => {
     await setView(entryKey, '{"id": "2606.00003", "title": "cut sh');
     await stack.client.send(new DeleteCommand({ TableName: stack.tableName, Key: listingKey }));
 
+    const warnings: { message: string; details: Record<string, unknown> }[] = [];
+    const store = new DynamoPaperStore(stack.client, stack.tableName, undefined, {
+      warn: (message, details) => warnings.push({ message, details }),
+    });
+
     // Act
-    const page = await stack.store.papersInCategory('cs.CV', DAY, NEXT_DAY, { limit: 10 });
+    const page = await store.papersInCategory('cs.CV', DAY, NEXT_DAY, { limit: 10 });
     await stack.client.send(new PutCommand({ TableName: stack.tableName, Item: listing }));
     await setView(entryKey, String(entry?.[LISTED_PAPER_VIEW]));
 
-    // Assess: the others as ever, that one left out.
+    // Assess: the others as ever, that one left out and logged with its key.
     expect(page.items.map((item) => item.id)).toEqual(['2606.00001', '2606.00005']);
     expect(page[ITEMS_JSON]).toEqual(page.items.map((item) => JSON.stringify(item)));
+    expect(warnings).toEqual([
+      { message: 'unreadable item skipped', details: expect.objectContaining(entryKey) },
+    ]);
   });
 
   it('gives each item of a page exactly as JSON.stringify would, from the views', async () => {
