@@ -173,29 +173,26 @@ describe('encodeModel / decodeModel', () => {
     );
   });
 
-  it('rejects a vocabulary with more lines than the header declares terms', () => {
+  /** The tiny model decoded with `text` as its vocabulary, the header's hash of it updated to match. */
+  const decodeWithVocabulary = (text: string) => {
     const files = encodeModel(tinyParts());
-    const vocab = new TextEncoder().encode('image\nqubit\nerror correction\nextra\n');
+    const vocab = new TextEncoder().encode(text);
     const header = {
       ...JSON.parse(files.header),
       vocab: { path: MODEL_FILES.vocab, bytes: vocab.byteLength, sha256: sha256Hex(vocab) },
     };
+    return () => decodeModel(JSON.stringify(header), files.weights, vocab, TOKENIZER_VERSION);
+  };
 
-    expect(() => decodeModel(JSON.stringify(header), files.weights, vocab, TOKENIZER_VERSION)).toThrow(
+  it('rejects a vocabulary with more lines than the header declares terms', () => {
+    expect(decodeWithVocabulary('image\nqubit\nerror correction\nextra\n')).toThrow(
       new ClassifierModelError('vocabulary has 4 terms, the header declares 3'),
     );
   });
 
   it("rejects a vocabulary whose lines are not where the weights file's term table puts them", () => {
-    const files = encodeModel(tinyParts());
     // As many bytes and lines as 'image\nqubit\nerror correction\n', the lines of other lengths.
-    const vocab = new TextEncoder().encode('images\nqubit\nerror correctio\n');
-    const header = {
-      ...JSON.parse(files.header),
-      vocab: { path: MODEL_FILES.vocab, bytes: vocab.byteLength, sha256: sha256Hex(vocab) },
-    };
-
-    expect(() => decodeModel(JSON.stringify(header), files.weights, vocab, TOKENIZER_VERSION)).toThrow(
+    expect(decodeWithVocabulary('images\nqubit\nerror correctio\n')).toThrow(
       new ClassifierModelError('vocabulary does not match the term table of weights.bin'),
     );
   });
