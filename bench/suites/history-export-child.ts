@@ -23,7 +23,7 @@ const sampler = setInterval(() => {
   peak = Math.max(peak, process.memoryUsage().rss);
 }, 10);
 const start = performance.now();
-const rows = await writeExport(exportRows(store, { from, to }), { format: 'jsonl', out });
+const { rows } = await writeExport(exportRows(store, { from, to }), { format: 'jsonl', out });
 const seconds = (performance.now() - start) / 1000;
 clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);

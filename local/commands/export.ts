@@ -114,11 +114,12 @@ export async function run(args: string[]): Promise<number> {
     const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
     try {
       const store = new DynamoPaperStore(client, stack.env.TABLE_NAME ?? '', undefined, stderrLogger);
-      const rows = await writeExport(exportRows(store, command.range), command);
+      const { rows, closed } = await writeExport(exportRows(store, command.range), command);
+      // A reader that went away (`| head`) saw part of the range: the count is not the range's.
       process.stderr.write(
-        `papers export: ${rows} row(s) listed ${command.range.from}..${command.range.to}` +
+        `papers export: ${closed ? 'stopped after ' : ''}${rows} row(s) listed ${command.range.from}..${command.range.to}` +
           `${command.range.category ? ` in ${command.range.category}` : ''}, ${command.format}` +
-          `${command.out ? ` to ${displayPath(command.out)}` : ''}\n`,
+          `${command.out ? ` to ${displayPath(command.out)}` : ''}${closed ? ': the output was closed' : ''}\n`,
       );
       return 0;
     } finally {
@@ -130,16 +131,16 @@ export async function run(args: string[]): Promise<number> {
 /**
  * Writes the rows to the command's file or to stdout, waiting for the stream to drain after
  * each row it buffers (a slow reader slows the export rather than growing memory). A closed
- * stdout (`| head`) ends the export quietly.
- * @returns the rows written
+ * stdout (`| head`) ends the export early, without an error.
+ * @returns the rows handed to the output, and whether its reader closed it before the last
  */
 export async function writeExport(
   rows: AsyncIterable<ExportRow>,
   command: Pick<ExportCommand, 'format' | 'out'>,
-): Promise<number> {
+): Promise<{ rows: number; closed: boolean }> {
   if (command.format === 'parquet') {
     if (command.out === undefined) throw new UsageError('--format parquet needs --out FILE');
-    return writeParquet(rows, fileWriter(command.out));
+    return { rows: await writeParquet(rows, fileWriter(command.out)), closed: false };
   }
   const stream = command.out === undefined ? process.stdout : createWriteStream(command.out);
   let closed = false;
@@ -177,7 +178,7 @@ export async function writeExport(
     }
     stream.off('error', onError);
   }
-  return count;
+  return { rows: count, closed };
 }
 
 /** The outputs an export on AWS needs, by name. */

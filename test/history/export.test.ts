@@ -84,7 +84,7 @@ async function exportTo(
   range = RANGE as typeof RANGE & { category?: string },
 ) {
   const out = path.join(outDir, `papers-${format}-${range.category ?? 'all'}.${format}`);
-  const rows = await writeExport(exportRows(pipeline.store, range), { format, out });
+  const { rows } = await writeExport(exportRows(pipeline.store, range), { format, out });
   return { out, rows };
 }
 
