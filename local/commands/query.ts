@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { readCommandLine, UsageError } from '../../shared/command-line';
+import { displayPath, readCommandLine, UsageError } from '../../shared/command-line';
 import { daysCsv, paperRecordsCsv, papersCsv } from '../../shared/query/csv';
 import { IngestedDaySchema, ListedPaperSchema, PaperRecordSchema } from '../../shared/query/response-schemas';
 import { isClosedPipe } from '../closed-pipe';
@@ -188,8 +188,29 @@ export async function run(args: string[]): Promise<number> {
     // The handler logs each request at INFO on stdout; keep stdout for the results.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     const { loadQueryHandler } = await import('../handlers');
-    return print(command, await runQuery(command, await loadQueryHandler(stack.env)));
+    const handler = await loadQueryHandler(stack.env);
+    const outcome = await runQuery(command, handler);
+    const code = await print(command, outcome);
+    if (code === 0 && outcome.rows.length === 0 && (await noDayIngested(command, outcome, handler))) {
+      // An empty answer from a folder never ingested into, most often not the folder meant.
+      process.stderr.write(
+        `papers query: no day ingested yet in ${displayPath(stack.dataDir)} (PAPERS_DATA_DIR names another;` +
+          ' `npm start` without network keeps the sample listing in PAPERS_DATA_DIR=.papers-data/sample)\n',
+      );
+    }
+    return code;
   });
+}
+
+/** Whether the table holds no ingested day: what `--days` answered, else one page of one day. */
+async function noDayIngested(
+  command: QueryCommand,
+  outcome: QueryOutcome,
+  handler: FunctionUrlHandler,
+): Promise<boolean> {
+  if (command.kind === 'days') return outcome.rows.length === 0;
+  const days = await runQuery(parseQueryArgs(['--days', '--limit', '1']), handler);
+  return days.exitCode === 0 && days.rows.length === 0;
 }
 
 /** Prints the rows (or the failure) of a query; resolves with the exit code. */

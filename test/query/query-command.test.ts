@@ -164,4 +164,38 @@ describe('papers query', () => {
     expect(code).toBe(1);
     expect(output.stderr).toContain('no paper with id 2606.99999');
   });
+
+  it('prints nothing more for an empty answer from a table that holds days', async () => {
+    const code = await run(['--category', 'astro-ph.SR', '--from', DAY, '--to', DAY]);
+
+    expect(code).toBe(0);
+    expect(output.stdout).toBe('');
+    expect(output.stderr).toBe('');
+  });
+});
+
+describe('papers query on a data folder that holds no day', () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await makeDataDir();
+  });
+
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("says on stderr that nothing was ingested there, naming the folder and the sample's", async () => {
+    vi.resetModules();
+    vi.stubEnv('PAPERS_DATA_DIR', dataDir);
+    const output = captureOutput();
+
+    const code = await run(['--days']).finally(() => vi.restoreAllMocks());
+
+    expect(code).toBe(0);
+    expect(output.stdout).toBe('');
+    expect(output.stderr).toContain(`papers query: no day ingested yet in ${dataDir}`);
+    expect(output.stderr).toContain('PAPERS_DATA_DIR=.papers-data/sample');
+  });
 });
