@@ -1,13 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
-import {
-  displayPath,
-  isoDayOption,
-  readCommandLine,
-  resolveUserPath,
-  UsageError,
-} from '../../shared/command-line';
+import { isoDayOption, readCommandLine, resolveUserPath, UsageError } from '../../shared/command-line';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { listingUrlFor, urlTemplateOption } from '../../shared/history/day-range';
 import {
@@ -246,12 +239,15 @@ export function describeSummary(summary: IngestSummary, handlerLogLevel: string 
   );
 }
 
+/**
+ * What to do without network. Not `--source` with the sample listing: that would store it among the
+ * real days of the data folder, where `npm start`'s offline fallback keeps it apart.
+ */
 export function noNetworkHint(error: ListingFetchError): string {
-  const sample = displayPath(fileURLToPath(new URL(`../../${SAMPLE_LISTING_PATH}`, import.meta.url)));
   return (
     `papers: could not fetch the listing: ${error.message}\n` +
-    'No network? Ingest a saved listing instead, e.g.\n' +
-    `  npm start -- --source ${sample}\n` +
-    `  npm run -s papers -- ingest --source ${sample}\n`
+    'No network? `npm start` then ingests the sample listing that ships with the project into a data folder of\n' +
+    'its own (.papers-data/sample) and serves it; or ingest a listing you saved of a real day:\n' +
+    '  npm run -s papers -- ingest --source FILE\n'
   );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describeSummary, hidesRecordWarnings } from '../../local/commands/ingest';
+import { describeSummary, hidesRecordWarnings, noNetworkHint } from '../../local/commands/ingest';
 import type { IngestSummary } from '../../local/ingest';
+import { ListingFetchError } from '../../shared/fetch/http';
 
 /** A run in which one record failed twice before it was stored: the handlers logged a warning each time. */
 const summaryWithRetries: IngestSummary = {
@@ -53,5 +54,26 @@ describe('hidesRecordWarnings', () => {
     expect(hidesRecordWarnings('error')).toBe(false);
     expect(hidesRecordWarnings('LOUD')).toBe(false);
     expect(hidesRecordWarnings(undefined)).toBe(false);
+  });
+});
+
+describe('noNetworkHint', () => {
+  const hint = noNetworkHint(
+    new ListingFetchError(
+      'fetch failed: getaddrinfo ENOTFOUND huggingface.co',
+      'https://huggingface.co/api/daily_papers?date=2026-12-03',
+      undefined,
+      3,
+    ),
+  );
+
+  it('names the failure and offers the sample through npm start, which keeps it in a folder of its own', () => {
+    expect(hint).toContain('could not fetch the listing: fetch failed: getaddrinfo ENOTFOUND huggingface.co');
+    expect(hint).toContain('npm start');
+    expect(hint).toContain('.papers-data/sample');
+  });
+
+  it('never suggests ingesting the sample among the real days', () => {
+    expect(hint).not.toMatch(/ingest --source \S*local\/sample/);
   });
 });
