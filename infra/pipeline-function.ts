@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   type ICommandHooks,
+  LogLevel,
   NodejsFunction,
   OutputFormat,
   SourceMapMode,
@@ -192,6 +193,8 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
       environment,
       bundling: {
         forceDockerBundling: false,
+        // esbuild's warnings and errors only: its per-bundle size summary made synth print 20 lines.
+        logLevel: LogLevel.WARNING,
         target: bundleOptions.target,
         format: OutputFormat.ESM,
         minify: bundleOptions.minify,
