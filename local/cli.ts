@@ -162,7 +162,24 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     // Stopping by a signal closes the stack under the running command: its failure is expected.
     if (stopRequested()) return;
-    process.stderr.write(`papers: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `papers: ${error instanceof Error ? error.message : String(error)}${awsSetupHint(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );
+
+/** What to set when the SDK found no region or no credentials (only the `--aws` forms ask it for them). */
+function awsSetupHint(error: unknown): string {
+  if (!(error instanceof Error)) return '';
+  if (error.message === 'Region is missing') {
+    return '\n  (set AWS_REGION, or AWS_PROFILE to a profile with a region in ~/.aws/config)';
+  }
+  if (error.name === 'CredentialsProviderError') {
+    return (
+      '\n  (set AWS_PROFILE to a profile in ~/.aws/config or ~/.aws/credentials, or AWS_ACCESS_KEY_ID and' +
+      ' AWS_SECRET_ACCESS_KEY; for an SSO profile, `aws sso login` first)'
+    );
+  }
+  return '';
+}

@@ -38,7 +38,7 @@ export const usage = `usage: npm run -s papers -- dlq list [--queue parse|classi
   redrive  sends them back. parse and classify messages go to the queue they came from (SQS's
            message move task on AWS; locally receive, send, delete, then the consumers run as in
            \`papers ingest\`). A fetch record runs fetch-listing again with the event it holds and
-           is deleted once that run succeeds (local only)
+           is deleted once that run is done: a run that fails again leaves a new record (local only)
   --queue  one dead-letter queue (default: all three)
   --aws    the deployed queues instead of the local stack's (credentials and region from the
            environment); needs --stack, the CloudFormation stack whose outputs name the queues

@@ -169,3 +169,31 @@ describe.concurrent('papers usage errors', () => {
     expect(inherited.stderr).toMatch(/^papers: unknown command "constructor"\nusage: /);
   });
 });
+
+describe.concurrent('papers --aws without an AWS setup', () => {
+  /** The caller's environment without anything the SDK's default chain could find credentials or a region in. */
+  const bareAws = (extra: NodeJS.ProcessEnv = {}) => {
+    const env: NodeJS.ProcessEnv = { PAPERS_DATA_DIR: dataDir, ...extra };
+    for (const [name, value] of Object.entries(process.env))
+      if (!name.startsWith('AWS_')) env[name] ??= value;
+    return {
+      ...env,
+      AWS_CONFIG_FILE: join(dataDir, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dataDir, 'no-aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+  };
+  const queryAws = ['query', '--aws', '--stack', 'DailyPapersPipeline', '--date', '2026-07-10'];
+
+  it.for([
+    ['no region', {}, 'Region is missing', 'AWS_REGION'],
+    ['no credentials', { AWS_REGION: 'us-east-1' }, 'Could not load credentials', 'AWS_PROFILE'],
+  ] as const)("%s: the SDK's error and what to set, exit 1", async ([, extra, error, hint], { expect }) => {
+    const { code, stdout, stderr } = await runPapersCli(queryAws, { env: bareAws(extra) });
+
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(error);
+    expect(stderr).toContain(hint);
+  });
+});
