@@ -97,7 +97,10 @@ function usage(): string {
     '                    a relative path is taken from the folder the command was typed in)\n' +
     "  PAPERS_LOG_LEVEL  the handlers' log level: ERROR (default), WARN, INFO, DEBUG, …\n" +
     '  ARXIV_API_URL     the arXiv export API to enrich papers from (unset: enrichment off,\n' +
-    '                    arXiv papers stored pending; e.g. http://export.arxiv.org/api/query)\n'
+    '                    arXiv papers stored pending; e.g. http://export.arxiv.org/api/query)\n' +
+    '  LISTING_URL_TEMPLATE          the listing URL fetched, {date} for the day (default: the HF API)\n' +
+    '  FETCH_MAX_REQUESTS_PER_5_MIN  requests to that upstream per 5 minutes, retries included (250)\n' +
+    "  PAPERS_FETCH_RETRY_DELAY_MS   the step between a failed fetch's local retries (1000: 1 s, then 2 s)\n"
   );
 }
 
