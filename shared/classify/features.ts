@@ -36,11 +36,15 @@ export interface VocabularyLines {
 }
 
 /**
- * Where each of `terms` starts in `terms.join('\n')` (term `id` ends before `starts[id + 1] - 1`,
- * see {@link VocabularyLines}) and its hash: what a model file stores of its vocabulary so a load
- * reads the table instead of computing it.
+ * The terms as one text, `terms.join('\n')`, with where each starts in it (term `id` ends before
+ * `starts[id + 1] - 1`, see {@link VocabularyLines}) and its hash: the starts and hashes are what a
+ * model file stores of its vocabulary, so a load reads the table instead of computing it.
  */
-export function termTable(terms: readonly string[]): { starts: Int32Array; hashes: Int32Array } {
+export function termTable(terms: readonly string[]): {
+  text: string;
+  starts: Int32Array;
+  hashes: Int32Array;
+} {
   // Placed by their lengths, not split at newlines, so any string is one term.
   const starts = new Int32Array(terms.length + 1);
   for (let id = 0; id < terms.length; id++)
@@ -49,7 +53,7 @@ export function termTable(terms: readonly string[]): { starts: Int32Array; hashe
   const hashes = new Int32Array(terms.length);
   for (let id = 0; id < terms.length; id++)
     hashes[id] = hashOfRange(text, starts[id] as number, (starts[id + 1] as number) - 1);
-  return { starts, hashes };
+  return { text, starts, hashes };
 }
 
 /** Finds the lines of a vocabulary's text (see {@link VocabularyLines}) without a string per line. */
@@ -109,7 +113,7 @@ export class TermIndex {
     let lines: VocabularyLines;
     if (Array.isArray(source)) {
       const terms = source as readonly string[];
-      lines = { text: terms.join('\n'), ...termTable(terms), count: terms.length };
+      lines = { ...termTable(terms), count: terms.length };
       this.termList = terms;
     } else lines = source as VocabularyLines;
     const { text, starts, count: size, hashes } = lines;
