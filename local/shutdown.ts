@@ -31,6 +31,8 @@ const LAUNCHER_POLL_MS = 500;
 const cleanups = new Set<() => Promise<void>>();
 const waiters = new Set<(signal: StopSignal) => void>();
 let stopping: StopSignal | undefined;
+/** Set when the stop is a launcher's death, which stops the process as SIGHUP does. */
+let launcherExited = false;
 let installed = false;
 
 /** Registers work to do before the process exits on a signal; returns a function that unregisters it. */
@@ -72,10 +74,16 @@ export function installStopHandlers(): void {
   const watch = setInterval(() => {
     if (launchers.some((pid) => !isAlive(pid))) {
       clearInterval(watch);
+      launcherExited = stopping === undefined;
       stop('SIGHUP');
     }
   }, LAUNCHER_POLL_MS);
   watch.unref();
+}
+
+/** What stopped the process, for a message: the signal, or the launcher's death (no signal was sent). */
+export function stopCause(signal: StopSignal): string {
+  return signal === 'SIGHUP' && launcherExited ? 'the process that launched it exited' : signal;
 }
 
 function stop(signal: StopSignal): void {

@@ -10,7 +10,7 @@ import {
   localLambdaContext,
 } from '../http-adapter';
 import { cachingHandler, type ResponseCacheStats } from '../response-cache';
-import { type StopSignal, untilStopped } from '../shutdown';
+import { type StopSignal, stopCause, untilStopped } from '../shutdown';
 import { type LocalStack, stoppedError, watchOwner } from '../stack';
 
 /**
@@ -223,6 +223,6 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`papers serve: ${stoppedError(stack).message}\n`);
     return 1;
   }
-  process.stderr.write(`papers serve: ${stopped}, stopping\n`);
+  process.stderr.write(`papers serve: ${stopCause(stopped)}, stopping\n`);
   return 0;
 }

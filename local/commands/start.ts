@@ -5,6 +5,7 @@ import { FetchListingEnvSchema } from '../../shared/config';
 import { fetchListing, ListingFetchError } from '../../shared/fetch/http';
 import * as z from '../../shared/zod';
 import type { IngestRequest } from '../ingest';
+import { stopCause } from '../shutdown';
 import { defaultDataDir, openLocalStack, stoppedError } from '../stack';
 import {
   describeFetchFailure,
@@ -95,7 +96,7 @@ export async function run(args: string[]): Promise<number> {
         process.stderr.write(`papers start: ${stoppedError(stack).message}\n`);
         return 1;
       }
-      process.stderr.write(`papers start: ${stopped}, stopping\n`);
+      process.stderr.write(`papers start: ${stopCause(stopped)}, stopping\n`);
       return 0;
     } catch (error) {
       if (await stack.ownerStopped()) throw stoppedError(stack, error);

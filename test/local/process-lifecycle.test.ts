@@ -195,6 +195,8 @@ describe('npm start stopped with SIGTERM', () => {
       `the stack's owner (pid ${owner}) to exit`,
     );
     expect(await isListening(port)).toBe(false);
+    // npm 11 exits on SIGTERM without passing it on: the command saw its launcher go, and says so.
+    expect(stderr).toContain('papers start: the process that launched it exited, stopping');
     await expect(stat(path.join(dataDir, 'stack.json'))).rejects.toThrow();
     await expect(stat(path.join(dataDir, 'stack.lock'))).rejects.toThrow();
     const stack = await openLocalStack({ dataDir, waitMs: 5_000 });
