@@ -131,6 +131,11 @@ export function defaultDataDir(): string {
     : fileURLToPath(new URL('../.papers-data', import.meta.url));
 }
 
+/** Where `npm start`'s offline fallback keeps the sample listing: a folder of its own in `dataDir`. */
+export function sampleDataDir(dataDir: string = defaultDataDir()): string {
+  return path.join(dataDir, 'sample');
+}
+
 /**
  * Starts the stand-ins for `dataDir`, or connects to the ones another live process
  * holds, waiting (up to `waitMs`) for one that is still starting them.

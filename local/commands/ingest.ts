@@ -1,6 +1,12 @@
 import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
-import { isoDayOption, readCommandLine, resolveUserPath, UsageError } from '../../shared/command-line';
+import {
+  displayPath,
+  isoDayOption,
+  readCommandLine,
+  resolveUserPath,
+  UsageError,
+} from '../../shared/command-line';
 import { ListingFetchError } from '../../shared/fetch/http';
 import { listingUrlFor, urlTemplateOption } from '../../shared/history/day-range';
 import {
@@ -20,7 +26,7 @@ import {
   listingSource,
   runIngest,
 } from '../ingest';
-import { type LocalStack, withLocalStack } from '../stack';
+import { type LocalStack, sampleDataDir, withLocalStack } from '../stack';
 
 /** The options `papers ingest` and `npm start` share, as their usage describes them. */
 export const ingestOptionsUsage = `  --date        the listing day to fetch (default: today in UTC); with a --source file, the day it
@@ -247,7 +253,7 @@ export function noNetworkHint(error: ListingFetchError): string {
   return (
     `papers: could not fetch the listing: ${error.message}\n` +
     'No network? `npm start` then ingests the sample listing that ships with the project into a data folder of\n' +
-    'its own (.papers-data/sample) and serves it; or ingest a listing you saved of a real day:\n' +
+    `its own (${displayPath(sampleDataDir())}) and serves it; or ingest a listing you saved of a real day:\n` +
     '  npm run -s papers -- ingest --source FILE\n'
   );
 }

@@ -183,7 +183,7 @@ export async function run(args: string[]): Promise<number> {
     const { deployedQueryHandler } = await import('../deployed-query');
     return print(command, await runQuery(command, await deployedQueryHandler(command.stackName)));
   }
-  const { withLocalStack } = await import('../stack');
+  const { sampleDataDir, withLocalStack } = await import('../stack');
   return withLocalStack(async (stack) => {
     // The handler logs each request at INFO on stdout; keep stdout for the results.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -195,7 +195,7 @@ export async function run(args: string[]): Promise<number> {
       // An empty answer from a folder never ingested into, most often not the folder meant.
       process.stderr.write(
         `papers query: no day ingested yet in ${displayPath(stack.dataDir)} (PAPERS_DATA_DIR names another;` +
-          ' `npm start` without network keeps the sample listing in PAPERS_DATA_DIR=.papers-data/sample)\n',
+          ` \`npm start\` without network keeps the sample listing in PAPERS_DATA_DIR=${displayPath(sampleDataDir(stack.dataDir))})\n`,
       );
     }
     return code;

@@ -6,7 +6,7 @@ import { fetchListing, ListingFetchError } from '../../shared/fetch/http';
 import * as z from '../../shared/zod';
 import type { IngestRequest } from '../ingest';
 import { stopCause } from '../shutdown';
-import { defaultDataDir, openLocalStack, stoppedError } from '../stack';
+import { defaultDataDir, openLocalStack, sampleDataDir, stoppedError } from '../stack';
 import {
   describeFetchFailure,
   describeSummary,
@@ -125,7 +125,7 @@ async function planRun(
   process.stderr.write(
     `papers start: could not fetch today's listing (${problem}): ingesting the sample listing that ships with the project instead\n`,
   );
-  return { request: { source: SAMPLE_LISTING }, dataDir: path.join(dataDir, 'sample'), sample: true };
+  return { request: { source: SAMPLE_LISTING }, dataDir: sampleDataDir(dataDir), sample: true };
 }
 
 /** Why today's listing cannot be fetched, or undefined when it can. */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { describeSummary, hidesRecordWarnings, noNetworkHint } from '../../local/commands/ingest';
 import type { IngestSummary } from '../../local/ingest';
 import { ListingFetchError } from '../../shared/fetch/http';
@@ -58,6 +58,9 @@ describe('hidesRecordWarnings', () => {
 });
 
 describe('noNetworkHint', () => {
+  // The sample's folder is in the default data folder, whatever the developer's own PAPERS_DATA_DIR.
+  vi.stubEnv('PAPERS_DATA_DIR', '');
+  afterAll(() => vi.unstubAllEnvs());
   const hint = noNetworkHint(
     new ListingFetchError(
       'fetch failed: getaddrinfo ENOTFOUND huggingface.co',

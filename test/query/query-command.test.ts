@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseQueryArgs, run, toCsv } from '../../local/commands/query';
 import { UsageError } from '../../shared/command-line';
@@ -196,6 +197,7 @@ describe('papers query on a data folder that holds no day', () => {
     expect(code).toBe(0);
     expect(output.stdout).toBe('');
     expect(output.stderr).toContain(`papers query: no day ingested yet in ${dataDir}`);
-    expect(output.stderr).toContain('PAPERS_DATA_DIR=.papers-data/sample');
+    // Where `npm start` would keep the sample with this PAPERS_DATA_DIR: a folder of its own in it.
+    expect(output.stderr).toContain(`PAPERS_DATA_DIR=${path.join(dataDir, 'sample')}`);
   });
 });
