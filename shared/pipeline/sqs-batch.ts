@@ -6,6 +6,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { deadLetterAttributes } from '../dead-letter';
 import { PaperParseError } from '../listing/errors';
 import { MalformedMessageError } from '../messages';
+import { UnreadableListingError } from '../store/paper-store';
 
 /**
  * A queue consumer's stage: work per message, then work per batch.
@@ -58,10 +59,16 @@ export interface DeadLetterTarget {
 
 /**
  * Errors that fail the same way on every retry: a message that fails its schema, an item
- * that cannot become a paper. A record failing with one is dead-lettered on its first receive.
+ * that cannot become a paper, a stored listing that fails its schema (until someone repairs it:
+ * then a redrive of the dead letter stores it). A record failing with one is dead-lettered on its
+ * first receive.
  */
 export function isPermanentError(error: Error): boolean {
-  return error instanceof MalformedMessageError || error instanceof PaperParseError;
+  return (
+    error instanceof MalformedMessageError ||
+    error instanceof PaperParseError ||
+    error instanceof UnreadableListingError
+  );
 }
 
 /** A record could not be dead-lettered: it is reported as failed, so SQS keeps it (and redrives it). */
@@ -139,7 +146,8 @@ export async function processSqsBatch<R>(
         succeeded.push(result);
         return;
       }
-      if (!isLastReceive(record, deadLetters)) {
+      // As for a record's own failure: a permanent error goes to the dead-letter queue at once.
+      if (!isPermanentError(error) && !isLastReceive(record, deadLetters)) {
         failed.push({ messageId, error });
         return;
       }

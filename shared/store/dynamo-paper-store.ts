@@ -45,7 +45,7 @@ import {
   TERM_BUCKETS,
   UPVOTES_SK_PREFIX,
 } from './keys';
-import { storeListingWrites } from './listing-writes';
+import { NEXT_REVISION, NEXT_REVISION_VALUES, storeListingWrites } from './listing-writes';
 import {
   type CategoryChanges,
   type CategoryQueryOptions,
@@ -181,11 +181,12 @@ export class DynamoPaperStore implements PaperStore {
           // It cannot know the rest of the listing, so it cannot write the listing's view: it removes
           // it, and the listing is read in full until the pipeline's write (`storeListings`) gives
           // it one again.
-          UpdateExpression: `SET classification = :classification, classifiedFrom = :fetchedAt ADD indexedCategories :codes REMOVE ${LISTED_PAPER_VIEW}`,
+          UpdateExpression: `SET classification = :classification, classifiedFrom = :fetchedAt ADD indexedCategories :codes, ${NEXT_REVISION} REMOVE ${LISTED_PAPER_VIEW}`,
           ExpressionAttributeValues: {
             ':classification': classification,
             ':fetchedAt': fetchedAt,
             ':codes': new Set(assignedCategories(classification).keys()),
+            ...NEXT_REVISION_VALUES,
           },
           ReturnValues: 'UPDATED_OLD',
         }),

@@ -70,6 +70,11 @@ export const ListingTableItemSchema = z.extend(ListingOriginSchema, {
   /** The postings layout and text hash the listing's keyword postings were written from (`search-index.ts`). */
   searchIndexed: z.optional(z.string()),
   storedAt: timestamp,
+  /**
+   * How many writes the item has had (each adds one): what a write conditions on, so no concurrent
+   * write of the listing goes unseen (`listing-writes.ts`). Absent on items written before it.
+   */
+  revision: z.optional(NonNegativeIntSchema),
   ...EnrichmentFieldsSchema.shape,
 });
 export type ListingTableItem = z.infer<typeof ListingTableItemSchema>;

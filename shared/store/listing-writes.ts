@@ -17,6 +17,7 @@ import {
   type ListingWriteOutcome,
   type ListingWriteResult,
   StoreThrottledError,
+  UnreadableListingError,
 } from './paper-store';
 import { planPostings } from './search-index';
 
@@ -30,15 +31,21 @@ import { planPostings } from './search-index';
  * - a transaction returns no old values, and the write needs them: the category codes a
  *   previous classification indexed (their entries go when no longer assigned), the stored
  *   figures (a snapshot only when they change), the stored fetch (an older capture is refused);
- * - each listing's update is conditioned on the state read (`fetchedAt` as read, and the size of
- *   `indexedCategories`, which only grows, so the same size means the same codes). A concurrent
- *   writer of the same listing between the read and the write fails that condition, and the
- *   listing is read and planned again: no update is lost, and the entries written are always
- *   exactly those of the classification stored with them, in the same transaction.
+ * - each listing's update is conditioned on the state read: its `revision`, which every write of
+ *   the listing item adds one to, with `fetchedAt` and the size of `indexedCategories` (which only
+ *   grows, so the same size means the same codes) for items written before revisions. A concurrent
+ *   writer of the same listing between the read and the write, even one of the same capture (a
+ *   reclassify beside arXiv's answer), fails that condition, and the listing is read and planned
+ *   again: no update is lost, and the entries written are always exactly those of the
+ *   classification stored with them, in the same transaction.
  *
  * A transaction is all or nothing across its listings: a condition that fails cancels it, and
- * the cancellation reasons say which listing's; the others go again in the next round. A
- * listing whose action DynamoDB refuses (too large) is written alone, so it fails alone.
+ * the cancellation reasons say which listing's; that one is read and planned again in a
+ * transaction of its own, the others (planned again too) in the next round's, so a listing that
+ * keeps conflicting cannot hold its batch-mates back. A listing whose action DynamoDB refuses (too
+ * large) is written alone, so it fails alone. A stored listing that fails its schema fails its
+ * write alone, for good (`UnreadableListingError`): writing over state it cannot read could orphan
+ * its category entries.
  */
 
 /** DynamoDB's limits on one TransactWriteItems. */
@@ -58,10 +65,10 @@ interface Plan {
 }
 
 interface Pending {
-  /** Index of the write in the caller's list (the newest of those naming the same listing). */
+  /** Index of the write in the caller's list (one of the newest fetch of those naming the listing). */
   index: number;
   key: { pk: string; sk: string };
-  /** Sent in a transaction of its own: its last one was refused as a whole. */
+  /** Sent in a transaction of its own: its last one was refused or cancelled by its condition. */
   alone: boolean;
 }
 
@@ -78,24 +85,28 @@ export async function storeListingWrites(
 ): Promise<ListingWriteResult[]> {
   const results: (ListingWriteResult | undefined)[] = writes.map(() => undefined);
   // One action per item in a transaction: the same listing twice in a batch (a duplicate delivery)
-  // is written once, from its newest fetch; an older one is stale, an equal one shares the result.
-  const newest = new Map<string, number>();
-  writes.forEach((write, index) => {
-    const id = listingId(write);
-    const best = newest.get(id);
-    if (best === undefined || (writes[best] as ListingWrite).origin.fetchedAt <= write.origin.fetchedAt) {
-      newest.set(id, index);
-    }
-  });
-  let pending: Pending[] = [...newest.values()].map((index) => ({
-    index,
-    key: listingKey(writes[index] as ListingWrite),
+  // is written from its newest fetch; an older one is stale, an identical one shares the result.
+  // Different writes of that newest fetch (a model's and arXiv's of one capture) are each applied,
+  // one round after the other in the batch's order, each planned from what the one before left.
+  const { turns, sameAs } = writeTurns(writes);
+  let pending: Pending[] = [...turns.values()].map(([index]) => ({
+    index: index as number,
+    key: listingKey(writes[index as number] as ListingWrite),
     alone: false,
   }));
+  /** The listing's next write of the same fetch, once this one has its result. */
+  const nextTurn = (entry: Pending): Pending[] => {
+    const turn = turns.get(keyId(entry.key)) as number[];
+    const following = turn[turn.indexOf(entry.index) + 1];
+    return following === undefined ? [] : [{ index: following, key: entry.key, alone: false }];
+  };
   let lastError: Error = new StoreThrottledError('listings still unwritten');
+  let contended = false;
   for (let round = 0; pending.length > 0 && round < WRITE_ROUNDS; round++) {
-    if (round > 0) await sleep(25 * 2 ** round);
-    let stored: Map<string, ListingTableItem>;
+    // Backing off only after a conflict or throttling; a listing's next write of its fetch goes at once.
+    if (contended) await sleep(25 * 2 ** round);
+    contended = false;
+    let stored: Map<string, ListingTableItem | UnreadableListingError>;
     try {
       stored = await readListings(
         client,
@@ -104,26 +115,39 @@ export async function storeListingWrites(
       );
     } catch (thrown) {
       lastError = asError(thrown);
+      contended = true;
       continue;
     }
+    const next: Pending[] = [];
     const planned: { entry: Pending; plan: Plan }[] = [];
     for (const entry of pending) {
       const write = writes[entry.index] as ListingWrite;
-      const plan = planListingWrite(write, stored.get(keyId(entry.key)), now(), tableName, termBuckets);
-      if (plan.actions.length === 0) results[entry.index] = { outcome: plan.outcome };
-      else planned.push({ entry, plan });
+      const item = stored.get(keyId(entry.key));
+      if (item instanceof UnreadableListingError) {
+        results[entry.index] = { error: item };
+        next.push(...nextTurn(entry));
+        continue;
+      }
+      const plan = planListingWrite(write, item, now(), tableName, termBuckets);
+      if (plan.actions.length === 0) {
+        results[entry.index] = { outcome: plan.outcome };
+        next.push(...nextTurn(entry));
+      } else planned.push({ entry, plan });
     }
-    const next: Pending[] = [];
     await Promise.all(
       packTransactions(planned).map(async (group) => {
         try {
           await client.send(
             new TransactWriteCommand({ TransactItems: group.flatMap(({ plan }) => plan.actions) }),
           );
-          for (const { entry, plan } of group) results[entry.index] = { outcome: plan.outcome };
+          for (const { entry, plan } of group) {
+            results[entry.index] = { outcome: plan.outcome };
+            next.push(...nextTurn(entry));
+          }
         } catch (thrown) {
           const error = asError(thrown);
           lastError = error;
+          contended = true;
           if (error instanceof TransactionCanceledException && error.CancellationReasons) {
             const reasons = error.CancellationReasons;
             let offset = 0;
@@ -135,7 +159,12 @@ export async function storeListingWrites(
                 results[entry.index] = {
                   error: new Error(`listing refused: ${refused.Message ?? 'invalid'}`),
                 };
-              } else next.push({ ...entry, alone: entry.alone || refused !== undefined });
+                next.push(...nextTurn(entry));
+                continue;
+              }
+              // The listings that caused the cancellation go alone next: the others are not held back.
+              const caused = own.some((reason) => reason.Code !== undefined && reason.Code !== 'None');
+              next.push({ ...entry, alone: entry.alone || caused });
             }
             return;
           }
@@ -146,14 +175,22 @@ export async function storeListingWrites(
           // Refused as a whole (a request DynamoDB will not take): alone, each listing fails alone.
           if (group.length === 1) {
             const [only] = group;
-            if (only) results[only.entry.index] = { error };
+            if (only) {
+              results[only.entry.index] = { error };
+              next.push(...nextTurn(only.entry));
+            }
           } else next.push(...group.map(({ entry }) => ({ ...entry, alone: true })));
         }
       }),
     );
     pending = next;
   }
-  for (const { index } of pending) {
+  // A listing left unwritten, with the writes of its fetch still to go after it.
+  const unwritten = pending.flatMap(({ index, key }) => {
+    const turn = turns.get(keyId(key)) as number[];
+    return turn.slice(turn.indexOf(index));
+  });
+  for (const index of unwritten) {
     results[index] = {
       error:
         lastError instanceof StoreThrottledError
@@ -167,15 +204,42 @@ export async function storeListingWrites(
     };
   }
   return writes.map((write, index) => {
-    const own = results[index];
+    const twin = sameAs.get(index);
+    const own = results[index] ?? (twin === undefined ? undefined : results[twin]);
     if (own) return own;
-    const chosen = newest.get(listingId(write)) as number;
-    const winner = results[chosen] as ListingWriteResult;
-    if ((writes[chosen] as ListingWrite).origin.fetchedAt > write.origin.fetchedAt && !('error' in winner)) {
-      return { outcome: 'stale' };
-    }
-    return winner;
+    // Older than the newest fetch of its listing in the batch: stale, unless that one failed.
+    const turn = turns.get(listingId(write)) as number[];
+    const failed = turn.map((newer) => results[newer]).find((result) => result?.error);
+    return failed ?? { outcome: 'stale' };
   });
+}
+
+/**
+ * For each listing a batch names (by key id): the indexes of the writes of its newest fetch, in the
+ * batch's order, one of each identical group; and, for every other write identical to one of
+ * those, that one's index (it shares its result).
+ */
+function writeTurns(writes: readonly ListingWrite[]): {
+  turns: Map<string, number[]>;
+  sameAs: Map<number, number>;
+} {
+  const newestFetch = new Map<string, string>();
+  for (const write of writes) {
+    const id = listingId(write);
+    const best = newestFetch.get(id);
+    if (best === undefined || best < write.origin.fetchedAt) newestFetch.set(id, write.origin.fetchedAt);
+  }
+  const turns = new Map<string, number[]>();
+  const sameAs = new Map<number, number>();
+  writes.forEach((write, index) => {
+    const id = listingId(write);
+    if (write.origin.fetchedAt !== newestFetch.get(id)) return;
+    const turn = turns.get(id) ?? [];
+    const twin = turn.find((other) => isDeepStrictEqual(writes[other], write));
+    if (twin === undefined) turns.set(id, [...turn, index]);
+    else sameAs.set(index, twin);
+  });
+  return { turns, sameAs };
 }
 
 /**
@@ -269,8 +333,8 @@ export function planListingWrite(
           Update: {
             TableName: tableName,
             Key: key,
-            UpdateExpression: `SET ${sets.join(', ')}${removeClause(removeView)}`,
-            ...withValues(condition, values),
+            UpdateExpression: `SET ${sets.join(', ')} ADD ${NEXT_REVISION}${removeClause(removeView)}`,
+            ...withValues(condition, { ...values, ...NEXT_REVISION_VALUES }),
           },
         },
         ...(postings?.actions ?? []),
@@ -316,7 +380,8 @@ export function planListingWrite(
     write.enrichment !== undefined && write.enrichment !== 'enriched' && stored?.arxiv !== undefined
       ? ['arxiv']
       : [];
-  let add = '';
+  const adds = [NEXT_REVISION];
+  Object.assign(values, NEXT_REVISION_VALUES);
   const actions: TransactItem[] = [];
   if (classification !== undefined) {
     sets.push('classification = :classification', 'classifiedFrom = :fetchedAt');
@@ -324,7 +389,7 @@ export function planListingWrite(
     const codes = [...assignedCategories(classification).keys()];
     // `indexedCategories` only grows: every code that may have an entry stays in it.
     if (codes.length > 0) {
-      add = ' ADD indexedCategories :codes';
+      adds.push('indexedCategories :codes');
       values[':codes'] = new Set(codes);
     }
     const changes = categoryChanges(
@@ -380,7 +445,7 @@ export function planListingWrite(
     Update: {
       TableName: tableName,
       Key: key,
-      UpdateExpression: `SET ${sets.join(', ')}${add}${removeClause([...removes, ...removeView])}`,
+      UpdateExpression: `SET ${sets.join(', ')} ADD ${adds.join(', ')}${removeClause([...removes, ...removeView])}`,
       ...withValues(condition, values),
     },
   });
@@ -415,20 +480,34 @@ function keepEarlierAnswer(write: ListingWrite, stored: ListingTableItem | undef
   return kept;
 }
 
-/** The listing is as it was read: the same fetch, the same indexed category codes (a set that only grows). */
+/**
+ * Every write of a listing item adds one to its `revision` (`putClassification`'s too), so a write
+ * conditioned on the revision it read fails when any other write came between.
+ */
+export const NEXT_REVISION = 'revision :oneRevision';
+export const NEXT_REVISION_VALUES = { ':oneRevision': 1 } as const;
+
+/**
+ * The listing is as it was read: the same revision, and (for an item written before revisions, and
+ * a writer that adds to its codes without one) the same fetch and the same indexed category codes
+ * (a set that only grows).
+ */
 function seenCondition(stored: ListingTableItem): {
   ConditionExpression: string;
   ExpressionAttributeValues: Record<string, unknown>;
 } {
   const indexed = stored.indexedCategories?.size ?? 0;
+  const conditions = [
+    'fetchedAt = :seenFetchedAt',
+    indexed > 0 ? 'size(indexedCategories) = :seenIndexed' : 'attribute_not_exists(indexedCategories)',
+    stored.revision === undefined ? 'attribute_not_exists(revision)' : 'revision = :seenRevision',
+  ];
   return {
-    ConditionExpression:
-      indexed > 0
-        ? 'fetchedAt = :seenFetchedAt AND size(indexedCategories) = :seenIndexed'
-        : 'fetchedAt = :seenFetchedAt AND attribute_not_exists(indexedCategories)',
+    ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeValues: {
       ':seenFetchedAt': stored.fetchedAt,
       ...(indexed > 0 ? { ':seenIndexed': indexed } : {}),
+      ...(stored.revision === undefined ? {} : { ':seenRevision': stored.revision }),
     },
   };
 }
@@ -471,15 +550,25 @@ function packTransactions(planned: { entry: Pending; plan: Plan }[]): { entry: P
   return groups;
 }
 
+/** The stored listings by key id; one that fails its schema as the error that says why, alone. */
 async function readListings(
   client: DynamoDBDocumentClient,
   tableName: string,
   keys: readonly { pk: string; sk: string }[],
-): Promise<Map<string, ListingTableItem>> {
-  const found = new Map<string, ListingTableItem>();
-  for (const raw of (await batchGet(client, tableName, keys)).values()) {
-    const item = ListingTableItemSchema.parse(raw);
-    found.set(keyId(item), item);
+): Promise<Map<string, ListingTableItem | UnreadableListingError>> {
+  const found = new Map<string, ListingTableItem | UnreadableListingError>();
+  for (const [id, raw] of await batchGet(client, tableName, keys)) {
+    const item = ListingTableItemSchema.safeParse(raw);
+    found.set(
+      id,
+      item.success
+        ? item.data
+        : new UnreadableListingError(
+            `stored listing ${String(raw.pk)} / ${String(raw.sk)} is unreadable, repair or delete it: ${item.error.issues
+              .map((issue) => `${issue.path.join('.') || '(item)'}: ${issue.message}`)
+              .join('; ')}`,
+          ),
+    );
   }
   return found;
 }

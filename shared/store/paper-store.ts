@@ -233,3 +233,8 @@ export class ClassificationChangedError extends Error {
 export class StoreThrottledError extends Error {
   override name = 'StoreThrottledError';
 }
+
+/** A stored listing fails its schema (written by hand, or by an older version): no retry can write over it. */
+export class UnreadableListingError extends Error {
+  override name = 'UnreadableListingError';
+}

@@ -16,7 +16,7 @@ import {
   SendMessageBatchCommand,
   type SendMessageBatchCommandInput,
 } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalHandlers, loadHandlers } from '../../local/handlers';
@@ -246,6 +246,39 @@ describe('a record that can never succeed', () => {
     const papers = (await store.papersListedOn('2026-10-01', { limit: 10 })).items;
     expect(papers.map((paper) => paper.id)).toEqual([good.item.raw ? hfItems[0]?.paper.id : '']);
     expect(papers[0]?.primaryCategory).toBeDefined();
+  });
+
+  it('dead-letters at once a paper whose stored listing is unreadable, with the item named; its batch-mates land', async () => {
+    // Prepare: one paper's listing item as a hand or an older version left it (no paper, no storedAt).
+    const day = '2026-10-07';
+    const bodies = await classifyBodiesOf([10, 11, 12].map((index) => parseMessage(index, day)));
+    const unlucky = hfItems[11]?.paper.id ?? '';
+    await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
+      new PutCommand({
+        TableName: stack.env.TABLE_NAME,
+        Item: { pk: `PAPER#${unlucky}`, sk: `LISTED#${day}`, listedOn: day, upvotes: 1 },
+      }),
+    );
+    const deadLetterQueue = await newQueue('classify-dlq-unreadable');
+    const handler = sqsConsumerHandler(classifyStage(store), telemetry('classify-test'), {
+      sqs: stack.sqs,
+      queueUrl: deadLetterQueue,
+      sourceQueue: 'classify',
+      maxReceiveCount: 3,
+    });
+
+    // Act
+    const response = await handler(sqsEvent(bodies), localLambdaContext('classify-test'));
+
+    // Assess: nothing left to retry, one dead letter that names the item, the others stored.
+    expect(response.batchItemFailures).toEqual([]);
+    const deadLetters = await takeAll(deadLetterQueue);
+    expect(deadLetters.map((message) => JSON.parse(message.Body ?? '{}').paper?.id)).toEqual([unlucky]);
+    const [reason] = deadLetters.map((message) => deadLetterReason(message));
+    expect(reason).toMatchObject({ errorName: 'UnreadableListingError', receiveCount: 1 });
+    expect(reason?.errorMessage).toContain(`PAPER#${unlucky} / LISTED#${day}`);
+    const listed = (await store.papersListedOn(day, { limit: 10 })).items.map((paper) => paper.id);
+    expect(listed.sort()).toEqual([hfItems[10]?.paper.id, hfItems[12]?.paper.id].sort());
   });
 
   it('is dead-lettered by the consumer, with its reason, when a transient error persists to its last receive', async () => {

@@ -142,12 +142,21 @@ describe('runReclassify', () => {
     expect(scans()).toBe(scansBefore);
     // The same model gives the same classification: the table is back to what it was, except
     // when each day last had a listing stored (classify-paper stores the listing with its
-    // classification, and records its day in the same batch).
-    const withoutStoredAt = (rows: Record<string, unknown>[]) =>
-      rows.map(({ lastStoredAt: _storedAt, ...row }) =>
-        row.pk === 'DAYS' ? row : { ...row, lastStoredAt: _storedAt },
-      );
-    expect(withoutStoredAt(await tableRows())).toEqual(withoutStoredAt(current));
+    // classification, and records its day in the same batch) and the revision of each listing
+    // written again, one more than before for the six.
+    const comparable = (rows: Record<string, unknown>[]) =>
+      rows.map(({ lastStoredAt: _storedAt, revision: _revision, ...row }) => ({
+        ...row,
+        ...(row.pk === 'DAYS' ? {} : { lastStoredAt: _storedAt }),
+      }));
+    const after = await tableRows();
+    expect(comparable(after)).toEqual(comparable(current));
+    const revisions = (rows: Record<string, unknown>[]) =>
+      new Map(rows.map((row) => [`${row.pk} ${row.sk}`, Number(row.revision ?? 0)]));
+    const [before, now] = [revisions(current), revisions(after)];
+    const advanced = [...now].filter(([key, revision]) => revision !== before.get(key));
+    expect(advanced.map(([key]) => key).sort()).toEqual(stale.map((row) => `${row.pk} ${row.sk}`).sort());
+    for (const [key, revision] of advanced) expect(revision, key).toBe((before.get(key) ?? 0) + 1);
   }, 60_000);
 
   it('finds nothing stale when every listing carries the shipped version', async () => {

@@ -1,15 +1,24 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import type { Paper } from '../../shared/paper';
+import { isPermanentError } from '../../shared/pipeline/sqs-batch';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { ListingTableItemSchema } from '../../shared/store/items';
 import { UPVOTES_SK_PREFIX, upvoteSnapshotSk } from '../../shared/store/keys';
 import { planListingWrite } from '../../shared/store/listing-writes';
+import { StoreThrottledError, UnreadableListingError } from '../../shared/store/paper-store';
 import { readPostings } from '../../shared/store/search-index';
 import { modelClassification } from '../support/classifications';
 
@@ -287,5 +296,158 @@ describe('keyword postings, written with the listing', () => {
     expect(await holding('fjord')).toEqual([id]);
     for (const word of words.slice(0, -1)) expect(await holding(word), word).toEqual([]);
     expect(await holding('sens')).toEqual([id]);
+  });
+});
+
+/**
+ * A document client that lets a test act at two points of a write: after a BatchGetItem has
+ * answered (the store has read what it will plan from) and before each TransactWriteItems.
+ */
+function interceptingClient(hooks: {
+  afterRead?: () => Promise<void>;
+  beforeTransaction?: () => Promise<void>;
+}): DynamoDBDocumentClient {
+  const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
+  const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'send') return Reflect.get(target, property, receiver);
+      return async (command: unknown) => {
+        if (command instanceof TransactWriteCommand) await hooks.beforeTransaction?.();
+        const answer = await send(command);
+        if (command instanceof BatchGetCommand) {
+          const hook = hooks.afterRead;
+          hooks.afterRead = undefined; // once: the write's own first read
+          await hook?.();
+        }
+        return answer;
+      };
+    },
+  });
+}
+
+const arxivAnswer = (day: string, categories: string[]) => ({
+  categories,
+  atomArchiveKey: `arxiv/${day.replaceAll('-', '/')}/answer.xml`,
+  enrichedAt: `${day}T09:30:00.000Z`,
+});
+
+describe('DynamoPaperStore.storeListings, against what else is in the table', () => {
+  const day = '2026-06-14';
+  const fetchedAt = '2026-06-14T08:00:00.000Z';
+  const listingKey = (id: string) => ({ pk: `PAPER#${id}`, sk: `LISTED#${day}` });
+  /** The model's write of a capture, arXiv not answering (yet). */
+  const modelWrite = (id: string, version = 'test-1') => ({
+    paper: paper(id, { upvotes: 2 }, day),
+    origin: origin(day, fetchedAt),
+    classification: { ...classification('cs.AI', 'cs.CL'), classifierVersion: version },
+    enrichment: 'pending' as const,
+  });
+  /** The same capture's write once arXiv answered (cs.CL, which the model had assigned too). */
+  const arxivWrite = (id: string) => ({
+    paper: paper(id, { upvotes: 2 }, day),
+    origin: origin(day, fetchedAt),
+    classification: { ...classification('cs.CL'), categorySource: 'arxiv' as const },
+    enrichment: 'enriched' as const,
+    arxiv: arxivAnswer(day, ['cs.CL']),
+  });
+
+  it('fails only the listing whose stored item is unreadable, permanently, and stores the others', async () => {
+    // Prepare: a listing item as a hand or an older version left it (no storedAt, no paper).
+    const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
+    await client.send(
+      new PutCommand({
+        TableName: stack.env.TABLE_NAME,
+        Item: { ...listingKey('2606.31001'), listedOn: day, fetchedAt, upvotes: 1 },
+      }),
+    );
+    const ids = ['2606.31001', '2606.31002', '2606.31003'];
+
+    // Act
+    const results = await store.storeListings(ids.map((id) => modelWrite(id)));
+
+    // Assess: the two readable ones stored, the unreadable one refused with its reason, for good.
+    expect(results.slice(1).map((result) => result.outcome)).toEqual(['created', 'created']);
+    const error = results[0]?.error;
+    expect(error).toBeInstanceOf(UnreadableListingError);
+    expect(error?.message).toMatch(/PAPER#2606\.31001.*LISTED#2026-06-14.*storedAt/);
+    expect(isPermanentError(error as Error)).toBe(true);
+    expect((await partitionOf('2606.31001')).get(`LISTED#${day}`)).not.toHaveProperty('paper');
+  });
+
+  it('loses no update of the same capture written at once by a reclassify and by arXiv enrichment', async () => {
+    // Prepare: the capture as the model stored it, arXiv pending.
+    const id = '2606.31101';
+    await store.storeListings([modelWrite(id)]);
+    // The reclassify reads the listing, then arXiv's answer is stored before it writes.
+    const reclassifying = new DynamoPaperStore(
+      interceptingClient({
+        afterRead: async () => {
+          const [enriched] = await store.storeListings([arxivWrite(id)]);
+          expect(enriched?.outcome).toBe('updated');
+        },
+      }),
+      stack.env.TABLE_NAME ?? '',
+    );
+
+    // Act
+    const [result] = await reclassifying.storeListings([modelWrite(id, 'next-model')]);
+
+    // Assess: arXiv's categories stay (a pending write never replaces them), whatever the order.
+    expect(result?.error).toBeUndefined();
+    const listing = ListingTableItemSchema.parse((await partitionOf(id)).get(`LISTED#${day}`));
+    expect(listing.enrichment).toBe('enriched');
+    expect(listing.classification?.categorySource).toBe('arxiv');
+    expect(listing.arxiv?.categories).toEqual(['cs.CL']);
+  });
+
+  it.each([
+    ['arXiv first', true],
+    ['the model first', false],
+  ])('applies two different writes of one capture in one batch, both (%s)', async (_, arxivFirst) => {
+    const id = arxivFirst ? '2606.31201' : '2606.31202';
+    const writes = arxivFirst ? [arxivWrite(id), modelWrite(id)] : [modelWrite(id), arxivWrite(id)];
+
+    const results = await store.storeListings(writes);
+
+    expect(results.map((result) => result.error)).toEqual([undefined, undefined]);
+    const listing = ListingTableItemSchema.parse((await partitionOf(id)).get(`LISTED#${day}`));
+    expect(listing.enrichment).toBe('enriched');
+    expect(listing.classification?.categorySource).toBe('arxiv');
+  });
+
+  it('stores the rest of a batch when one listing conflicts with another writer every time', async () => {
+    // Prepare: before every transaction, another writer changes one listing of the batch.
+    const ids = ['2606.31301', '2606.31302', '2606.31303'];
+    await store.storeListings([modelWrite(ids[0] as string)]);
+    const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
+    let interfered = 0;
+    const contended = new DynamoPaperStore(
+      interceptingClient({
+        beforeTransaction: async () => {
+          interfered += 1;
+          await client.send(
+            new UpdateCommand({
+              TableName: stack.env.TABLE_NAME,
+              Key: listingKey(ids[0] as string),
+              UpdateExpression: 'ADD indexedCategories :code',
+              ExpressionAttributeValues: { ':code': new Set([`x.CODE${interfered}`]) },
+            }),
+          );
+        },
+      }),
+      stack.env.TABLE_NAME ?? '',
+    );
+
+    // Act
+    const results = await contended.storeListings([
+      { ...modelWrite(ids[0] as string), paper: paper(ids[0] as string, { upvotes: 9 }, day) },
+      modelWrite(ids[1] as string),
+      modelWrite(ids[2] as string),
+    ]);
+
+    // Assess: the contended one is left to its queue's retry; its batch-mates are stored.
+    expect(results[0]?.error).toBeInstanceOf(StoreThrottledError);
+    expect(results.slice(1).map((result) => result.outcome)).toEqual(['created', 'created']);
   });
 });
