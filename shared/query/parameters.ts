@@ -228,7 +228,9 @@ function allowedKeys(schema: z.core.$ZodType): string[] {
  *   (`date=a&date=b` has no single meaning).
  */
 export function parseQueryString(rawQueryString: string): Record<string, string> {
-  const parameters: Record<string, string> = {};
+  // No prototype: `__proto__=x` is then a parameter like any other (and refused as unknown),
+  // where on a plain object the assignment would silently do nothing.
+  const parameters: Record<string, string> = Object.create(null);
   for (const [name, value] of new URLSearchParams(rawQueryString)) {
     if (name === '' && value === '') continue;
     if (Object.hasOwn(parameters, name)) throw new BadParameterError(name, 'is given more than once');
