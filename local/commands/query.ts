@@ -1,12 +1,19 @@
 import * as z from 'zod';
 import { displayPath, readCommandLine, UsageError } from '../../shared/command-line';
-import { daysCsv, paperRecordsCsv, papersCsv } from '../../shared/query/csv';
-import { IngestedDaySchema, ListedPaperSchema, PaperRecordSchema } from '../../shared/query/response-schemas';
+import { daysCsv, paperRecordsCsv, papersCsv, rankedPapersCsv } from '../../shared/query/csv';
+import { isRankedRange } from '../../shared/query/handle-query';
+import {
+  IngestedDaySchema,
+  ListedPaperSchema,
+  PaperRecordSchema,
+  RankedPaperSchema,
+} from '../../shared/query/response-schemas';
 import { isClosedPipe } from '../closed-pipe';
 import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '../http-adapter';
 
 /**
- * `npm run -s papers -- query --date D [--sort upvotes|id] | --category C [--from D] [--to D] | --id ID | --days
+ * `npm run -s papers -- query --date D [--sort upvotes|id] | --category C [--from D] [--to D] |
+ *   --from D --to D [--category C,…] [--primary] [--sort upvotes|date] | --q WORDS […] | --id ID | --days
  *   [--limit N] [--all] [--cursor C] [--format jsonl|json|csv]`
  *
  * Builds the Function URL event for the query API and invokes the real handler
@@ -22,7 +29,8 @@ export interface QueryCommand {
   /** Path and query string for the API, e.g. `/papers?date=2026-06-12`. */
   path: string;
   parameters: URLSearchParams;
-  kind: 'papers' | 'paper' | 'days';
+  /** `ranked`: each paper once over a range (a ranked range, a search), with the days it was listed. */
+  kind: 'papers' | 'ranked' | 'paper' | 'days';
   format: OutputFormat;
   /** Most results to print; all when absent. */
   limit?: number;
@@ -37,6 +45,12 @@ const PAGE_SIZE = 100;
 export const usage = `usage: npm run -s papers -- query <what> [--limit N | --all] [--cursor C] [--format jsonl|json|csv]
   <what>: --date YYYY-MM-DD [--sort upvotes|id]  papers listed that day, most upvoted first (by id: stable while upvotes change)
           --category CODE [--from D] [--to D]  papers in an arXiv category (default: the last 30 days)
+          --from D --to D [--category C,…] [--primary] [--sort upvotes|date]
+                                          each paper of a range once, most upvoted (or newest) first,
+                                          with the days it was listed; of any of those categories
+                                          (--primary: as its primary one)
+          --q WORDS [--date D | --from D --to D] [--category C,…] [--primary]
+                                          keyword search of titles, abstracts and authors, best first
           --id ID                         one paper with every day it was listed
           --days                          the ingested days with their paper counts
   --aws --stack NAME  ask the deployed query API of that CloudFormation stack (its QueryFunctionUrl
@@ -50,6 +64,8 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   sort: { type: 'string' },
+  q: { type: 'string' },
+  primary: { type: 'boolean' },
   id: { type: 'string' },
   days: { type: 'boolean' },
   limit: { type: 'string' },
@@ -76,21 +92,31 @@ export function parseQueryArgs(args: readonly string[]): QueryCommand {
   if (values.limit !== undefined && values.all)
     throw new UsageError('--limit and --all contradict each other');
   const { id, days } = values;
-  const byDayOrCategory = values.date !== undefined || values.category !== undefined;
+  const byDayOrCategory = [values.date, values.category, values.from, values.to, values.q].some(
+    (value) => value !== undefined,
+  );
   if ([id !== undefined, days, byDayOrCategory].filter(Boolean).length > 1) {
-    throw new UsageError('ask for one of --date/--category, --id or --days');
+    throw new UsageError('ask for one of --date/--category/--from/--to/--q, --id or --days');
   }
   // Every other value goes to the API as is, so the API's own validation answers it.
   const parameters = new URLSearchParams();
-  for (const name of ['date', 'sort', 'category', 'from', 'to'] as const) {
+  for (const name of ['q', 'date', 'sort', 'category', 'from', 'to'] as const) {
     const value = values[name];
     if (value !== undefined) parameters.set(name, value);
   }
+  if (values.primary) parameters.set('primary', 'true');
   if (values.aws && values.stack === undefined) throw new UsageError('--aws needs --stack NAME');
   if (!values.aws && values.stack !== undefined) throw new UsageError('--stack goes with --aws');
-  const kind = id !== undefined ? 'paper' : days ? 'days' : 'papers';
-  if (kind === 'papers' && parameters.size === 0) {
-    throw new UsageError('ask for --date, --category, --id or --days');
+  const kind =
+    id !== undefined
+      ? 'paper'
+      : days
+        ? 'days'
+        : parameters.has('q') || isRankedRange(Object.fromEntries(parameters))
+          ? 'ranked'
+          : 'papers';
+  if ((kind === 'papers' || kind === 'ranked') && parameters.size === 0) {
+    throw new UsageError('ask for --date, --category, --from/--to, --q, --id or --days');
   }
   return {
     kind,
@@ -105,6 +131,7 @@ export function parseQueryArgs(args: readonly string[]): QueryCommand {
 
 const ErrorBodySchema = z.object({ message: z.string(), parameter: z.string().optional() });
 const PapersPageSchema = z.object({ items: z.array(ListedPaperSchema), cursor: z.string().optional() });
+const RankedPageSchema = z.object({ items: z.array(RankedPaperSchema), cursor: z.string().optional() });
 const DaysPageSchema = z.object({ items: z.array(IngestedDaySchema), cursor: z.string().optional() });
 
 type Row = Record<string, unknown>;
@@ -148,7 +175,13 @@ export async function runQuery(command: QueryCommand, handler: FunctionUrlHandle
       rows.push(PaperRecordSchema.parse(body));
       return { rows, exitCode: 0 };
     }
-    const page = command.kind === 'days' ? DaysPageSchema.parse(body) : PapersPageSchema.parse(body);
+    const page = (
+      command.kind === 'days'
+        ? DaysPageSchema
+        : command.kind === 'ranked'
+          ? RankedPageSchema
+          : PapersPageSchema
+    ).parse(body);
     rows.push(...page.items);
     cursor = page.cursor;
     if (cursor === undefined) return { rows, exitCode: 0 };
@@ -160,10 +193,12 @@ export async function runQuery(command: QueryCommand, handler: FunctionUrlHandle
 
 /**
  * The rows as CSV with a header row (`shared/query/csv.ts`, the same bytes as the API's `format=csv`):
- * papers one line each, a paper record one line per day it was listed, days one line each.
+ * papers one line each (a range's or a search's with the days listed and the score), a paper record
+ * one line per day it was listed, days one line each.
  */
 export function toCsv(kind: QueryCommand['kind'], rows: readonly Row[]): string {
   if (kind === 'days') return daysCsv(rows);
+  if (kind === 'ranked') return rankedPapersCsv(rows);
   return kind === 'paper' ? paperRecordsCsv(rows) : papersCsv(rows);
 }
 

@@ -48,15 +48,15 @@ export const CORS_ALLOWED_HEADERS = [
 export const CORS_EXPOSED_HEADERS = ['etag', 'link', 'content-length'];
 export const CORS_MAX_AGE_SECONDS = 86_400;
 
-/** The CORS headers of a response to a request from `origin` (none for a same-origin or non-browser request). */
+/** The CORS headers of a response to a request from `origin` (undefined: a same-origin or non-browser request). */
 export function corsHeaders(origin: string | undefined, allowed: AllowedOrigins): Record<string, string> {
   if (allowed === '*') {
-    return origin === undefined
-      ? {}
-      : {
-          'access-control-allow-origin': '*',
-          'access-control-expose-headers': CORS_EXPOSED_HEADERS.join(', '),
-        };
+    // The same headers whether or not Origin was sent: a shared cache may keep an answer to a
+    // request without it (curl, a CDN's own fetch) and give it to a browser, which needs them.
+    return {
+      'access-control-allow-origin': '*',
+      'access-control-expose-headers': CORS_EXPOSED_HEADERS.join(', '),
+    };
   }
   // The answer depends on Origin: caches must keep one copy per origin.
   const vary = { vary: 'origin' };

@@ -27,24 +27,40 @@ function csvLine(fields: readonly unknown[]): string {
   return `${fields.map(csvField).join(',')}\r\n`;
 }
 
-function paperLine(paper: Row, listing: Row): string {
+/** A paper's {@link PAPER_COLUMNS}, its figures from `listing` (the day it was listed). */
+function paperFields(paper: Row, listing: Row): unknown[] {
   const authors = Array.isArray(paper.authors) ? paper.authors.join('; ') : '';
   const links = paper.links as Row | undefined;
   const arxiv = typeof links === 'object' && links !== null ? links.arxiv : undefined;
-  return csvLine([
-    paper.id,
-    paper.title,
-    listing.listedOn,
-    listing.upvotes,
-    paper.primaryCategory,
-    authors,
-    arxiv,
-  ]);
+  return [paper.id, paper.title, listing.listedOn, listing.upvotes, paper.primaryCategory, authors, arxiv];
+}
+
+function paperLine(paper: Row, listing: Row): string {
+  return csvLine(paperFields(paper, listing));
 }
 
 /** Listed papers: id, title, listedOn, upvotes, primaryCategory, authors (joined by `; `), arxiv link. */
 export function papersCsv(papers: readonly Row[]): string {
   return csvLine(PAPER_COLUMNS) + papers.map((paper) => paperLine(paper, paper)).join('');
+}
+
+export const RANKED_PAPER_COLUMNS = [...PAPER_COLUMNS, 'days', 'score'] as const;
+
+/**
+ * Papers once over a range (a ranked range, a search): the paper columns, then the days each was
+ * listed on in the range (joined by `; `) and, for a search, its score. Fixed columns, so the pages
+ * of one answer join into one table.
+ */
+export function rankedPapersCsv(papers: readonly Row[]): string {
+  return (
+    csvLine(RANKED_PAPER_COLUMNS) +
+    papers
+      .map((paper) => {
+        const days = Array.isArray(paper.days) ? paper.days.join('; ') : '';
+        return csvLine([...paperFields(paper, paper), days, paper.score]);
+      })
+      .join('')
+  );
 }
 
 /** Paper records (`GET /papers/{id}`): the paper columns, one line per day each was listed. */

@@ -279,7 +279,7 @@ export type RouteMatch =
  * A range ranked by upvotes or date, each paper once, rather than the category route's stream of
  * listings: asked for by `sort`, several categories, `primary`, or a range without a category.
  */
-function isRankedRange(parameters: Record<string, string>): boolean {
+export function isRankedRange(parameters: Record<string, string>): boolean {
   if ('date' in parameters) return false;
   if (!('category' in parameters)) return 'from' in parameters || 'to' in parameters;
   return 'sort' in parameters || 'primary' in parameters || (parameters.category ?? '').includes(',');

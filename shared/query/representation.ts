@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IsoDate } from '../paper';
 import { ITEMS_JSON, type Page } from '../store/paper-store';
 import * as z from '../zod';
-import { daysCsv, genericCsv, paperRecordsCsv, papersCsv } from './csv';
+import { daysCsv, genericCsv, paperRecordsCsv, papersCsv, rankedPapersCsv } from './csv';
 import { BadParameterError } from './errors';
 import { addDays } from './parameters';
 
@@ -76,6 +76,8 @@ function acceptWeight(accept: string, type: string, subtype: string): number {
 const CSV_LAYOUTS: Record<string, (rows: Record<string, unknown>[]) => string> = {
   'GET /papers?date': papersCsv,
   'GET /papers?category': papersCsv,
+  'GET /papers?from': rankedPapersCsv,
+  'GET /papers?q': rankedPapersCsv,
   'GET /papers/{id}': paperRecordsCsv,
   'GET /days': daysCsv,
 };
@@ -133,7 +135,7 @@ export function cacheControl(newestDay: IsoDate | undefined, today: IsoDate): st
 /**
  * The newest listing day an answer covers: the record's latest listing for `GET /papers/{id}`,
  * else the query's `date` or `to` (a range without `to` ends today or later). Undefined when the
- * answer is not bound to days.
+ * answer is not bound to days, or is about a day never fetched.
  */
 export function newestDayOf(
   route: string | undefined,
@@ -141,6 +143,8 @@ export function newestDayOf(
   body: unknown,
 ): IsoDate | undefined {
   if (route === 'GET /days') return undefined;
+  // A day never fetched has not settled, however old: a backfill may fetch it at any time.
+  if ((body as { day?: { status?: unknown } }).day?.status === 'not-fetched') return undefined;
   const listings = (body as { listings?: unknown }).listings;
   if (Array.isArray(listings)) {
     const days = listings.map((listing) => (listing as { listedOn?: unknown }).listedOn).filter(isDay);

@@ -79,6 +79,19 @@ describe('content negotiation', () => {
     }
   });
 
+  it('gives a ranked range and a search the same CSV columns on every page, the days listed among them', async () => {
+    const ranked = await send(`/papers?from=${OLD_DAY}&to=${OLD_DAY}&sort=upvotes&format=csv`);
+    const search = await send('/papers?q=abstract&format=csv');
+
+    const header = 'id,title,listedOn,upvotes,primaryCategory,authors,arxiv,days,score';
+    expect(ranked.text.split('\r\n')[0]).toBe(header);
+    expect(ranked.text.split('\r\n')[1]).toBe(
+      `2606.00001,"Seeing, ""clearly""",${OLD_DAY},50,cs.CV,Ada Lovelace; Alan Turing,https://arxiv.org/abs/2606.00001,${OLD_DAY},`,
+    );
+    expect(search.status).toBe(200);
+    expect(search.text.split('\r\n')[0]).toBe(header);
+  });
+
   it('gives a paper record as one CSV line per listing day, and days with their columns', async () => {
     const record = await send('/papers/2606.00002?format=csv');
     const days = await send('/days?format=csv');
@@ -119,6 +132,13 @@ describe('validators and caching', () => {
     expect(oldRange.headers['cache-control']).toBe('public, max-age=86400');
     expect(today.headers['cache-control']).toBe('public, max-age=300');
     expect(days.headers['cache-control']).toBe('public, max-age=300');
+  });
+
+  it('lets caches keep an old day never fetched for minutes only: a backfill may fetch it any time', async () => {
+    const never = await send('/papers?date=2020-01-01');
+
+    expect(JSON.parse(never.text).day).toMatchObject({ status: 'not-fetched' });
+    expect(never.headers['cache-control']).toBe('public, max-age=300');
   });
 
   it('gives the same ETag for the same bytes, another for another representation, and 304 for If-None-Match', async () => {
@@ -208,6 +228,17 @@ describe('CORS', () => {
 
     expect(response.headers['access-control-allow-origin']).toBe('*');
     expect(response.headers['access-control-expose-headers']).toContain('etag');
+  });
+
+  it('gives every answer the same CORS headers when any origin may read, Origin sent or not', async () => {
+    // A shared cache may keep an answer to a request without Origin and give it to a browser.
+    const withOrigin = await send('/days', { headers: { origin: 'https://dashboards.example.com' } });
+    const without = await send('/days');
+
+    expect(without.headers['access-control-allow-origin']).toBe('*');
+    expect(without.headers['access-control-expose-headers']).toBe(
+      withOrigin.headers['access-control-expose-headers'],
+    );
   });
 
   it('with origins configured, allows only those, and varies on Origin', async () => {

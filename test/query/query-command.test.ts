@@ -34,12 +34,12 @@ describe('parseQueryArgs', () => {
   });
 
   it.each([
-    [[], 'ask for --date, --category, --id or --days'],
+    [[], 'ask for --date, --category, --from/--to, --q, --id or --days'],
     [['--date'], '--date needs a value'],
     [['--date', DAY, '--format', 'xml'], '--format must be jsonl, json or csv, got "xml"'],
     [['--date', DAY, '--limit', '0'], '--limit must be a positive integer, got "0"'],
     [['--date', DAY, '--limit', '5', '--all'], '--limit and --all contradict each other'],
-    [['--id', '2606.00001', '--days'], 'ask for one of --date/--category, --id or --days'],
+    [['--id', '2606.00001', '--days'], 'ask for one of --date/--category/--from/--to/--q, --id or --days'],
     [['--date', DAY, '--verbose'], 'unknown option "--verbose"'],
     [['--date', DAY, '--date', DAY], '--date is given more than once'],
     [['--days', '--date'], '--date needs a value'],
@@ -135,6 +135,25 @@ describe('papers query', () => {
       '2606.00002',
     ]);
     expect(output.stderr).toMatch(/continue with --cursor [A-Za-z0-9_-]+/);
+  });
+
+  it("searches with --q, in the API's CSV columns for a search", async () => {
+    const code = await run(['--q', 'abstract', '--primary', '--category', 'cs.CV', '--format', 'csv']);
+
+    expect(code).toBe(0);
+    const lines = output.stdout.split('\r\n');
+    expect(lines[0]).toBe('id,title,listedOn,upvotes,primaryCategory,authors,arxiv,days,score');
+    expect(lines.slice(1, -1).map((line) => line.split(',')[0]).sort()).toEqual(['2606.00001', '2606.00003']);
+  });
+
+  it('gives a ranked range with its upvotes and the days each paper was listed', async () => {
+    const code = await run(['--from', DAY, '--to', DAY, '--sort', 'upvotes', '--format', 'csv']);
+
+    expect(code).toBe(0);
+    expect(output.stdout.split('\r\n').slice(0, 2)).toEqual([
+      'id,title,listedOn,upvotes,primaryCategory,authors,arxiv,days,score',
+      `2606.00001,"Seeing, ""clearly""",${DAY},9,cs.CV,Ada Lovelace; Alan Turing,https://arxiv.org/abs/2606.00001,${DAY},`,
+    ]);
   });
 
   it('prints CSV with correct quoting, leaving unknown values empty', async () => {
