@@ -105,18 +105,29 @@ export class PublicFront extends Construct {
       lifecycleRules: [{ id: 'expire-cloudfront-logs', expiration: Duration.days(365) }],
     });
 
+    // The Host header must not reach the origin (the signed request names the Function URL's host),
+    // yet the feeds' links must name the host the viewer used: this function copies it to
+    // X-Forwarded-Host (over any the viewer sent), which the API reads for its base URL.
+    const viewerHost = new cloudfront.Function(this, 'ViewerHost', {
+      comment: "Passes the viewer's Host on as X-Forwarded-Host for the API's absolute links",
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromInline(
+        "function handler(event) { var request = event.request; request.headers['x-forwarded-host'] = { value: request.headers.host.value }; return request; }",
+      ),
+    });
     // The API decides freshness (Cache-Control: a day for past days, minutes for today); these
-    // bounds only let it. Its answers vary on Accept (CSV or JSON) and on Origin (CORS), so both
-    // are in the key; every query parameter is. CloudFront answers If-None-Match from its cache
-    // and revalidates with the cached ETag. Nothing else is forwarded: the Host header in
-    // particular must not be, or the signed request would not match the Function URL's host.
+    // bounds only let it. Its answers vary on Accept (CSV or JSON), on Origin (CORS, with an
+    // allow-list) and, for the feeds' links, on the viewer's host, so all three are in the key (and
+    // so forwarded); every query parameter is. CloudFront answers If-None-Match from its cache and
+    // revalidates with the cached ETag. Nothing else is forwarded: the Host header in particular
+    // must not be, or the signed request would not match the Function URL's host.
     const cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
-      comment: "Honours the query API's Cache-Control; keyed on its parameters, Accept and Origin",
+      comment: "Honours the query API's Cache-Control; keyed on its parameters, Accept, Origin and the host",
       minTtl: Duration.seconds(0),
       defaultTtl: Duration.minutes(1),
       maxTtl: Duration.days(2),
       queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
-      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Accept', 'Origin'),
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Accept', 'Origin', 'X-Forwarded-Host'),
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
       enableAcceptEncodingGzip: true,
       enableAcceptEncodingBrotli: true,
@@ -151,6 +162,9 @@ export class PublicFront extends Construct {
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy,
         responseHeadersPolicy,
+        functionAssociations: [
+          { function: viewerHost, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
+        ],
         compress: true,
       },
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,

@@ -110,7 +110,7 @@ describe('public front on', () => {
     expect(config.IPV6Enabled).toBe(true);
   });
 
-  it("caches as the API's Cache-Control says, keyed on every query parameter, Accept and Origin", () => {
+  it("caches as the API's Cache-Control says, keyed on every query parameter, Accept, Origin and the host", () => {
     const [cachePolicyId, cachePolicy] = onlyResource(template, 'AWS::CloudFront::CachePolicy');
     expect(referencedLogicalIds(behavior.CachePolicyId)).toEqual([cachePolicyId]);
     const policy = cachePolicy.Properties.CachePolicyConfig as unknown as Fragment;
@@ -119,8 +119,36 @@ describe('public front on', () => {
     expect(policy.DefaultTTL).toBeLessThanOrEqual(300);
     const key = policy.ParametersInCacheKeyAndForwardedToOrigin as Fragment;
     expect(key.QueryStringsConfig).toEqual({ QueryStringBehavior: 'all' });
-    expect(key.HeadersConfig).toEqual({ HeaderBehavior: 'whitelist', Headers: ['Accept', 'Origin'] });
+    expect(key.HeadersConfig).toEqual({
+      HeaderBehavior: 'whitelist',
+      Headers: ['Accept', 'Origin', 'X-Forwarded-Host'],
+    });
     expect(key.CookiesConfig).toEqual({ CookieBehavior: 'none' });
+  });
+
+  it("passes the viewer's host on as X-Forwarded-Host, so feed links name the front and not the Function URL", () => {
+    // A viewer-request function copies Host (the distribution's or an alias's name) over whatever
+    // X-Forwarded-Host the viewer sent; the cache key holds it, so CloudFront forwards it.
+    const [, fn] = onlyResource(template, 'AWS::CloudFront::Function');
+    const associations = behavior.FunctionAssociations as unknown as { EventType: string }[];
+    expect(associations.map((association) => association.EventType)).toEqual(['viewer-request']);
+    const code = String(fn.Properties.FunctionCode);
+    const request = {
+      method: 'GET',
+      uri: '/feeds/daily.xml',
+      headers: { host: { value: 'd111.cloudfront.net' }, 'x-forwarded-host': { value: 'evil.example.com' } },
+    };
+    const handler = new Function(`${code}; return handler;`)() as (event: unknown) => typeof request;
+    const forwarded = handler({ request });
+    expect(forwarded.headers['x-forwarded-host']).toEqual({ value: 'd111.cloudfront.net' });
+    expect(forwarded.uri).toBe('/feeds/daily.xml');
+    const [, cachePolicy] = onlyResource(template, 'AWS::CloudFront::CachePolicy');
+    const key = (cachePolicy.Properties.CachePolicyConfig as unknown as Fragment)
+      .ParametersInCacheKeyAndForwardedToOrigin as Fragment;
+    expect(key.HeadersConfig).toEqual({
+      HeaderBehavior: 'whitelist',
+      Headers: ['Accept', 'Origin', 'X-Forwarded-Host'],
+    });
   });
 
   it('forwards no Host header to the origin (the signed request must name the Function URL host)', () => {
