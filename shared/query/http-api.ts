@@ -269,8 +269,10 @@ async function answerOwnRoute(
     case 'GET /feeds/categories/{code}.xml': {
       const code = categoryCode(match.rawCode);
       const from = addDays(today, -(CATEGORY_FEED_DAYS - 1));
+      // Newest first, so that when the 14 days hold more listings than a feed, the oldest are the
+      // ones left out (read oldest first, the newest days would never be reached).
       const listed = await collect((cursor) =>
-        reader.papersInCategory(code, from, today, { limit: 100, cursor }),
+        reader.papersInCategory(code, from, today, { limit: 100, cursor }, { newestFirst: true }),
       );
       const body = renderAtomFeed({
         selfUrl: `${baseUrl}/feeds/categories/${encodeURIComponent(code)}.xml`,

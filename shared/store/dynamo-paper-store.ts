@@ -359,12 +359,16 @@ export class DynamoPaperStore implements PaperStore {
     from: IsoDate,
     to: IsoDate,
     page: PageRequest,
-    { rollingRange = false }: CategoryQueryOptions = {},
+    { rollingRange = false, newestFirst = false }: CategoryQueryOptions = {},
   ): Promise<Page<ListedPaper>> {
     const subject = canonicalCategory(code); // either name of an alias pair reads the one entry
     // A rolling range is named without its days, which move at UTC midnight: its cursors carry the
-    // range of the first page instead, and the next pages keep to it.
-    const name = rollingRange ? `category:${subject}:rolling` : `category:${subject}:${from}..${to}`;
+    // range of the first page instead, and the next pages keep to it. The order is in the name, so
+    // a cursor of one order is refused by the other (it would skip or repeat entries).
+    const order = newestFirst ? ':newest' : '';
+    const name = rollingRange
+      ? `category:${subject}:rolling${order}`
+      : `category:${subject}:${from}..${to}${order}`;
     const start = decodeCursor(page.cursor, name);
     const range = rollingRange && start ? rangeOfCursor(start, { from, to }) : { from, to };
     const { low, high } = categoryRange(range.from, range.to);
@@ -377,6 +381,7 @@ export class DynamoPaperStore implements PaperStore {
           expression: '#sort BETWEEN :low AND :high',
           values: { ':low': low, ':high': high },
         },
+        descending: newestFirst,
         views: true,
       },
       { limit: page.limit, start },

@@ -52,6 +52,12 @@ export interface CategoryQueryOptions {
    * page, and a next page keeps to that range rather than to `from`–`to`.
    */
   rollingRange?: boolean;
+  /**
+   * Newest day first (within a day, ids descending) instead of oldest first: for a reader that
+   * keeps only the first entries of a range, such as a feed, so it keeps the newest. Its cursors
+   * continue this order only.
+   */
+  newestFirst?: boolean;
 }
 
 /**

@@ -11,7 +11,9 @@ import { type LocalStack, openLocalStack } from '../../local/stack';
 import { makeDocumentClient } from '../../shared/aws/dynamodb';
 import { renderAtomFeed } from '../../shared/query/atom-feed';
 import { answerHttpRequest } from '../../shared/query/http-api';
+import { addDays } from '../../shared/query/parameters';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
+import { modelClassification } from '../support/classifications';
 import { LISTINGS_DIR } from '../support/fixture-server';
 
 /**
@@ -226,6 +228,58 @@ describe('GET /feeds/categories/{code}.xml', () => {
     // 2026-06-12 is the 15th day back from 2026-06-26: out of the window.
     expect(children(parseXml(after.body), 'entry')).toHaveLength(0);
     expect(atomProblems(parseXml(after.body))).toEqual([]);
+  });
+
+  describe('with more listings in the 14 days than a feed holds', () => {
+    // 25 a day for 14 days: 350 listings of cs.LG, more than the feed's 300 entries, on days of
+    // their own (the fixture's day is months before).
+    const NEWEST_DAY = '2026-12-04';
+    const PER_DAY = 25;
+    const days = Array.from({ length: 14 }, (_, back) => addDays(NEWEST_DAY, -back));
+    const idOf = (day: string, index: number) => `2612.${day.slice(8)}${String(index).padStart(3, '0')}`;
+
+    beforeAll(async () => {
+      for (const day of days) {
+        const results = await store.storeListings(
+          Array.from({ length: PER_DAY }, (_, index) => ({
+            paper: {
+              id: idOf(day, index),
+              title: `Paper ${index} of ${day}`,
+              abstract: 'An abstract.',
+              authors: ['A. Author'],
+              upvotes: index,
+              links: { arxiv: `https://arxiv.org/abs/${idOf(day, index)}` },
+              source: 'hf-api' as const,
+            },
+            origin: {
+              listedOn: day,
+              fetchedAt: `${day}T12:00:00.000Z`,
+              archiveKey: `listings/${day.replaceAll('-', '/')}/x.json`,
+            },
+            classification: modelClassification('cs.LG'),
+          })),
+        );
+        expect(results.filter((result) => result.error)).toEqual([]);
+      }
+    }, 120_000);
+
+    it('holds the newest listings, newest first, and drops the oldest', async () => {
+      const response = await ask('/feeds/categories/cs.LG.xml', NEWEST_DAY);
+      const entries = children(parseXml(response.body), 'entry');
+      const ids = entries.map((entry) => textOf(entry, 'id'));
+      const updated = entries.map((entry) => textOf(entry, 'updated') ?? '');
+
+      expect(response.statusCode).toBe(200);
+      expect(entries).toHaveLength(300);
+      for (const day of days.slice(0, 12)) {
+        for (let index = 0; index < PER_DAY; index++) {
+          expect(ids).toContain(`https://arxiv.org/abs/${idOf(day, index)}`);
+        }
+      }
+      expect(ids).not.toContain(`https://arxiv.org/abs/${idOf(days[13] as string, 0)}`);
+      expect(updated[0]?.slice(0, 10)).toBe(NEWEST_DAY);
+      expect(updated).toEqual([...updated].sort().reverse());
+    });
   });
 
   it.each(['cs.cv', 'not a code', '%E0%A4%A'])('refuses the code %j with a 400 naming code', async (code) => {

@@ -9,7 +9,7 @@ import type { Classification } from '../../shared/classification';
 import type { Paper } from '../../shared/paper';
 import { DynamoPaperStore } from '../../shared/store/dynamo-paper-store';
 import { UPVOTES_SK_PREFIX } from '../../shared/store/keys';
-import { ListingNotStoredError } from '../../shared/store/paper-store';
+import { InvalidCursorError, ListingNotStoredError } from '../../shared/store/paper-store';
 import { modelClassification } from '../support/classifications';
 
 let stack: LocalStack;
@@ -397,5 +397,43 @@ describe('DynamoPaperStore.putClassification', () => {
 
     const inCl = await store.papersInCategory('cs.CL', '2026-06-12', '2026-06-12', { limit: 100 });
     expect(inCl.items.filter((item) => item.id === '2606.00005')).toHaveLength(1);
+  });
+});
+
+describe('DynamoPaperStore.papersInCategory newest first', () => {
+  it('reads the range from its newest day back, each page continuing the last, its cursors its own', async () => {
+    // Prepare: two papers on each of three days of July, in cs.LG (no other test writes July).
+    const days = ['2026-07-01', '2026-07-02', '2026-07-03'];
+    const writes = days.flatMap((day, d) =>
+      [1, 2].map((n) => ({
+        paper: { ...paper(`2607.0${d}00${n}`, n), listedOn: day },
+        origin: { listedOn: day, fetchedAt: `${day}T10:00:00.000Z`, archiveKey: 'listings/x.json' },
+        classification: classification('cs.LG'),
+      })),
+    );
+    expect((await store.storeListings(writes)).filter((result) => result.error)).toEqual([]);
+    const read = (page: { limit: number; cursor?: string }, newestFirst?: boolean) =>
+      store.papersInCategory('cs.LG', '2026-07-01', '2026-07-31', page, { newestFirst });
+
+    // Act
+    const first = await read({ limit: 4 }, true);
+    const rest = await read({ limit: 4, cursor: first.cursor }, true);
+    const oldestFirst = await read({ limit: 4 });
+
+    // Assert: newest day first (ids descending within a day, the index's order reversed).
+    expect([...first.items, ...rest.items].map((item) => `${item.listedOn} ${item.id}`)).toEqual([
+      '2026-07-03 2607.02002',
+      '2026-07-03 2607.02001',
+      '2026-07-02 2607.01002',
+      '2026-07-02 2607.01001',
+      '2026-07-01 2607.00002',
+      '2026-07-01 2607.00001',
+    ]);
+    expect(rest.cursor).toBeUndefined();
+    expect(oldestFirst.items[0]?.listedOn).toBe('2026-07-01');
+    // A cursor of one order does not continue the other.
+    await expect(read({ limit: 4, cursor: oldestFirst.cursor }, true)).rejects.toBeInstanceOf(
+      InvalidCursorError,
+    );
   });
 });
