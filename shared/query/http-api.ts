@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IsoDate } from '../paper';
 import type { ListedPaper } from '../store/items';
 import type { PaperReader } from '../store/paper-store';
+import * as z from '../zod';
 import { renderAtomFeed } from './atom-feed';
 import { type AllowedOrigins, corsHeaders, preflightHeaders } from './cors';
 import { BadParameterError } from './errors';
@@ -147,7 +148,10 @@ export async function answerHttpRequest(
   } catch (error) {
     if (!(error instanceof BadParameterError)) throw error;
     answer = {
-      ...errorAnswer(400, 'BadRequest', error.message, { parameter: error.parameter }),
+      ...errorAnswer(400, 'BadRequest', error.message, {
+        parameter: error.parameter,
+        ...(error.suggestions ? { suggestions: [...error.suggestions] } : {}),
+      }),
       route: own?.name,
     };
   }
@@ -295,7 +299,13 @@ async function answerOwnRoute(
 
 let openApiJson: string | undefined;
 
-/** @throws BadParameterError naming `code` unless it is a category code. */
+/** A category feed's path parameter, checked as the `category` parameter of `GET /papers` is. */
+const CategoryInPathSchema = z.object({ code: CategoryCodeSchema });
+
+/**
+ * @throws BadParameterError naming `code` unless it is a category code, with the nearest known
+ * codes for a typo, as `GET /papers?category` gives them.
+ */
 function categoryCode(raw: string): string {
   let decoded: string;
   try {
@@ -303,9 +313,7 @@ function categoryCode(raw: string): string {
   } catch {
     decoded = raw;
   }
-  const result = CategoryCodeSchema.safeParse(decoded);
-  if (!result.success) throw new BadParameterError('code', result.error.issues[0]?.message ?? 'is invalid');
-  return result.data;
+  return parseParameters(CategoryInPathSchema, { code: decoded }, 'GET /feeds/categories/{code}.xml').code;
 }
 
 /** The newest ingested day that has papers, among the last 100 ingested. */
@@ -351,7 +359,7 @@ function errorAnswer(
   statusCode: number,
   error: string,
   message: string,
-  extra: Record<string, string> = {},
+  extra: Record<string, string | string[]> = {},
 ): Answer {
   return {
     statusCode,

@@ -288,6 +288,24 @@ describe('GET /feeds/categories/{code}.xml', () => {
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body)).toMatchObject({ parameter: 'code' });
   });
+
+  it('refuses a mistyped code with the nearest known codes, as GET /papers?category does', async () => {
+    const feed = await ask('/feeds/categories/cs.CVV.xml', '2026-06-25');
+    const papers = await answerHttpRequest(
+      {
+        method: 'GET',
+        path: '/papers',
+        rawQueryString: 'category=cs.CVV',
+        headers: { host: 'papers.example.com' },
+      },
+      store,
+      { allowedOrigins: '*', today: () => '2026-06-25' },
+    );
+
+    expect(feed.statusCode).toBe(400);
+    expect(JSON.parse(feed.body)).toMatchObject({ parameter: 'code', suggestions: ['cs.CV'] });
+    expect(JSON.parse(feed.body).suggestions).toEqual(JSON.parse(papers.body).suggestions);
+  });
 });
 
 describe('renderAtomFeed', () => {
