@@ -378,8 +378,11 @@ async function show() {
       if (category) parameters.category = category;
       papers = mergeListings(await allItems('papers', parameters));
     } else if (category) {
-      papers = mergeListings(await allItems('papers', { category, from: days[0], to: days.at(-1) })).filter(
-        (paper) => paper.days.some((day) => days.includes(day)),
+      // The ranked range (sort=upvotes): each paper once with its best upvotes in the range. The
+      // plain category route streams listings without upvotes, which left every paper at 0.
+      const parameters = { from: days[0], to: days.at(-1), category, sort: 'upvotes' };
+      papers = mergeListings(await allItems('papers', parameters)).filter((paper) =>
+        paper.days.some((day) => days.includes(day)),
       );
     } else {
       papers = mergeListings(perDay.flat());
