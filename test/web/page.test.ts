@@ -263,6 +263,28 @@ describe.skipIf(!hasChromium)(
       await page.screenshot({ path: join(SCREENSHOTS, 'page.png'), fullPage: true });
     });
 
+    it('shows the view a changed fragment names, without reloading the page', async () => {
+      const day = await papersOf('/papers?date=2026-07-10&limit=100');
+      const code = mostFrequentPrimary(day);
+      await page.evaluate((fragment) => {
+        (window as unknown as { notReloaded?: boolean }).notReloaded = true;
+        const status = document.getElementById('status');
+        if (status) status.textContent = '';
+        location.hash = fragment;
+      }, `date=2026-07-10&category=${code}`);
+      const status = await settled();
+
+      const expected = inCategoryOf(day, code);
+      expect(status).toBe(`${expected.length} paper(s) in ${code} on 2026-07-10, most upvoted first.`);
+      await expect(page.getByLabel('Day', { exact: true }).inputValue()).resolves.toBe('2026-07-10');
+      await expect(page.getByLabel('Day', { exact: true }).isVisible()).resolves.toBe(true);
+      await expect(page.getByLabel('Category', { exact: true }).inputValue()).resolves.toBe(code);
+      await expectShownInUpvoteOrder(expected);
+      await expect(
+        page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded),
+      ).resolves.toBe(true);
+    });
+
     it('asked for nothing outside the server it came from', () => {
       expect(requested.length).toBeGreaterThan(3);
       expect(requested.filter((url) => !url.startsWith(`${origin}/`))).toEqual([]);

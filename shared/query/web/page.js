@@ -339,7 +339,10 @@ function restoreState(ingestedDays) {
     form.elements.mode.value = 'range';
     fromSelect.value = state.get('from');
     toSelect.value = state.get('to');
-  } else if (has(state.get('date'))) daySelect.value = state.get('date');
+  } else if (has(state.get('date'))) {
+    form.elements.mode.value = 'day';
+    daySelect.value = state.get('date');
+  }
   categoryInput.value = state.get('category') ?? '';
   searchInput.value = state.get('q') ?? '';
 }
@@ -422,6 +425,15 @@ async function start() {
 
 form.addEventListener('change', (event) => {
   if (event.target.name === 'mode') showMode();
+});
+// A fragment changed by hand, a bookmark or the history is shown without a reload. The page's own
+// writes (saveState) use replaceState, which fires no hashchange.
+window.addEventListener('hashchange', () => {
+  // Before the days are listed, start() has yet to read the fragment itself.
+  if (ingestedDays.length === 0) return;
+  restoreState(ingestedDays);
+  showMode();
+  show();
 });
 form.addEventListener('submit', (event) => {
   event.preventDefault();
