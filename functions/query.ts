@@ -67,8 +67,8 @@ export const handler = async (
   };
   const logged = { method: request.method, path: request.path, rawQueryString: request.rawQueryString };
   try {
-    // The web page and its files are text, not JSON: served as they are.
-    const page = webAsset(request.method, request.path);
+    // The web page and its files are text, not JSON: served as they are, whatever the method.
+    const page = webAsset(request, config.QUERY_CORS_ALLOWED_ORIGINS);
     if (page) return page;
     const response = await answerHttpRequest(request, await sealedReader(), {
       allowedOrigins: config.QUERY_CORS_ALLOWED_ORIGINS,

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { type AllowedOrigins, corsHeaders, preflightHeaders } from './cors';
+import { ALLOWED_METHODS } from './handle-query';
+import type { HttpRequest } from './http-api';
 
 /**
  * The query API's web page (`GET /`) and its two static files (`GET /web/page.css`,
@@ -10,8 +13,10 @@ import { readFileSync } from 'node:fs';
 
 /** A response for the Function URL as is: a text body, not JSON. */
 export interface WebAssetResponse {
-  statusCode: 200;
+  /** 200 for GET and HEAD, 204 for OPTIONS, 405 for any other method. */
+  statusCode: 200 | 204 | 405;
   headers: Record<string, string>;
+  /** Empty for HEAD and OPTIONS. */
   body: string;
 }
 
@@ -39,29 +44,73 @@ export const WEB_ASSETS_DIRECTORY = new URL('./web/', import.meta.url);
  */
 export const OPENAPI_DOCUMENT_FILE = new URL('openapi.json', WEB_ASSETS_DIRECTORY);
 
+/** Whether `path` is the page's or one of its files' (as sent: no trailing slash taken off). */
+export function isWebAssetPath(path: string): boolean {
+  return Object.hasOwn(ASSETS, path);
+}
+
 /**
- * The page or one of its files for a `GET` of its path; `undefined` for any other request,
- * which the JSON API answers (a 404 or 405 there, as for any unknown route).
+ * The answer to a request for the page or one of its files, with the API's HTTP semantics
+ * (`http-api.ts`): `GET` serves the file; `HEAD` answers with GET's status and headers
+ * (`content-length` included) and no body; `OPTIONS` answers 204 with `allow` and, for a CORS
+ * preflight, the API's preflight headers; any other method a JSON 405 with `allow`, as the API's
+ * routes do. `undefined` for any other path, which the JSON API answers.
  * @throws when the file cannot be read (a bundle deployed without `web/`): a 500, logged.
  */
-export function webAsset(method: string, path: string): WebAssetResponse | undefined {
-  const asset = Object.hasOwn(ASSETS, path) ? ASSETS[path] : undefined;
-  if (!asset || method !== 'GET') return undefined;
+export function webAsset(
+  request: Pick<HttpRequest, 'method' | 'path' | 'headers'>,
+  allowedOrigins: AllowedOrigins,
+): WebAssetResponse | undefined {
+  if (!isWebAssetPath(request.path)) return undefined;
+  const asset = ASSETS[request.path] as { file: string; contentType: string };
+  const origin = request.headers.origin;
+  if (request.method === 'OPTIONS') {
+    const preflight = request.headers['access-control-request-method'] !== undefined;
+    return {
+      statusCode: 204,
+      headers: {
+        allow: ALLOWED_METHODS,
+        ...(preflight
+          ? preflightHeaders(origin, allowedOrigins, ALLOWED_METHODS)
+          : corsHeaders(origin, allowedOrigins)),
+      },
+      body: '',
+    };
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return {
+      statusCode: 405,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        allow: ALLOWED_METHODS,
+        ...corsHeaders(origin, allowedOrigins),
+      },
+      body: JSON.stringify({
+        error: 'MethodNotAllowed',
+        message: `${request.method} ${request.path}: only GET, HEAD and OPTIONS are allowed`,
+      }),
+    };
+  }
   let body = cache.get(asset.file);
   if (body === undefined) {
     body = readFileSync(new URL(asset.file, WEB_ASSETS_DIRECTORY), 'utf8');
     cache.set(asset.file, body);
   }
-  return {
-    statusCode: 200,
-    headers: {
-      'content-type': asset.contentType,
-      // Short: a deployment's new page reaches browsers within minutes.
-      'cache-control': 'public, max-age=300',
-      'content-security-policy': CONTENT_SECURITY_POLICY,
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-    },
-    body,
+  const headers = {
+    'content-type': asset.contentType,
+    // Short: a deployment's new page reaches browsers within minutes.
+    'cache-control': 'public, max-age=300',
+    'content-security-policy': CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
   };
+  if (request.method === 'HEAD') {
+    return {
+      statusCode: 200,
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      body: '',
+    };
+  }
+  return { statusCode: 200, headers, body };
 }

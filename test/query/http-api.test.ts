@@ -222,6 +222,53 @@ describe('HEAD and OPTIONS', () => {
   });
 });
 
+describe('HEAD, OPTIONS and other methods on the web page', () => {
+  const PAGE_PATHS = ['/', '/web/page.js', '/web/page.css'];
+  const PREFLIGHT = {
+    origin: 'https://dashboards.example.com',
+    'access-control-request-method': 'GET',
+  };
+
+  it.each(PAGE_PATHS)('answers HEAD %s with the status and headers of GET and no body', async (path) => {
+    const get = await send(path);
+    const head = await send(path, { method: 'HEAD' });
+
+    expect(get.status).toBe(200);
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers).toEqual({ ...get.headers, 'content-length': String(Buffer.byteLength(get.text)) });
+  });
+
+  it.each(PAGE_PATHS)('answers OPTIONS %s as the API answers OPTIONS on its routes', async (path) => {
+    const options = await send(path, { method: 'OPTIONS' });
+    const preflight = await send(path, { method: 'OPTIONS', headers: PREFLIGHT });
+
+    expect(options.status).toBe(204);
+    expect(options.headers.allow).toBe('GET, HEAD, OPTIONS');
+    expect(options).toEqual(await send('/days', { method: 'OPTIONS' }));
+    expect(preflight.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS');
+    expect(preflight).toEqual(await send('/days', { method: 'OPTIONS', headers: PREFLIGHT }));
+  });
+
+  it.each(['POST', 'PUT', 'DELETE', 'PATCH'])(
+    'refuses %s on the page with the 405 and allow header the API gives',
+    async (method) => {
+      const refused = await send('/', { method });
+      const api = await send('/days', { method, headers: { origin: PREFLIGHT.origin } });
+
+      expect(refused.status).toBe(405);
+      expect(refused.headers.allow).toBe('GET, HEAD, OPTIONS');
+      expect(JSON.parse(refused.text)).toEqual({
+        error: 'MethodNotAllowed',
+        message: `${method} /: only GET, HEAD and OPTIONS are allowed`,
+      });
+      expect((await send('/', { method, headers: { origin: PREFLIGHT.origin } })).headers).toEqual(
+        api.headers,
+      );
+    },
+  );
+});
+
 describe('CORS', () => {
   it('lets any origin read the API by default, exposing ETag and Link', async () => {
     const response = await send('/days', { headers: { origin: 'https://dashboards.example.com' } });

@@ -5,7 +5,7 @@ import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '.
 import { cursorSeal, withSealedCursors } from '../../shared/query/cursor-seal';
 import { answerHttpRequest } from '../../shared/query/http-api';
 import { ALL_ROUTE_NAMES, openApiDocument } from '../../shared/query/openapi';
-import { webAsset } from '../../shared/query/web-page';
+import { isWebAssetPath } from '../../shared/query/web-page';
 import type { PaperReader } from '../../shared/store/paper-store';
 import { openTestStack, type SeedPaper, seed } from './support';
 
@@ -220,7 +220,7 @@ describe('the query API under property-based requests', () => {
             seen.refused++;
           }
           // The web page (`GET /`, `shared/query/web-page.ts`) is served before the API's routes.
-          if (status === 200 && verb === 'GET' && !webAsset(verb, event.rawPath)) {
+          if (status === 200 && verb === 'GET' && !isWebAssetPath(event.rawPath)) {
             // The route functions/query.ts logs for this answer must be one the document describes.
             const answer = await answerHttpRequest(
               {
@@ -241,7 +241,7 @@ describe('the query API under property-based requests', () => {
             .map(([name]) => name);
           if (
             verb === 'GET' &&
-            !webAsset(verb, event.rawPath) &&
+            !isWebAssetPath(event.rawPath) &&
             names.some((name) => !PARAMETER_NAMES.includes(name))
           ) {
             expect([400, 404]).toContain(status);

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { webAsset } from '../../shared/query/web-page';
 
+const get = (path: string) => webAsset({ method: 'GET', path, headers: {} }, '*');
+
 describe('webAsset', () => {
   it('serves the page at / as HTML that loads only its own files, under a CSP of self only', () => {
-    const page = webAsset('GET', '/');
+    const page = get('/');
 
     expect(page?.statusCode).toBe(200);
     expect(page?.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -15,18 +17,28 @@ describe('webAsset', () => {
   });
 
   it('serves the script and the style sheet with their content types', () => {
-    expect(webAsset('GET', '/web/page.js')?.headers['content-type']).toBe('text/javascript; charset=utf-8');
-    expect(webAsset('GET', '/web/page.js')?.body).toContain(
-      "fetch(path, { headers: { accept: 'application/json' } })",
-    );
-    expect(webAsset('GET', '/web/page.css')?.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(get('/web/page.js')?.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(get('/web/page.js')?.body).toContain("fetch(path, { headers: { accept: 'application/json' } })");
+    expect(get('/web/page.css')?.headers['content-type']).toBe('text/css; charset=utf-8');
   });
 
-  it('leaves every other request to the JSON API: other methods, other paths, inherited names', () => {
-    expect(webAsset('POST', '/')).toBeUndefined();
-    expect(webAsset('GET', '/web/other.js')).toBeUndefined();
-    expect(webAsset('GET', '/web/')).toBeUndefined();
-    expect(webAsset('GET', 'constructor')).toBeUndefined();
-    expect(webAsset('GET', '/papers')).toBeUndefined();
+  it('answers every method on its paths: HEAD without the body, OPTIONS with allow, others 405', () => {
+    const head = webAsset({ method: 'HEAD', path: '/web/page.css', headers: {} }, '*');
+    const options = webAsset({ method: 'OPTIONS', path: '/', headers: {} }, '*');
+    const post = webAsset({ method: 'POST', path: '/', headers: {} }, '*');
+
+    expect(head?.statusCode).toBe(200);
+    expect(head?.body).toBe('');
+    expect(head?.headers['content-length']).toBe(String(Buffer.byteLength(get('/web/page.css')?.body ?? '')));
+    expect(options).toEqual({ statusCode: 204, headers: { allow: 'GET, HEAD, OPTIONS' }, body: '' });
+    expect(post?.statusCode).toBe(405);
+    expect(post?.headers.allow).toBe('GET, HEAD, OPTIONS');
+  });
+
+  it('leaves every other path to the JSON API: other files, directories, inherited names', () => {
+    expect(get('/web/other.js')).toBeUndefined();
+    expect(get('/web/')).toBeUndefined();
+    expect(get('constructor')).toBeUndefined();
+    expect(get('/papers')).toBeUndefined();
   });
 });
