@@ -4,9 +4,9 @@ import type { ListedPaper } from '../store/items';
 import type { PaperReader } from '../store/paper-store';
 import * as z from '../zod';
 import { renderAtomFeed } from './atom-feed';
-import { type AllowedOrigins, corsHeaders, preflightHeaders } from './cors';
+import { type AllowedOrigins, corsHeaders } from './cors';
 import { BadParameterError } from './errors';
-import { ALLOWED_METHODS, handleQuery, matchRoute, ROUTES_HELP } from './handle-query';
+import { handleQuery, matchRoute, ROUTES_HELP } from './handle-query';
 import {
   CATEGORY_FEED_DAYS,
   HTTP_ROUTES_HELP,
@@ -15,6 +15,7 @@ import {
   matchHttpRoute,
   NoQuerySchema,
 } from './http-routes';
+import { answerOtherMethod } from './methods';
 import { addDays, CategoryCodeSchema, parseParameters, parseQueryString } from './parameters';
 import {
   cacheControl,
@@ -109,7 +110,6 @@ export async function answerHttpRequest(
   for (const name of ANSWER_REQUEST_HEADERS) headers[name] = sent.headers[name];
   const request: HttpRequest = { ...sent, headers };
   const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
-  const origin = request.headers.origin;
   const own = matchHttpRoute(path);
   const known = own !== undefined || matchRoute(path) !== undefined;
   if (!known) {
@@ -117,29 +117,8 @@ export async function answerHttpRequest(
       ...errorAnswer(404, 'NotFound', `no route for ${path}; routes: ${ROUTES_HELP}, ${HTTP_ROUTES_HELP}`),
     });
   }
-  if (request.method === 'OPTIONS') {
-    const preflight = request.headers['access-control-request-method'] !== undefined;
-    return {
-      statusCode: 204,
-      headers: {
-        allow: ALLOWED_METHODS,
-        ...(preflight
-          ? preflightHeaders(origin, allowedOrigins, ALLOWED_METHODS)
-          : corsHeaders(origin, allowedOrigins)),
-      },
-      body: '',
-    };
-  }
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    return finish(request, allowedOrigins, {
-      ...errorAnswer(
-        405,
-        'MethodNotAllowed',
-        `${request.method} ${path}: only GET, HEAD and OPTIONS are allowed`,
-      ),
-      extraHeaders: { allow: ALLOWED_METHODS },
-    });
-  }
+  const otherMethod = answerOtherMethod(request, path, allowedOrigins);
+  if (otherMethod) return otherMethod;
   let answer: Answer;
   try {
     answer = own

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { type AllowedOrigins, corsHeaders, preflightHeaders } from './cors';
-import { ALLOWED_METHODS } from './handle-query';
+import type { AllowedOrigins } from './cors';
 import type { HttpRequest } from './http-api';
+import { answerOtherMethod } from './methods';
 
 /**
  * The query API's web page (`GET /`) and its two static files (`GET /web/page.css`,
@@ -54,7 +54,7 @@ export function isWebAssetPath(path: string): boolean {
  * (`http-api.ts`): `GET` serves the file; `HEAD` answers with GET's status and headers
  * (`content-length` included) and no body; `OPTIONS` answers 204 with `allow` and, for a CORS
  * preflight, the API's preflight headers; any other method a JSON 405 with `allow`, as the API's
- * routes do. `undefined` for any other path, which the JSON API answers.
+ * routes do (`methods.ts`, shared by both). `undefined` for any other path, which the JSON API answers.
  * @throws when the file cannot be read (a bundle deployed without `web/`): a 500, logged.
  */
 export function webAsset(
@@ -63,35 +63,8 @@ export function webAsset(
 ): WebAssetResponse | undefined {
   if (!isWebAssetPath(request.path)) return undefined;
   const asset = ASSETS[request.path] as { file: string; contentType: string };
-  const origin = request.headers.origin;
-  if (request.method === 'OPTIONS') {
-    const preflight = request.headers['access-control-request-method'] !== undefined;
-    return {
-      statusCode: 204,
-      headers: {
-        allow: ALLOWED_METHODS,
-        ...(preflight
-          ? preflightHeaders(origin, allowedOrigins, ALLOWED_METHODS)
-          : corsHeaders(origin, allowedOrigins)),
-      },
-      body: '',
-    };
-  }
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    return {
-      statusCode: 405,
-      headers: {
-        'content-type': 'application/json; charset=utf-8',
-        'cache-control': 'no-store',
-        allow: ALLOWED_METHODS,
-        ...corsHeaders(origin, allowedOrigins),
-      },
-      body: JSON.stringify({
-        error: 'MethodNotAllowed',
-        message: `${request.method} ${request.path}: only GET, HEAD and OPTIONS are allowed`,
-      }),
-    };
-  }
+  const otherMethod = answerOtherMethod(request, request.path, allowedOrigins);
+  if (otherMethod) return otherMethod;
   let body = cache.get(asset.file);
   if (body === undefined) {
     body = readFileSync(new URL(asset.file, WEB_ASSETS_DIRECTORY), 'utf8');

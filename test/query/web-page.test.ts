@@ -30,7 +30,16 @@ describe('webAsset', () => {
     expect(head?.statusCode).toBe(200);
     expect(head?.body).toBe('');
     expect(head?.headers['content-length']).toBe(String(Buffer.byteLength(get('/web/page.css')?.body ?? '')));
-    expect(options).toEqual({ statusCode: 204, headers: { allow: 'GET, HEAD, OPTIONS' }, body: '' });
+    expect(options).toEqual({
+      statusCode: 204,
+      // Any origin may read: the CORS headers are on every answer, asked for or not.
+      headers: {
+        allow: 'GET, HEAD, OPTIONS',
+        'access-control-allow-origin': '*',
+        'access-control-expose-headers': 'etag, link, content-length',
+      },
+      body: '',
+    });
     expect(post?.statusCode).toBe(405);
     expect(post?.headers.allow).toBe('GET, HEAD, OPTIONS');
   });
