@@ -20,11 +20,13 @@ export interface WebAssetResponse {
   body: string;
 }
 
-const ASSETS: Readonly<Record<string, { file: string; contentType: string }>> = {
+/** The page's paths and their files; exported for the OpenAPI document, which describes each. */
+export const WEB_ASSETS = {
   '/': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
   '/web/page.css': { file: 'page.css', contentType: 'text/css; charset=utf-8' },
   '/web/page.js': { file: 'page.js', contentType: 'text/javascript; charset=utf-8' },
-};
+} as const satisfies Readonly<Record<string, { file: string; contentType: string }>>;
+export type WebAssetPath = keyof typeof WEB_ASSETS;
 
 /** What the page may load and call: itself, nothing else (no inline script, no third party). */
 const CONTENT_SECURITY_POLICY =
@@ -46,7 +48,7 @@ export const OPENAPI_DOCUMENT_FILE = new URL('openapi.json', WEB_ASSETS_DIRECTOR
 
 /** Whether `path` is the page's or one of its files' (as sent: no trailing slash taken off). */
 export function isWebAssetPath(path: string): boolean {
-  return Object.hasOwn(ASSETS, path);
+  return Object.hasOwn(WEB_ASSETS, path);
 }
 
 /**
@@ -62,7 +64,7 @@ export function webAsset(
   allowedOrigins: AllowedOrigins,
 ): WebAssetResponse | undefined {
   if (!isWebAssetPath(request.path)) return undefined;
-  const asset = ASSETS[request.path] as { file: string; contentType: string };
+  const asset = WEB_ASSETS[request.path as WebAssetPath];
   const otherMethod = answerOtherMethod(request, request.path, allowedOrigins);
   if (otherMethod) return otherMethod;
   let body = cache.get(asset.file);
