@@ -1,5 +1,6 @@
+import { IsoDateSchema } from '../paper';
 import * as z from '../zod';
-import { ROUTE_NAMES, type RouteName } from './handle-query';
+import { type DayStatus, ROUTE_NAMES, type RouteName } from './handle-query';
 import { HTTP_ROUTE_NAMES, type HttpRouteName, NoQuerySchema } from './http-routes';
 import {
   CategoryCodeSchema,
@@ -19,6 +20,7 @@ import {
   QualityReportSchema,
   RankedPaperSchema,
 } from './response-schemas';
+import { WEB_ASSETS, type WebAssetPath } from './web-page';
 
 /**
  * The query API's OpenAPI 3.1 document, generated from the zod schemas the handler validates
@@ -26,6 +28,9 @@ import {
  * drift. Each route is described once below, keyed by the name the router gives it
  * (`ROUTE_NAMES`, `HTTP_ROUTE_NAMES`), so a route added without a description fails the type
  * check, and `test/query/openapi.test.ts` checks the parameters against the handler's answers.
+ * Routes sharing a path (the four on `/papers`) are one operation: each parameter's schema accepts
+ * what any of them accepts and the 200 lists every body they return. The web page's paths
+ * (`web-page.ts`) are described too, though the JSON API's router does not name them.
  */
 
 interface RouteDescription {
@@ -49,7 +54,7 @@ const QUERY_ROUTES: Record<RouteName, RouteDescription> = {
     summary:
       'Papers listed on one day, most upvoted first (sort=upvotes) or by id (sort=id, stable for exports)',
     query: DayQuerySchema,
-    response: { schema: 'ListedPaperPage' },
+    response: { schema: 'DayPaperPage' },
     csv: true,
     example: '/papers?date=2026-06-12',
   },
@@ -166,6 +171,16 @@ export const DOCUMENTED_ROUTES: Readonly<Record<RouteName | HttpRouteName, Route
   ...HTTP_ROUTES,
 };
 
+/** The web page and its files (`web-page.ts`), which the query function serves before the JSON API. */
+const WEB_PAGE: Record<WebAssetPath, { operationId: string; summary: string }> = {
+  '/': {
+    operationId: 'getWebPage',
+    summary: 'A web page to browse and search the papers, calling this API from its own origin',
+  },
+  '/web/page.css': { operationId: 'getWebPageStyleSheet', summary: "The web page's style sheet" },
+  '/web/page.js': { operationId: 'getWebPageScript', summary: "The web page's script" },
+};
+
 /** What a parameter is for, when its schema does not say (`.describe()` on it takes precedence). */
 const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   date: 'A listing day, YYYY-MM-DD',
@@ -173,7 +188,8 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   q: 'Words to search for in titles, abstracts and authors (stemmed: transformers finds transformer)',
   primary:
     'true: only papers whose primary category is one of those named; false (the default): any assigned',
-  category: 'An arXiv category code such as cs.CV, math.OC or quant-ph (case-sensitive)',
+  category:
+    'An arXiv category code such as cs.CV, math.OC or quant-ph (case-sensitive); on a search or a ranked range, several comma-separated (cs.CV,cs.AI: papers assigned any of them)',
   from: 'First listing day of the range, YYYY-MM-DD (inclusive)',
   to: 'Last listing day of the range, YYYY-MM-DD (inclusive)',
   limit: 'Items per page, 1 to 100 (default 50)',
@@ -184,6 +200,13 @@ const ErrorBodySchema = z.object({
   error: z.enum(['BadRequest', 'NotFound', 'MethodNotAllowed', 'Unavailable']),
   message: z.string(),
   parameter: z.optional(z.string()).check(z.describe('On a 400: the parameter at fault')),
+  suggestions: z
+    .optional(z.array(z.string()))
+    .check(
+      z.describe(
+        "On some 400s: values the client may have meant (an unknown category's nearest known codes)",
+      ),
+    ),
 });
 
 const HealthSchema = z.object({
@@ -201,7 +224,23 @@ const pageOf = (item: z.core.$ZodType) =>
       .check(z.describe('Present when more items follow: pass it back as cursor')),
   });
 
+const DayStatusSchema = z
+  .object({ date: IsoDateSchema, status: z.enum(['has-papers', 'fetched-empty', 'not-fetched']) })
+  .check(
+    z.describe(
+      'What is known of the day: it has papers, it was fetched and held none (a weekend), or it was never fetched; an empty list alone cannot tell',
+    ),
+  );
+// The handler's type and this schema say the same (a compile error when one changes alone).
+true satisfies [z.infer<typeof DayStatusSchema>, DayStatus] extends [
+  DayStatus,
+  z.infer<typeof DayStatusSchema>,
+]
+  ? true
+  : false;
+
 const COMPONENT_SCHEMAS: Record<string, z.core.$ZodType> = {
+  DayPaperPage: z.object({ ...pageOf(ListedPaperSchema).shape, day: DayStatusSchema }),
   ListedPaperPage: pageOf(ListedPaperSchema),
   PaperRecord: PaperRecordSchema,
   IngestedDayPage: pageOf(IngestedDaySchema),
@@ -227,6 +266,34 @@ interface Parameter {
   schema: JsonSchema;
 }
 
+/**
+ * Parameters the handler splits at commas into a list (`category=cs.CV,cs.AI`). Their input is a
+ * string a transform splits, which zod cannot describe, so each is documented from the list it
+ * becomes ({@link commaSeparatedSchema}).
+ */
+const COMMA_SEPARATED: ReadonlySet<z.core.$ZodType> = new Set([
+  RangeQuerySchema.shape.category,
+  SearchQuerySchema.shape.category,
+]);
+
+/** A comma-separated list as a string: the list's item pattern, repeated as often as the list allows. */
+function commaSeparatedSchema(field: z.core.$ZodType): JsonSchema {
+  const list = jsonSchema(field, 'output') as { items?: JsonSchema; minItems?: number; maxItems?: number };
+  const item = list.items ?? {};
+  // zod anchors its patterns; inside the list they are one part of a longer match.
+  const itemPattern =
+    typeof item.pattern === 'string' ? item.pattern.replace(/^\^/, '').replace(/\$$/, '') : '[^,]*';
+  const fewest = Math.max(list.minItems ?? 1, 1);
+  const most = list.maxItems;
+  const repeats = `{${fewest - 1},${most === undefined ? '' : most - 1}}`;
+  const itemLength = typeof item.maxLength === 'number' ? item.maxLength : undefined;
+  return {
+    type: 'string',
+    pattern: `^(?:${itemPattern})(?:,(?:${itemPattern}))${repeats}$`,
+    ...(most !== undefined && itemLength !== undefined ? { maxLength: most * itemLength + most - 1 } : {}),
+  };
+}
+
 function queryParameters(description: RouteDescription): Parameter[] {
   const shape = { ...description.query.shape, ...(description.csv ? RepresentationQuerySchema.shape : {}) };
   return Object.entries(shape).map(([name, field]) => {
@@ -236,9 +303,60 @@ function queryParameters(description: RouteDescription): Parameter[] {
       in: 'query',
       required: !z.safeParse(schema, undefined).success,
       description: z.globalRegistry.get(schema)?.description ?? PARAMETER_DESCRIPTIONS[name],
-      schema: jsonSchema(schema, 'input'),
+      schema: COMMA_SEPARATED.has(schema) ? commaSeparatedSchema(schema) : jsonSchema(schema, 'input'),
     };
   });
+}
+
+/** `text` ending as a sentence, so notes can follow it. */
+const sentence = (text: string | undefined) =>
+  text === undefined || /[.!?]$/.test(text) ? text : `${text}.`;
+
+/**
+ * One parameter of the routes sharing a path, as the routes that take it (`taken`) take it: its
+ * schema accepts every value any of them accepts (an `anyOf` of theirs when they differ, each
+ * member naming its routes), it is required only when every route on the path requires it, and
+ * its description names the routes that take it when not all do.
+ */
+function mergeParameter(taken: { route: string; parameter: Parameter }[], routesOnPath: number): Parameter {
+  const [first] = taken;
+  if (!first) throw new Error('mergeParameter needs a route that takes the parameter');
+  const bySchema = new Map<string, { schema: JsonSchema; routes: string[] }>();
+  for (const { route, parameter } of taken) {
+    const key = JSON.stringify(parameter.schema);
+    const group = bySchema.get(key) ?? { schema: parameter.schema, routes: [] };
+    group.routes.push(route);
+    bySchema.set(key, group);
+  }
+  const groups = [...bySchema.values()];
+  const types = new Set(groups.map((group) => JSON.stringify(group.schema.type)));
+  const schema: JsonSchema =
+    groups.length === 1
+      ? first.parameter.schema
+      : {
+          // Query values are strings on every route: said once, so a tool need not read the anyOf for it.
+          ...(types.size === 1 ? { type: groups[0]?.schema.type } : {}),
+          anyOf: groups.map((group) => ({
+            ...group.schema,
+            description: [group.routes.join(', '), group.schema.description].filter(Boolean).join(': '),
+          })),
+        };
+  const routes = taken.map(({ route }) => route);
+  const notes = [
+    ...(taken.length < routesOnPath ? [`Taken by ${routes.join(', ')}.`] : []),
+    ...(groups.length > 1
+      ? ['Its values differ by route: each member of the anyOf names the routes it is for.']
+      : []),
+  ];
+  return {
+    ...first.parameter,
+    required: taken.length === routesOnPath && taken.every(({ parameter }) => parameter.required),
+    description:
+      notes.length === 0
+        ? first.parameter.description
+        : [sentence(first.parameter.description), ...notes].filter(Boolean).join(' '),
+    schema,
+  };
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -256,12 +374,12 @@ export function openApiDocument(): Record<string, unknown> {
   }
   for (const [path, routes] of byPath) {
     // Routes on one path (GET /papers?date, ?category) are one operation: its parameters are
-    // the union, required only where every route requires them; `x-routes` says which goes with which.
-    const parameters = new Map<string, Parameter>();
+    // the union, each accepting what any route accepts (`mergeParameter`); `x-routes` says which goes with which.
+    const taken = new Map<string, { route: string; parameter: Parameter }[]>();
     const variants = routes.map(([name, description]) => {
       const own = queryParameters(description);
       for (const parameter of own)
-        if (!parameters.has(parameter.name)) parameters.set(parameter.name, parameter);
+        taken.set(parameter.name, [...(taken.get(parameter.name) ?? []), { route: name, parameter }]);
       return {
         route: name,
         summary: description.summary,
@@ -270,12 +388,7 @@ export function openApiDocument(): Record<string, unknown> {
         example: description.example,
       };
     });
-    for (const [name, parameter] of parameters) {
-      parameters.set(name, {
-        ...parameter,
-        required: variants.every((variant) => variant.required.includes(name)),
-      });
-    }
+    const parameters = [...taken.values()].map((routesTaking) => mergeParameter(routesTaking, routes.length));
     const [, first] = routes[0] ?? [];
     if (!first) continue;
     const pathParameters = Object.entries(first.pathParameters ?? {}).map(([name, parameter]) => ({
@@ -285,15 +398,25 @@ export function openApiDocument(): Record<string, unknown> {
       description: parameter.description,
       schema: jsonSchema(parameter.schema, 'input'),
     }));
-    const ok = routes.map(([, description]) => description.response);
+    // Every body schema the path's routes return, each naming its routes. anyOf, not oneOf: an
+    // empty page ({"items": []}) is a page of every kind at once.
+    const bodies = new Map<string, string[]>();
     const okContent: Record<string, unknown> = {};
-    for (const response of ok) {
-      if ('schema' in response) {
-        okContent['application/json'] = { schema: ref(response.schema) };
-        if (first.csv) okContent['text/csv'] = { schema: { type: 'string' } };
-      } else {
-        okContent[response.mediaType] = { schema: { type: 'string', description: response.description } };
-      }
+    for (const [name, description] of routes) {
+      const { response } = description;
+      if ('schema' in response) bodies.set(response.schema, [...(bodies.get(response.schema) ?? []), name]);
+      else okContent[response.mediaType] = { schema: { type: 'string', description: response.description } };
+    }
+    if (bodies.size === 1) okContent['application/json'] = { schema: ref([...bodies.keys()][0] ?? '') };
+    else if (bodies.size > 1) {
+      okContent['application/json'] = {
+        schema: {
+          anyOf: [...bodies].map(([schema, names]) => ({ ...ref(schema), description: names.join(', ') })),
+        },
+      };
+    }
+    if (bodies.size > 0 && routes.some(([, description]) => description.csv)) {
+      okContent['text/csv'] = { schema: { type: 'string' } };
     }
     paths[path] = {
       get: {
@@ -307,7 +430,7 @@ export function openApiDocument(): Record<string, unknown> {
               description: variants.map((variant) => `- \`${variant.route}\`: ${variant.summary}`).join('\n'),
             }
           : {}),
-        parameters: [...pathParameters, ...parameters.values()],
+        parameters: [...pathParameters, ...parameters],
         'x-routes': variants,
         responses: {
           200: {
@@ -323,6 +446,26 @@ export function openApiDocument(): Record<string, unknown> {
       },
     };
   }
+  for (const [path, page] of Object.entries(WEB_PAGE) as [WebAssetPath, (typeof WEB_PAGE)[WebAssetPath]][]) {
+    const mediaType = WEB_ASSETS[path].contentType.split(';')[0] ?? 'text/plain';
+    paths[path] = {
+      get: {
+        operationId: page.operationId,
+        summary: page.summary,
+        description:
+          'Served by the query function itself, before the JSON API: GET only (any other method, HEAD and OPTIONS included, reaches the JSON API, which answers 404), any query string ignored, cached for 5 minutes, under a Content-Security-Policy that allows only this origin',
+        parameters: [],
+        // The JSON API's router names none of these: no route, no example to check against it.
+        'x-routes': [],
+        responses: {
+          200: {
+            description: 'OK',
+            content: { [mediaType]: { schema: { type: 'string' } } },
+          },
+        },
+      },
+    };
+  }
   return {
     openapi: '3.1.0',
     info: {
@@ -331,7 +474,8 @@ export function openApiDocument(): Record<string, unknown> {
       description:
         'Read-only access to the Hugging Face Daily Papers listings ingested by daily-papers-pipeline. ' +
         'JSON by default; list and record routes give CSV with format=csv or Accept: text/csv. ' +
-        'Every route also answers HEAD and OPTIONS (CORS preflight).',
+        'Every route of the JSON API also answers HEAD and OPTIONS (CORS preflight). ' +
+        'The web page (GET /) and its files are served beside it.',
     },
     servers: [{ url: '/' }],
     security: [{ sigv4: [] }],
