@@ -143,7 +143,12 @@ describe('papers query', () => {
     expect(code).toBe(0);
     const lines = output.stdout.split('\r\n');
     expect(lines[0]).toBe('id,title,listedOn,upvotes,primaryCategory,authors,arxiv,days,score');
-    expect(lines.slice(1, -1).map((line) => line.split(',')[0]).sort()).toEqual(['2606.00001', '2606.00003']);
+    expect(
+      lines
+        .slice(1, -1)
+        .map((line) => line.split(',')[0])
+        .sort(),
+    ).toEqual(['2606.00001', '2606.00003']);
   });
 
   it('gives a ranked range with its upvotes and the days each paper was listed', async () => {
