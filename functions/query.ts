@@ -5,7 +5,7 @@ import { makeSecretsManagerClient, readSecretString } from '../shared/aws/secret
 import { loadConfig } from '../shared/env/load-config';
 import { QueryEnvSchema } from '../shared/env/query';
 import { cursorSeal, withSealedCursors } from '../shared/query/cursor-seal';
-import { answerHttpRequest, type HttpRequest } from '../shared/query/http-api';
+import { answerHttpRequest, httpRequestOf } from '../shared/query/http-api';
 import { webAsset } from '../shared/query/web-page';
 import { DynamoPaperStore } from '../shared/store/dynamo-paper-store';
 import type { PaperReader } from '../shared/store/paper-store';
@@ -59,12 +59,7 @@ export const handler = async (
 ): Promise<APIGatewayProxyStructuredResultV2> => {
   const started = performance.now();
   if (context) logger.addContext(context);
-  const request: HttpRequest = {
-    method: event.requestContext?.http?.method ?? 'GET',
-    path: event.rawPath ?? '/',
-    rawQueryString: event.rawQueryString ?? '',
-    headers: event.headers ?? {},
-  };
+  const request = httpRequestOf(event);
   const logged = { method: request.method, path: request.path, rawQueryString: request.rawQueryString };
   try {
     // The web page and its files are text, not JSON: served as they are, whatever the method.

@@ -8,6 +8,7 @@ import {
   PaperRecordSchema,
   RankedPaperSchema,
 } from '../../shared/query/response-schemas';
+import type { PaperReader } from '../../shared/store/paper-store';
 import { isClosedPipe } from '../closed-pipe';
 import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '../http-adapter';
 
@@ -218,6 +219,9 @@ export async function run(args: string[]): Promise<number> {
     const { deployedQueryHandler } = await import('../deployed-query');
     return print(command, await runQuery(command, await deployedQueryHandler(command.stackName)));
   }
+  // A value the API refuses is a usage error: found before the stack is opened (about a second).
+  const refused = await refusedWithoutTheTable(command);
+  if (refused) return print(command, refused);
   const { sampleDataDir, withLocalStack } = await import('../stack');
   return withLocalStack(async (stack) => {
     // The handler logs each request at INFO on stdout; keep stdout for the results.
@@ -235,6 +239,38 @@ export async function run(args: string[]): Promise<number> {
     }
     return code;
   });
+}
+
+/** Thrown by {@link UNREAD_TABLE} at a request's first read: the request got past validation. */
+class TableNeeded extends Error {}
+
+/** A reader whose every method throws {@link TableNeeded}. */
+const UNREAD_TABLE = new Proxy({} as PaperReader, {
+  // Not a thenable: awaiting the reader itself must not call it.
+  get: (_, name) => (name === 'then' ? undefined : () => Promise.reject(new TableNeeded())),
+});
+
+/**
+ * The API's 400 for the command's first request, if it has one, from the API's own code
+ * (`answerHttpRequest`) over a table it never gets to read: the parameters are validated before
+ * any read, so a request that reaches one is valid (its cursor is checked when it is read).
+ */
+async function refusedWithoutTheTable(command: QueryCommand): Promise<QueryOutcome | undefined> {
+  const { answerHttpRequest, httpRequestOf } = await import('../../shared/query/http-api');
+  const probe: FunctionUrlHandler = async (event) => {
+    try {
+      const { statusCode, headers, body } = await answerHttpRequest(httpRequestOf(event), UNREAD_TABLE, {
+        allowedOrigins: '*',
+      });
+      return { statusCode, headers, body };
+    } catch (error) {
+      // Not a 400: the request is valid, and only the table can answer it.
+      if (error instanceof TableNeeded) return { statusCode: 503, body: '{"message":"the table is needed"}' };
+      throw error;
+    }
+  };
+  const outcome = await runQuery({ ...command, limit: 1 }, probe);
+  return outcome.exitCode === 2 ? outcome : undefined;
 }
 
 /** Whether the table holds no ingested day: what `--days` answered, else one page of one day. */

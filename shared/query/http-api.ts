@@ -52,6 +52,21 @@ export interface HttpRequest {
   headers: Readonly<Record<string, string | undefined>>;
 }
 
+/** A Lambda Function URL event (payload v2) as the request it carries. */
+export function httpRequestOf(event: {
+  requestContext?: { http?: { method?: string } };
+  rawPath?: string;
+  rawQueryString?: string;
+  headers?: Record<string, string | undefined>;
+}): HttpRequest {
+  return {
+    method: event.requestContext?.http?.method ?? 'GET',
+    path: event.rawPath ?? '/',
+    rawQueryString: event.rawQueryString ?? '',
+    headers: event.headers ?? {},
+  };
+}
+
 export interface HttpResponse {
   statusCode: number;
   headers: Record<string, string>;

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseQueryArgs, run, toCsv } from '../../local/commands/query';
@@ -223,5 +223,25 @@ describe('papers query on a data folder that holds no day', () => {
     expect(output.stderr).toContain(`papers query: no day ingested yet in ${dataDir}`);
     // Where `npm start` would keep the sample with this PAPERS_DATA_DIR: a folder of its own in it.
     expect(output.stderr).toContain(`PAPERS_DATA_DIR=${path.join(dataDir, 'sample')}`);
+  });
+});
+
+describe('papers query given a value the API refuses', () => {
+  it.each([
+    [['--date', '2026-99-99'], 'date: must be a real date YYYY-MM-DD'],
+    [['--category', 'cs.CVV'], 'category: is not an arXiv category (did you mean cs.CV?)'],
+    [['--from', '2026-06-12', '--to', '2026-06-01'], 'to: must not be before from (2026-06-12)'],
+  ])('refuses %j with the API message, without opening a stack', async (args, message) => {
+    const dataDir = await makeDataDir();
+    vi.resetModules();
+    vi.stubEnv('PAPERS_DATA_DIR', dataDir);
+    try {
+      await expect(run(args)).rejects.toThrow(new UsageError(message));
+      // Nothing was opened: no table, no lock, no queues in the data folder.
+      expect(await readdir(dataDir)).toEqual([]);
+    } finally {
+      vi.unstubAllEnvs();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
