@@ -342,11 +342,18 @@ function newestListingFirst(papers: readonly ListedPaper[]): ListedPaper[] {
   );
 }
 
-/** The API's own base URL as the client sees it: what a feed's links start with. */
+/** A host name or address with an optional port, as `Host` may carry it: nothing else goes in a URL. */
+const HOST_HEADER = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The API's own base URL as the client sees it: what a feed's links start with. A host header
+ * that is not a host (empty, or with a path or spaces in it) gives `localhost`, never a broken or
+ * foreign-looking link.
+ */
 function baseUrlOf(headers: HttpRequest['headers']): string {
   const protocol = headers['x-forwarded-proto'] === 'http' ? 'http' : 'https';
-  const host = headers['x-forwarded-host'] ?? headers.host ?? 'localhost';
-  return `${protocol}://${host}`;
+  const host = headers['x-forwarded-host'] ?? headers.host;
+  return `${protocol}://${host !== undefined && HOST_HEADER.test(host) ? host : 'localhost'}`;
 }
 
 function errorAnswer(

@@ -197,6 +197,36 @@ describe('GET /feeds/daily.xml', () => {
   });
 });
 
+describe("a feed's base URL", () => {
+  const feedId = async (headers: Record<string, string>) =>
+    textOf(
+      parseXml(
+        (
+          await answerHttpRequest(
+            { method: 'GET', path: '/feeds/daily.xml', rawQueryString: '', headers },
+            store,
+            { allowedOrigins: '*' },
+          )
+        ).body,
+      ),
+      'id',
+    );
+
+  it.each([
+    [{ host: '' }, 'https://localhost/feeds/daily.xml'],
+    [{ host: 'evil.example.com/phish?' }, 'https://localhost/feeds/daily.xml'],
+    [{ host: 'a b' }, 'https://localhost/feeds/daily.xml'],
+    [{ host: '127.0.0.1:8787', 'x-forwarded-proto': 'http' }, 'http://127.0.0.1:8787/feeds/daily.xml'],
+    [{ host: '[::1]:8787' }, 'https://[::1]:8787/feeds/daily.xml'],
+    [
+      { host: 'x.lambda-url.us-east-1.on.aws', 'x-forwarded-host': 'd1.cloudfront.net' },
+      'https://d1.cloudfront.net/feeds/daily.xml',
+    ],
+  ])('takes the host from %j only when it is a host name', async (headers, id) => {
+    expect(await feedId(headers)).toBe(id);
+  });
+});
+
 describe('GET /feeds/categories/{code}.xml', () => {
   const ask = (url: string, today: string) =>
     answerHttpRequest(
