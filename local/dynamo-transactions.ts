@@ -25,8 +25,12 @@ import {
  *   BatchWriteItem, TransactWriteItems) run one at a time, so no write sees half a
  *   transaction, and no two transactions interleave. Reads are not held back: a read during
  *   a transaction may see an item it wrote that is then put back (DynamoDB's read-committed
- *   reads would not); the pipeline's writers condition on what they read, so such a read only
- *   costs them a retry.
+ *   reads would not); the pipeline's writers condition on what they read, so such a read
+ *   mostly costs them a retry. Not always: putting an item back lowers its `revision` again, so
+ *   a reader of the undone write whose condition names that revision passes if another writer
+ *   then writes the same revision with the same fetch and codes (on DynamoDB, where no write is
+ *   undone, revisions never repeat). Locally such a write may then be planned from state that
+ *   never committed; the next write of that listing reads the table again.
  * - Two actions on one item, more than 100 actions, or a ConditionCheck (not used by the
  *   project) are refused with a `ValidationException`.
  *

@@ -5,7 +5,7 @@ import type { IsoDate } from '../paper';
 import { sendMessages } from '../queue';
 import { dayListingPages } from '../store/day-listings';
 import { type ListingOrigin, ListingOriginSchema } from '../store/items';
-import { UnreadableListingError } from '../store/listing-classifications';
+import { UnreadableListingError } from '../store/paper-store';
 import * as z from '../zod';
 import type { EnrichmentRun, EnrichmentSource } from './enrich';
 

@@ -343,17 +343,20 @@ function newestListingFirst(papers: readonly ListedPaper[]): ListedPaper[] {
 }
 
 /** A host name or address with an optional port, as `Host` may carry it: nothing else goes in a URL. */
-const HOST_HEADER = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const HOST_HEADER =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
  * The API's own base URL as the client sees it: what a feed's links start with. A host header
- * that is not a host (empty, or with a path or spaces in it) gives `localhost`, never a broken or
- * foreign-looking link.
+ * that is not a host (empty, or with a path or spaces in it) is passed over, and with neither
+ * header a host the answer names `localhost`, never a broken link.
  */
 function baseUrlOf(headers: HttpRequest['headers']): string {
   const protocol = headers['x-forwarded-proto'] === 'http' ? 'http' : 'https';
-  const host = headers['x-forwarded-host'] ?? headers.host;
-  return `${protocol}://${host !== undefined && HOST_HEADER.test(host) ? host : 'localhost'}`;
+  // The first proxy's X-Forwarded-Host (the one the client named), else Host.
+  const forwarded = headers['x-forwarded-host']?.split(',')[0]?.trim();
+  const host = [forwarded, headers.host].find((name) => name !== undefined && HOST_HEADER.test(name));
+  return `${protocol}://${host ?? 'localhost'}`;
 }
 
 function errorAnswer(

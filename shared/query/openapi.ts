@@ -453,7 +453,7 @@ export function openApiDocument(): Record<string, unknown> {
         operationId: page.operationId,
         summary: page.summary,
         description:
-          'Served by the query function itself, before the JSON API: GET only (any other method, HEAD and OPTIONS included, reaches the JSON API, which answers 404), any query string ignored, cached for 5 minutes, under a Content-Security-Policy that allows only this origin',
+          "Served by the query function itself, before the JSON API, with its HTTP semantics: HEAD gives GET's status and headers without the body, OPTIONS a 204 with Allow, any other method a 405; any query string ignored, cached for 5 minutes, under a Content-Security-Policy that allows only this origin",
         parameters: [],
         // The JSON API's router names none of these: no route, no example to check against it.
         'x-routes': [],

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AllowedOrigins } from './cors';
+import { type AllowedOrigins, corsHeaders } from './cors';
 import type { HttpRequest } from './http-api';
 import { answerOtherMethod } from './methods';
 
@@ -73,6 +73,8 @@ export function webAsset(
     cache.set(asset.file, body);
   }
   const headers = {
+    // As on every answer of the API (the page itself is same-origin and needs none).
+    ...corsHeaders(request.headers.origin, allowedOrigins),
     'content-type': asset.contentType,
     // Short: a deployment's new page reaches browsers within minutes.
     'cache-control': 'public, max-age=300',

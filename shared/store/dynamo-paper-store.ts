@@ -30,6 +30,7 @@ import {
   listedPaperFromListing,
   listingFigures,
   type PaperRecord,
+  readListingItem,
   type UpvoteSnapshot,
   type UpvoteSnapshotTableItem,
   UpvoteSnapshotTableItemSchema,
@@ -447,7 +448,8 @@ export class DynamoPaperStore implements PaperStore {
       }),
     );
     if (!item) return undefined;
-    const listing = ListingTableItemSchema.parse(item);
+    const listing = readListingItem(item);
+    if (listing instanceof Error) throw listing;
     const { upvotes: _upvotes, comments: _comments, ...paper } = listing.paper;
     return { paper: { ...paper, ...listingFigures(listing) }, enrichment: enrichmentFields(listing) };
   }

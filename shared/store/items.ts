@@ -4,6 +4,7 @@ import { type ArxivRecord, ArxivRecordSchema, EnrichmentStateSchema } from '../e
 import { type IsoDate, IsoDateSchema, type Paper, PaperSchema } from '../paper';
 import type { ListedPaper } from '../query/response-schemas';
 import * as z from '../zod';
+import { UnreadableListingError } from './paper-store';
 
 export type {
   CategoryCount,
@@ -78,6 +79,20 @@ export const ListingTableItemSchema = z.extend(ListingOriginSchema, {
   ...EnrichmentFieldsSchema.shape,
 });
 export type ListingTableItem = z.infer<typeof ListingTableItemSchema>;
+
+/**
+ * A stored listing item read through its schema, or, when it fails it (written by hand, or by an
+ * older version), the error naming the item and what is wrong with it: a write over it or a read
+ * of it fails that one paper, for good, never its batch.
+ */
+export function readListingItem(raw: Record<string, unknown>): ListingTableItem | UnreadableListingError {
+  const item = z.safeParse(ListingTableItemSchema, raw);
+  if (item.success) return item.data;
+  const problems = item.error.issues.map((issue) => `${issue.path.join('.') || '(item)'}: ${issue.message}`);
+  return new UnreadableListingError(
+    `stored listing ${String(raw.pk)} / ${String(raw.sk)} is unreadable, repair or delete it: ${problems.join('; ')}`,
+  );
+}
 
 /**
  * A listing's upvotes and comments as the source gave them, each from the latest fetch that

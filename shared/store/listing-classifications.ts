@@ -4,6 +4,7 @@ import type { IsoDate } from '../paper';
 import * as z from '../zod';
 import { dayListingPages } from './day-listings';
 import { type ListingOrigin, ListingOriginSchema } from './items';
+import { UnreadableListingError } from './paper-store';
 
 /**
  * Which model classified each listing of a day: what `papers reclassify` reads to find the
@@ -23,11 +24,6 @@ const ProjectedListingSchema = z.extend(ListingOriginSchema, {
   paper: z.object({ id: NonEmptyStringSchema }),
   classification: z.optional(z.object({ classifierVersion: NonEmptyStringSchema })),
 });
-
-/** A listing item that does not carry what the query projects (written by hand, or an old version). */
-export class UnreadableListingError extends Error {
-  override name = 'UnreadableListingError';
-}
 
 /**
  * The classification state of every listing stored for `day`, a page (up to 100 listings) at a time.

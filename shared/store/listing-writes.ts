@@ -7,9 +7,9 @@ import {
   enrichmentFields,
   LISTED_PAPER_VIEW,
   type ListingTableItem,
-  ListingTableItemSchema,
   listingFigures,
   listingView,
+  readListingItem,
 } from './items';
 import { dayPk, listingSk, paperPk, TERM_BUCKETS, upvoteSnapshotSk } from './keys';
 import {
@@ -103,7 +103,7 @@ export async function storeListingWrites(
   let lastError: Error = new StoreThrottledError('listings still unwritten');
   let contended = false;
   for (let round = 0; pending.length > 0 && round < WRITE_ROUNDS; round++) {
-    // Backing off only after a conflict or throttling; a listing's next write of its fetch goes at once.
+    // Backing off only after a failed read or write; a listing's next write of its fetch goes at once.
     if (contended) await sleep(25 * 2 ** round);
     contended = false;
     let stored: Map<string, ListingTableItem | UnreadableListingError>;
@@ -557,19 +557,7 @@ async function readListings(
   keys: readonly { pk: string; sk: string }[],
 ): Promise<Map<string, ListingTableItem | UnreadableListingError>> {
   const found = new Map<string, ListingTableItem | UnreadableListingError>();
-  for (const [id, raw] of await batchGet(client, tableName, keys)) {
-    const item = ListingTableItemSchema.safeParse(raw);
-    found.set(
-      id,
-      item.success
-        ? item.data
-        : new UnreadableListingError(
-            `stored listing ${String(raw.pk)} / ${String(raw.sk)} is unreadable, repair or delete it: ${item.error.issues
-              .map((issue) => `${issue.path.join('.') || '(item)'}: ${issue.message}`)
-              .join('; ')}`,
-          ),
-    );
-  }
+  for (const [id, raw] of await batchGet(client, tableName, keys)) found.set(id, readListingItem(raw));
   return found;
 }
 

@@ -240,7 +240,10 @@ export class StoreThrottledError extends Error {
   override name = 'StoreThrottledError';
 }
 
-/** A stored listing fails its schema (written by hand, or by an older version): no retry can write over it. */
+/**
+ * A stored listing fails its schema, or lacks what a query projects (written by hand, or by an older
+ * version): no retry can read or write over it until it is repaired.
+ */
 export class UnreadableListingError extends Error {
   override name = 'UnreadableListingError';
 }

@@ -248,6 +248,38 @@ describe('a record that can never succeed', () => {
     expect(papers[0]?.primaryCategory).toBeDefined();
   });
 
+  it('dead-letters at once a reference to a stored listing that is unreadable (a reclassify), with the item named', async () => {
+    // Prepare: a reference message, as papers reclassify sends, to a listing item without its paper.
+    const day = '2026-10-08';
+    const id = hfItems[13]?.paper.id ?? '';
+    await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
+      new PutCommand({
+        TableName: stack.env.TABLE_NAME,
+        Item: { pk: `PAPER#${id}`, sk: `LISTED#${day}`, listedOn: day, upvotes: 1 },
+      }),
+    );
+    const origin = { listedOn: day, fetchedAt: `${day}T12:00:00.000Z`, archiveKey: 'listings/x.json' };
+    const deadLetterQueue = await newQueue('classify-dlq-unreadable-ref');
+    const handler = sqsConsumerHandler(classifyStage(store), telemetry('classify-test'), {
+      sqs: stack.sqs,
+      queueUrl: deadLetterQueue,
+      sourceQueue: 'classify',
+      maxReceiveCount: 3,
+    });
+
+    // Act
+    const response = await handler(
+      sqsEvent([JSON.stringify({ v: 2, paperId: id, origin })]),
+      localLambdaContext('classify-test'),
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    const [reason] = (await takeAll(deadLetterQueue)).map((message) => deadLetterReason(message));
+    expect(reason).toMatchObject({ errorName: 'UnreadableListingError', receiveCount: 1 });
+    expect(reason?.errorMessage).toContain(`PAPER#${id} / LISTED#${day}`);
+  });
+
   it('dead-letters at once a paper whose stored listing is unreadable, with the item named; its batch-mates land', async () => {
     // Prepare: one paper's listing item as a hand or an older version left it (no paper, no storedAt).
     const day = '2026-10-07';

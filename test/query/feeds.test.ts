@@ -222,6 +222,14 @@ describe("a feed's base URL", () => {
       { host: 'x.lambda-url.us-east-1.on.aws', 'x-forwarded-host': 'd1.cloudfront.net' },
       'https://d1.cloudfront.net/feeds/daily.xml',
     ],
+    [
+      { host: 'papers.example.com', 'x-forwarded-host': 'a.example.com, b.internal' },
+      'https://a.example.com/feeds/daily.xml',
+    ],
+    [
+      { host: 'papers.example.com', 'x-forwarded-host': 'not a host' },
+      'https://papers.example.com/feeds/daily.xml',
+    ],
   ])('takes the host from %j only when it is a host name', async (headers, id) => {
     expect(await feedId(headers)).toBe(id);
   });

@@ -405,49 +405,73 @@ describe('DynamoPaperStore.storeListings, against what else is in the table', ()
     ['arXiv first', true],
     ['the model first', false],
   ])('applies two different writes of one capture in one batch, both (%s)', async (_, arxivFirst) => {
+    // The model's write also brings its ranked categories, which arXiv's does not: kept either way.
     const id = arxivFirst ? '2606.31201' : '2606.31202';
-    const writes = arxivFirst ? [arxivWrite(id), modelWrite(id)] : [modelWrite(id), arxivWrite(id)];
+    const predicted = classification('cs.LG').categories;
+    const model = { ...modelWrite(id), predictedCategories: predicted };
+    const writes = arxivFirst ? [arxivWrite(id), model] : [model, arxivWrite(id)];
 
     const results = await store.storeListings(writes);
 
     expect(results.map((result) => result.error)).toEqual([undefined, undefined]);
+    expect(results.map((result) => result.outcome)).toEqual(['created', 'updated']);
     const listing = ListingTableItemSchema.parse((await partitionOf(id)).get(`LISTED#${day}`));
     expect(listing.enrichment).toBe('enriched');
     expect(listing.classification?.categorySource).toBe('arxiv');
+    expect(listing.predictedCategories).toEqual(predicted);
+    expect(listing.revision).toBe(2);
   });
 
-  it('stores the rest of a batch when one listing conflicts with another writer every time', async () => {
-    // Prepare: before every transaction, another writer changes one listing of the batch.
-    const ids = ['2606.31301', '2606.31302', '2606.31303'];
-    await store.storeListings([modelWrite(ids[0] as string)]);
-    const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
-    let interfered = 0;
-    const contended = new DynamoPaperStore(
-      interceptingClient({
-        beforeTransaction: async () => {
-          interfered += 1;
-          await client.send(
-            new UpdateCommand({
-              TableName: stack.env.TABLE_NAME,
-              Key: listingKey(ids[0] as string),
-              UpdateExpression: 'ADD indexedCategories :code',
-              ExpressionAttributeValues: { ':code': new Set([`x.CODE${interfered}`]) },
-            }),
-          );
-        },
-      }),
-      stack.env.TABLE_NAME ?? '',
-    );
+  it('writes identical writes of one capture once, and an older capture in the batch is stale', async () => {
+    const id = '2606.31203';
+    const older = { ...modelWrite(id), origin: origin(day, '2026-06-14T07:00:00.000Z') };
 
-    // Act
-    const results = await contended.storeListings([
-      { ...modelWrite(ids[0] as string), paper: paper(ids[0] as string, { upvotes: 9 }, day) },
-      modelWrite(ids[1] as string),
-      modelWrite(ids[2] as string),
-    ]);
+    const results = await store.storeListings([modelWrite(id), older, modelWrite(id)]);
 
-    // Assess: the contended one is left to its queue's retry; its batch-mates are stored.
-    expect(results[0]?.error).toBeInstanceOf(StoreThrottledError);
-    expect(results.slice(1).map((result) => result.outcome)).toEqual(['created', 'created']);
+    expect(results.map((result) => result.outcome)).toEqual(['created', 'stale', 'created']);
+    expect(ListingTableItemSchema.parse((await partitionOf(id)).get(`LISTED#${day}`)).revision).toBe(1);
   });
+
+  it.each([
+    ['adds a category code', 'ADD indexedCategories :change', (n: number) => new Set([`x.CODE${n}`])],
+    ['only moves its revision', 'ADD revision :change', () => 1],
+  ])(
+    'stores the rest of a batch when another writer changes one listing every time (it %s)',
+    async (_, update, change) => {
+      // Prepare: before every transaction, another writer changes one listing of the batch.
+      const ids = update.includes('revision')
+        ? ['2606.31311', '2606.31312', '2606.31313']
+        : ['2606.31301', '2606.31302', '2606.31303'];
+      await store.storeListings([modelWrite(ids[0] as string)]);
+      const client = makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
+      let interfered = 0;
+      const contended = new DynamoPaperStore(
+        interceptingClient({
+          beforeTransaction: async () => {
+            interfered += 1;
+            await client.send(
+              new UpdateCommand({
+                TableName: stack.env.TABLE_NAME,
+                Key: listingKey(ids[0] as string),
+                UpdateExpression: update,
+                ExpressionAttributeValues: { ':change': change(interfered) },
+              }),
+            );
+          },
+        }),
+        stack.env.TABLE_NAME ?? '',
+      );
+
+      // Act
+      const results = await contended.storeListings([
+        { ...modelWrite(ids[0] as string), paper: paper(ids[0] as string, { upvotes: 9 }, day) },
+        modelWrite(ids[1] as string),
+        modelWrite(ids[2] as string),
+      ]);
+
+      // Assess: the contended one is left to its queue's retry; its batch-mates are stored.
+      expect(results[0]?.error).toBeInstanceOf(StoreThrottledError);
+      expect(results.slice(1).map((result) => result.outcome)).toEqual(['created', 'created']);
+    },
+  );
 });
