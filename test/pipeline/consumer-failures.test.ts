@@ -216,6 +216,28 @@ function pkOf(value: unknown): string | undefined {
   return typeof key?.pk === 'string' ? key.pk : undefined;
 }
 
+/** A listing item for `id` on `day` as a hand or an older version left it: no paper, no fetch, no storedAt. */
+async function putUnreadableListing(id: string, day: string): Promise<void> {
+  await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
+    new PutCommand({
+      TableName: stack.env.TABLE_NAME,
+      Item: { pk: `PAPER#${id}`, sk: `LISTED#${day}`, listedOn: day, upvotes: 1 },
+    }),
+  );
+}
+
+/** The classify consumer over the test's store, dead-lettering to a queue of its own. */
+async function classifyConsumer(deadLetterQueueName: string) {
+  const deadLetterQueue = await newQueue(deadLetterQueueName);
+  const handler = sqsConsumerHandler(classifyStage(store), telemetry('classify-test'), {
+    sqs: stack.sqs,
+    queueUrl: deadLetterQueue,
+    sourceQueue: 'classify',
+    maxReceiveCount: queues.classify.maxReceiveCount,
+  });
+  return { handler, deadLetterQueue };
+}
+
 describe('a record that can never succeed', () => {
   it('goes to the dead-letter queue on its first receive, with its reason, while its batch-mates land', async () => {
     // Prepare: a good paper, a body that is not JSON, and an item that cannot become a paper.
@@ -252,20 +274,9 @@ describe('a record that can never succeed', () => {
     // Prepare: a reference message, as papers reclassify sends, to a listing item without its paper.
     const day = '2026-10-08';
     const id = hfItems[13]?.paper.id ?? '';
-    await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
-      new PutCommand({
-        TableName: stack.env.TABLE_NAME,
-        Item: { pk: `PAPER#${id}`, sk: `LISTED#${day}`, listedOn: day, upvotes: 1 },
-      }),
-    );
+    await putUnreadableListing(id, day);
     const origin = { listedOn: day, fetchedAt: `${day}T12:00:00.000Z`, archiveKey: 'listings/x.json' };
-    const deadLetterQueue = await newQueue('classify-dlq-unreadable-ref');
-    const handler = sqsConsumerHandler(classifyStage(store), telemetry('classify-test'), {
-      sqs: stack.sqs,
-      queueUrl: deadLetterQueue,
-      sourceQueue: 'classify',
-      maxReceiveCount: 3,
-    });
+    const { handler, deadLetterQueue } = await classifyConsumer('classify-dlq-unreadable-ref');
 
     // Act
     const response = await handler(
@@ -285,19 +296,8 @@ describe('a record that can never succeed', () => {
     const day = '2026-10-07';
     const bodies = await classifyBodiesOf([10, 11, 12].map((index) => parseMessage(index, day)));
     const unlucky = hfItems[11]?.paper.id ?? '';
-    await makeDocumentClient(stack.env.AWS_ENDPOINT_URL_DYNAMODB).send(
-      new PutCommand({
-        TableName: stack.env.TABLE_NAME,
-        Item: { pk: `PAPER#${unlucky}`, sk: `LISTED#${day}`, listedOn: day, upvotes: 1 },
-      }),
-    );
-    const deadLetterQueue = await newQueue('classify-dlq-unreadable');
-    const handler = sqsConsumerHandler(classifyStage(store), telemetry('classify-test'), {
-      sqs: stack.sqs,
-      queueUrl: deadLetterQueue,
-      sourceQueue: 'classify',
-      maxReceiveCount: 3,
-    });
+    await putUnreadableListing(unlucky, day);
+    const { handler, deadLetterQueue } = await classifyConsumer('classify-dlq-unreadable');
 
     // Act
     const response = await handler(sqsEvent(bodies), localLambdaContext('classify-test'));
