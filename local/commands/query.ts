@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { displayPath, readCommandLine, UsageError } from '../../shared/command-line';
-import { daysCsv, paperRecordsCsv, papersCsv, rankedPapersCsv } from '../../shared/query/csv';
+import { daysCsv, genericCsv, paperRecordsCsv, papersCsv, rankedPapersCsv } from '../../shared/query/csv';
 import { isRankedRange } from '../../shared/query/handle-query';
 import {
+  CategoryCountSchema,
   IngestedDaySchema,
   ListedPaperSchema,
   PaperRecordSchema,
@@ -14,8 +15,8 @@ import { type FunctionUrlHandler, functionUrlEvent, localLambdaContext } from '.
 
 /**
  * `npm run -s papers -- query --date D [--sort upvotes|id] | --category C [--from D] [--to D] |
- *   --from D --to D [--category C,…] [--primary] [--sort upvotes|date] | --q WORDS […] | --id ID | --days
- *   [--limit N] [--all] [--cursor C] [--format jsonl|json|csv]`
+ *   --from D --to D [--category C,…] [--primary] [--sort upvotes|date] | --q WORDS […] | --id ID | --days |
+ *   --categories [--from D] [--to D]  [--limit N] [--all] [--cursor C] [--format jsonl|json|csv]`
  *
  * Builds the Function URL event for the query API and invokes the real handler
  * against the local stack, so the CLI validates exactly as the API does: a bad
@@ -31,7 +32,7 @@ export interface QueryCommand {
   path: string;
   parameters: URLSearchParams;
   /** `ranked`: each paper once over a range (a ranked range, a search), with the days it was listed. */
-  kind: 'papers' | 'ranked' | 'paper' | 'days';
+  kind: 'papers' | 'ranked' | 'paper' | 'days' | 'categories';
   format: OutputFormat;
   /** Most results to print; all when absent. */
   limit?: number;
@@ -54,6 +55,7 @@ export const usage = `usage: npm run -s papers -- query <what> [--limit N | --al
                                           keyword search of titles, abstracts and authors, best first
           --id ID                         one paper with every day it was listed
           --days                          the ingested days with their paper counts
+          --categories [--from D] [--to D]  papers per category over a range (default: the last 30 days)
   --aws --stack NAME  ask the deployed query API of that CloudFormation stack (its QueryFunctionUrl
                       output), SigV4-signed with your AWS credentials and region (the SDK's default
                       chain: AWS_PROFILE, AWS_ACCESS_KEY_ID, …), instead of the local table
@@ -69,6 +71,7 @@ const OPTIONS = {
   primary: { type: 'boolean' },
   id: { type: 'string' },
   days: { type: 'boolean' },
+  categories: { type: 'boolean' },
   limit: { type: 'string' },
   all: { type: 'boolean' },
   cursor: { type: 'string' },
@@ -92,12 +95,16 @@ export function parseQueryArgs(args: readonly string[]): QueryCommand {
   }
   if (values.limit !== undefined && values.all)
     throw new UsageError('--limit and --all contradict each other');
-  const { id, days } = values;
-  const byDayOrCategory = [values.date, values.category, values.from, values.to, values.q].some(
-    (value) => value !== undefined,
-  );
-  if ([id !== undefined, days, byDayOrCategory].filter(Boolean).length > 1) {
-    throw new UsageError('ask for one of --date/--category/--from/--to/--q, --id or --days');
+  const { id, days, categories } = values;
+  // --from and --to bound --categories too; with it they do not ask for papers.
+  const byDayOrCategory = [
+    values.date,
+    values.category,
+    values.q,
+    ...(categories ? [] : [values.from, values.to]),
+  ].some((value) => value !== undefined);
+  if ([id !== undefined, days, categories, byDayOrCategory].filter(Boolean).length > 1) {
+    throw new UsageError('ask for one of --date/--category/--from/--to/--q, --id, --days or --categories');
   }
   // Every other value goes to the API as is, so the API's own validation answers it.
   const parameters = new URLSearchParams();
@@ -113,15 +120,22 @@ export function parseQueryArgs(args: readonly string[]): QueryCommand {
       ? 'paper'
       : days
         ? 'days'
-        : parameters.has('q') || isRankedRange(Object.fromEntries(parameters))
-          ? 'ranked'
-          : 'papers';
+        : categories
+          ? 'categories'
+          : parameters.has('q') || isRankedRange(Object.fromEntries(parameters))
+            ? 'ranked'
+            : 'papers';
   if ((kind === 'papers' || kind === 'ranked') && parameters.size === 0) {
-    throw new UsageError('ask for --date, --category, --from/--to, --q, --id or --days');
+    throw new UsageError('ask for --date, --category, --from/--to, --q, --id, --days or --categories');
   }
+  const paths = {
+    paper: `/papers/${encodeURIComponent(id ?? '')}`,
+    days: '/days',
+    categories: '/categories',
+  };
   return {
     kind,
-    path: id !== undefined ? `/papers/${encodeURIComponent(id)}` : days ? '/days' : '/papers',
+    path: kind === 'paper' || kind === 'days' || kind === 'categories' ? paths[kind] : '/papers',
     parameters,
     format,
     limit: values.limit === undefined ? undefined : Number(values.limit),
@@ -134,6 +148,7 @@ const ErrorBodySchema = z.object({ message: z.string(), parameter: z.string().op
 const PapersPageSchema = z.object({ items: z.array(ListedPaperSchema), cursor: z.string().optional() });
 const RankedPageSchema = z.object({ items: z.array(RankedPaperSchema), cursor: z.string().optional() });
 const DaysPageSchema = z.object({ items: z.array(IngestedDaySchema), cursor: z.string().optional() });
+const CategoryCountsSchema = z.object({ items: z.array(CategoryCountSchema) });
 
 type Row = Record<string, unknown>;
 
@@ -155,7 +170,8 @@ export async function runQuery(command: QueryCommand, handler: FunctionUrlHandle
   let cursor = command.cursor;
   for (;;) {
     const parameters = new URLSearchParams(command.parameters);
-    if (command.kind !== 'paper') {
+    // A paper record and the category counts are one answer each, with no pages.
+    if (command.kind !== 'paper' && command.kind !== 'categories') {
       const remaining = command.limit === undefined ? PAGE_SIZE : command.limit - rows.length;
       parameters.set('limit', String(Math.min(PAGE_SIZE, remaining)));
       if (cursor !== undefined) parameters.set('cursor', cursor);
@@ -174,6 +190,10 @@ export async function runQuery(command: QueryCommand, handler: FunctionUrlHandle
     }
     if (command.kind === 'paper') {
       rows.push(PaperRecordSchema.parse(body));
+      return { rows, exitCode: 0 };
+    }
+    if (command.kind === 'categories') {
+      rows.push(...CategoryCountsSchema.parse(body).items.slice(0, command.limit));
       return { rows, exitCode: 0 };
     }
     const page = (
@@ -195,10 +215,11 @@ export async function runQuery(command: QueryCommand, handler: FunctionUrlHandle
 /**
  * The rows as CSV with a header row (`shared/query/csv.ts`, the same bytes as the API's `format=csv`):
  * papers one line each (a range's or a search's with the days listed and the score), a paper record
- * one line per day it was listed, days one line each.
+ * one line per day it was listed, days and category counts one line each.
  */
 export function toCsv(kind: QueryCommand['kind'], rows: readonly Row[]): string {
   if (kind === 'days') return daysCsv(rows);
+  if (kind === 'categories') return genericCsv(rows);
   if (kind === 'ranked') return rankedPapersCsv(rows);
   return kind === 'paper' ? paperRecordsCsv(rows) : papersCsv(rows);
 }

@@ -34,17 +34,32 @@ describe('parseQueryArgs', () => {
   });
 
   it.each([
-    [[], 'ask for --date, --category, --from/--to, --q, --id or --days'],
+    [[], 'ask for --date, --category, --from/--to, --q, --id, --days or --categories'],
+    [
+      ['--categories', '--date', DAY],
+      'ask for one of --date/--category/--from/--to/--q, --id, --days or --categories',
+    ],
     [['--date'], '--date needs a value'],
     [['--date', DAY, '--format', 'xml'], '--format must be jsonl, json or csv, got "xml"'],
     [['--date', DAY, '--limit', '0'], '--limit must be a positive integer, got "0"'],
     [['--date', DAY, '--limit', '5', '--all'], '--limit and --all contradict each other'],
-    [['--id', '2606.00001', '--days'], 'ask for one of --date/--category/--from/--to/--q, --id or --days'],
+    [
+      ['--id', '2606.00001', '--days'],
+      'ask for one of --date/--category/--from/--to/--q, --id, --days or --categories',
+    ],
     [['--date', DAY, '--verbose'], 'unknown option "--verbose"'],
     [['--date', DAY, '--date', DAY], '--date is given more than once'],
     [['--days', '--date'], '--date needs a value'],
   ])('refuses %j: %s', (args, problem) => {
     expect(() => parseQueryArgs(args)).toThrow(new UsageError(problem));
+  });
+
+  it('maps --categories with bounds to GET /categories', () => {
+    expect(parseQueryArgs(['--categories', '--from', '2026-06-01', '--to', '2026-06-12'])).toMatchObject({
+      kind: 'categories',
+      path: '/categories',
+      parameters: new URLSearchParams('from=2026-06-01&to=2026-06-12'),
+    });
   });
 
   it('passes --sort to the API, so an export can page a day by id', () => {
@@ -159,6 +174,16 @@ describe('papers query', () => {
       'id,title,listedOn,upvotes,primaryCategory,authors,arxiv,days,score',
       `2606.00001,"Seeing, ""clearly""",${DAY},9,cs.CV,Ada Lovelace; Alan Turing,https://arxiv.org/abs/2606.00001,${DAY},`,
     ]);
+  });
+
+  it('counts papers per category over a range with --categories, as the API counts them', async () => {
+    const code = await run(['--categories', '--from', DAY, '--to', DAY, '--format', 'csv']);
+
+    expect(code).toBe(0);
+    const lines = output.stdout.split('\r\n');
+    expect(lines[0]).toBe('code,name,group,papers,primary');
+    expect(lines.find((line) => line.startsWith('cs.CV,'))).toMatch(/^cs\.CV,.*,2,2$/);
+    expect(lines.find((line) => line.startsWith('cs.CL,'))).toMatch(/^cs\.CL,.*,1,1$/);
   });
 
   it('prints CSV with correct quoting, leaving unknown values empty', async () => {
