@@ -128,14 +128,15 @@ export function parseQueryArgs(args: readonly string[]): QueryCommand {
   if ((kind === 'papers' || kind === 'ranked') && parameters.size === 0) {
     throw new UsageError('ask for --date, --category, --from/--to, --q, --id, --days or --categories');
   }
-  const paths = {
-    paper: `/papers/${encodeURIComponent(id ?? '')}`,
-    days: '/days',
-    categories: '/categories',
-  };
+  const path =
+    kind === 'paper'
+      ? `/papers/${encodeURIComponent(id ?? '')}`
+      : kind === 'days' || kind === 'categories'
+        ? `/${kind}`
+        : '/papers';
   return {
     kind,
-    path: kind === 'paper' || kind === 'days' || kind === 'categories' ? paths[kind] : '/papers',
+    path,
     parameters,
     format,
     limit: values.limit === undefined ? undefined : Number(values.limit),

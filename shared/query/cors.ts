@@ -48,7 +48,10 @@ export const CORS_ALLOWED_HEADERS = [
 export const CORS_EXPOSED_HEADERS = ['etag', 'link', 'content-length'];
 export const CORS_MAX_AGE_SECONDS = 86_400;
 
-/** The CORS headers of a response to a request from `origin` (undefined: a same-origin or non-browser request). */
+/**
+ * The CORS headers of an answer to a request from `origin` (undefined when none was sent): with any
+ * origin allowed, the same headers either way; with an allow-list, the origin echoed when listed.
+ */
 export function corsHeaders(origin: string | undefined, allowed: AllowedOrigins): Record<string, string> {
   if (allowed === '*') {
     // The same headers whether or not Origin was sent: a shared cache may keep an answer to a

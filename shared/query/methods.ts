@@ -1,5 +1,6 @@
 import { type AllowedOrigins, corsHeaders, preflightHeaders } from './cors';
 import { ALLOWED_METHODS } from './handle-query';
+import { MEDIA_TYPES } from './representation';
 
 /** An answer to a method the routes do not serve themselves. */
 export interface MethodAnswer {
@@ -38,7 +39,7 @@ export function answerOtherMethod(
   return {
     statusCode: 405,
     headers: {
-      'content-type': 'application/json; charset=utf-8',
+      'content-type': MEDIA_TYPES.json,
       'cache-control': 'no-store',
       allow: ALLOWED_METHODS,
       ...corsHeaders(origin, allowedOrigins),
